@@ -1,0 +1,1 @@
+"""Qt-free foundations: settings, errors, models, session storage and the outbox."""

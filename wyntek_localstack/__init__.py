@@ -1,0 +1,1 @@
+"""An embedded, Supabase-compatible backend (Auth, PostgREST, Storage with TUS) on loopback."""
