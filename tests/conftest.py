@@ -9,7 +9,7 @@ import pytest
 # Qt tests run without a display unless a test starts Xvfb for OpenGL.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["tests.support.isolation"]
+pytest_plugins = ["tests.support.isolation", "tests.support.localstack"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
