@@ -1,0 +1,22 @@
+"""The real OpenGL view under Xvfb + Mesa (subprocess: the test process is offscreen)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.xvfb import run_gl_script, xvfb  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.gl
+
+
+def test_gl_view_draws_orbits_and_uses_lod_while_moving(xvfb: str) -> None:  # noqa: F811
+    out = run_gl_script(xvfb, "gl_viewer_script", "300000")
+    assert out["gl_available"] is True
+    assert out["first_frame_seen"], out
+    assert out["triangles"] >= 290_000
+    assert out["center_lit"], "the part is not visible in the middle of the view"
+    assert out["top_pitch"] == 90.0
+    assert out["center_lit_top"]
+    assert out["yaw_changed"]
+    assert out["lod_while_moving"], "the simplified copy is not used while orbiting"
+    assert out["full_when_still"], "the full mesh is not drawn again once still"

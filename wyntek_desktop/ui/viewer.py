@@ -1,0 +1,509 @@
+"""The 3D view: an OpenGL (GLSL 3.3 core) mesh viewer with a software fallback.
+
+Triangles arrive as a float32 array of shape (n, 3, 3) from the design fast path and go
+straight into a vertex buffer; faces are shaded flat in the fragment shader from screen
+derivatives, so no normals are computed or uploaded. Big meshes get a level of detail:
+a decimated copy (built in a worker) is drawn while the user orbits, pans or zooms, and
+the full mesh once the view has been still for a moment.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QOffscreenSurface,
+    QOpenGLContext,
+    QPainter,
+    QPixmap,
+    QSurfaceFormat,
+    QVector3D,
+    QWheelEvent,
+)
+from PySide6.QtOpenGL import (
+    QOpenGLBuffer,
+    QOpenGLShader,
+    QOpenGLShaderProgram,
+    QOpenGLVertexArrayObject,
+)
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from wyntek_desktop.ui.camera import Camera
+
+GL_FLOAT = 0x1406
+GL_TRIANGLES = 0x0004
+GL_LINES = 0x0001
+GL_DEPTH_TEST = 0x0B71
+GL_CULL_FACE = 0x0B44
+GL_COLOR_BUFFER_BIT = 0x4000
+GL_DEPTH_BUFFER_BIT = 0x0100
+GL_POLYGON_OFFSET_FILL = 0x8037
+
+LOD_THRESHOLD = 200_000   # triangles above which a decimated copy is used while moving
+STILL_DELAY_MS = 160      # after this long without input the full mesh is drawn again
+
+_VERTEX = """#version 330 core
+layout(location = 0) in vec3 position;
+uniform mat4 mvp;
+uniform mat4 mv;
+out vec3 eye_pos;
+void main() {
+    eye_pos = (mv * vec4(position, 1.0)).xyz;
+    gl_Position = mvp * vec4(position, 1.0);
+}
+"""
+_FRAGMENT = """#version 330 core
+in vec3 eye_pos;
+uniform vec3 color;
+uniform int lit;
+out vec4 frag;
+void main() {
+    if (lit == 0) { frag = vec4(color, 1.0); return; }
+    vec3 n = normalize(cross(dFdx(eye_pos), dFdy(eye_pos)));
+    float d = abs(dot(n, normalize(vec3(0.35, 0.55, 1.0))));
+    frag = vec4(color * (0.28 + 0.72 * d) + vec3(0.08) * pow(d, 24.0), 1.0);
+}
+"""
+
+
+def request_gl_format() -> None:
+    """Ask for a 3.3 core context (call before the QApplication exists)."""
+    fmt = QSurfaceFormat()
+    fmt.setVersion(3, 3)
+    fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    fmt.setDepthBufferSize(24)
+    QSurfaceFormat.setDefaultFormat(fmt)
+
+
+@cache
+def gl_available() -> bool:
+    """True when an OpenGL 3.3 context can be made (not on the offscreen platform)."""
+    if QApplication.platformName() in ("offscreen", "minimal"):
+        return False
+    surface = QOffscreenSurface()
+    surface.create()
+    ctx = QOpenGLContext()
+    ok = ctx.create() and ctx.makeCurrent(surface)
+    if ok:
+        fmt = ctx.format()
+        ok = (fmt.majorVersion(), fmt.minorVersion()) >= (3, 3)
+        ctx.doneCurrent()
+    surface.destroy()
+    return bool(ok)
+
+
+def bbox_lines(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The 12 edges of the box as 24 line vertices, then 3 axes (6 vertices)."""
+    x0, y0, z0 = lo
+    x1, y1, z1 = hi
+    c = [(x0, y0, z0), (x1, y0, z0), (x1, y1, z0), (x0, y1, z0),
+         (x0, y0, z1), (x1, y0, z1), (x1, y1, z1), (x0, y1, z1)]
+    edges = [(0, 1), (1, 2), (2, 3), (3, 0), (4, 5), (5, 6), (6, 7), (7, 4),
+             (0, 4), (1, 5), (2, 6), (3, 7)]
+    pts = [c[i] for e in edges for i in e]
+    size = float(max(hi - lo)) * 0.25 or 1.0
+    o = (x0, y0, z0)
+    for axis in range(3):
+        end = list(o)
+        end[axis] += size
+        pts += [o, tuple(end)]
+    return np.asarray(pts, dtype=np.float32)
+
+
+def stride_decimate(triangles: np.ndarray, budget: int) -> np.ndarray:
+    """Cheap level of detail: keep every k-th triangle (used when nothing better exists)."""
+    step = max(1, int(np.ceil(len(triangles) / budget)))
+    return np.ascontiguousarray(triangles[::step])
+
+
+def build_lod(state: Any, triangles: np.ndarray, budget: int = LOD_THRESHOLD) -> np.ndarray:
+    """Worker: a copy with at most ``budget`` triangles for drawing while the view moves."""
+    try:
+        from wyntek_desktop.design import decimate  # type: ignore[attr-defined]
+    except ImportError:
+        decimate = None
+    if decimate is not None:
+        try:
+            out = np.asarray(decimate(triangles, budget), dtype=np.float32)
+            if 0 < len(out) <= budget:
+                return out.reshape(-1, 3, 3)
+        except Exception:  # noqa: S110 - the stride copy below is always available
+            pass
+    state.report_progress(0.5, "thinning the mesh")
+    return stride_decimate(triangles, budget)
+
+
+class _Mesh:
+    """One vertex buffer + vertex array on the GL side."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.vao = QOpenGLVertexArrayObject()
+        self.vao.create()
+        self.vao.bind()
+        self.vbo = QOpenGLBuffer(QOpenGLBuffer.Type.VertexBuffer)
+        self.vbo.create()
+        self.vbo.bind()
+        flat = np.ascontiguousarray(data, dtype=np.float32).reshape(-1, 3)
+        self.vbo.allocate(flat, flat.nbytes)
+        self.count = len(flat)
+
+    def bind_attributes(self, program: QOpenGLShaderProgram) -> None:
+        self.vao.bind()
+        self.vbo.bind()
+        program.enableAttributeArray(0)
+        program.setAttributeBuffer(0, GL_FLOAT, 0, 3, 12)
+        self.vao.release()
+
+    def destroy(self) -> None:
+        self.vbo.destroy()
+        self.vao.destroy()
+
+
+class GLMeshView(QOpenGLWidget):
+    """Orbit (left drag), pan (right/middle drag or Shift+left), zoom (wheel);
+    keys 1 front, 2 back, 3 left, 4 right, 5 top, 6 bottom, 7 iso, F fit."""
+
+    first_frame = Signal(float)   # ms from set_mesh() to the first frame showing it
+    frame_drawn = Signal(float)   # GL draw time of each frame, ms
+
+    KEYS = {Qt.Key.Key_1: "front", Qt.Key.Key_2: "back", Qt.Key.Key_3: "left",
+            Qt.Key.Key_4: "right", Qt.Key.Key_5: "top", Qt.Key.Key_6: "bottom",
+            Qt.Key.Key_7: "iso"}
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("3D view")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(200, 160)
+        self.camera = Camera()
+        self.units = "mm"
+        self._program: QOpenGLShaderProgram | None = None
+        self._pending: dict[str, np.ndarray | None] = {}
+        self._full: _Mesh | None = None
+        self._lod: _Mesh | None = None
+        self._lines: _Mesh | None = None
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        self._triangles = 0
+        self._set_at: float | None = None
+        self._last_pos = QPointF()
+        self.moving = False
+        self.last_draw_ms = 0.0
+        self.drew_lod = False
+        self.gl_error = ""
+        self._still = QTimer(self)
+        self._still.setObjectName("viewer-still")
+        self._still.setSingleShot(True)
+        self._still.setInterval(STILL_DELAY_MS)
+        self._still.timeout.connect(self._became_still)
+
+    # -- data -------------------------------------------------------------------
+    def set_mesh(self, triangles: np.ndarray, lo: np.ndarray | None = None,
+                 hi: np.ndarray | None = None, units: str = "mm") -> None:
+        tri = np.asarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
+        if lo is None or hi is None:
+            flat = tri.reshape(-1, 3)
+            lo, hi = flat.min(axis=0), flat.max(axis=0)
+        self._bounds = (np.asarray(lo, np.float64), np.asarray(hi, np.float64))
+        self._pending = {"full": tri, "lod": None}
+        self._triangles = len(tri)
+        self.units = units
+        self._set_at = time.perf_counter()
+        self.camera.set_view("iso")
+        self.camera.fit(tuple(self._bounds[0]), tuple(self._bounds[1]))
+        self.update()
+
+    def set_lod(self, triangles: np.ndarray) -> None:
+        self._pending["lod"] = np.asarray(triangles, dtype=np.float32)
+        self.update()
+
+    def clear(self) -> None:
+        self._pending = {"clear": None}
+        self._bounds = None
+        self._triangles = 0
+        self.update()
+
+    @property
+    def triangle_count(self) -> int:
+        return self._triangles
+
+    @property
+    def has_lod(self) -> bool:
+        return self._lod is not None or self._pending.get("lod") is not None
+
+    # -- view commands ------------------------------------------------------------
+    def set_view(self, name: str) -> None:
+        self.camera.set_view(name)
+        self.fit()
+
+    def fit(self) -> None:
+        if self._bounds is not None:
+            self.camera.fit(tuple(self._bounds[0]), tuple(self._bounds[1]))
+        self.update()
+
+    # -- GL -----------------------------------------------------------------------
+    def initializeGL(self) -> None:
+        program = QOpenGLShaderProgram(self)
+        ok = (program.addShaderFromSourceCode(QOpenGLShader.ShaderTypeBit.Vertex, _VERTEX)
+              and program.addShaderFromSourceCode(QOpenGLShader.ShaderTypeBit.Fragment,
+                                                  _FRAGMENT)
+              and program.link())
+        if not ok:
+            self.gl_error = program.log() or "the shaders did not compile"
+            return
+        self._program = program
+        self.context().aboutToBeDestroyed.connect(self._release_gl)
+
+    def _release_gl(self) -> None:
+        self.makeCurrent()
+        for mesh in (self._full, self._lod, self._lines):
+            if mesh is not None:
+                mesh.destroy()
+        self._full = self._lod = self._lines = None
+        self.doneCurrent()
+
+    def _upload_pending(self) -> None:
+        if not self._pending or self._program is None:
+            return
+        pending, self._pending = self._pending, {}
+        if "full" in pending or "clear" in pending:
+            for mesh in (self._full, self._lod, self._lines):
+                if mesh is not None:
+                    mesh.destroy()
+            self._full = self._lod = self._lines = None
+        if pending.get("full") is not None and self._bounds is not None:
+            self._full = _Mesh(pending["full"])  # type: ignore[arg-type]
+            self._full.bind_attributes(self._program)
+            self._lines = _Mesh(bbox_lines(*self._bounds))
+            self._lines.bind_attributes(self._program)
+        if pending.get("lod") is not None and self._full is not None:
+            self._lod = _Mesh(pending["lod"])  # type: ignore[arg-type]
+            self._lod.bind_attributes(self._program)
+
+    def paintGL(self) -> None:
+        t0 = time.perf_counter()
+        f = self.context().functions()
+        self._upload_pending()
+        f.glClearColor(0.16, 0.17, 0.19, 1.0)
+        f.glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT)
+        program = self._program
+        if program is None or self._full is None:
+            self._paint_overlay(None)
+            return
+        f.glEnable(GL_DEPTH_TEST)
+        f.glDisable(GL_CULL_FACE)
+        dpr = self.devicePixelRatioF()
+        aspect = self.width() / max(self.height(), 1)
+        mv = self.camera.view()
+        mvp = self.camera.projection(aspect) * mv
+        program.bind()
+        program.setUniformValue("mvp", mvp)
+        program.setUniformValue("mv", mv)
+        mesh = self._lod if (self.moving and self._lod is not None) else self._full
+        self.drew_lod = mesh is self._lod
+        f.glEnable(GL_POLYGON_OFFSET_FILL)
+        f.glPolygonOffset(1.0, 1.0)
+        program.setUniformValue1i("lit", 1)
+        program.setUniformValue("color", QVector3D(0.62, 0.70, 0.80))
+        mesh.vao.bind()
+        f.glDrawArrays(GL_TRIANGLES, 0, mesh.count)
+        mesh.vao.release()
+        f.glDisable(GL_POLYGON_OFFSET_FILL)
+        if self._lines is not None:
+            program.setUniformValue1i("lit", 0)
+            self._lines.vao.bind()
+            program.setUniformValue("color", QVector3D(0.95, 0.75, 0.25))
+            f.glDrawArrays(GL_LINES, 0, 24)
+            f.glDisable(GL_DEPTH_TEST)  # the axes lie on box edges: draw them on top
+            for i, rgb in enumerate(((0.9, 0.2, 0.2), (0.2, 0.8, 0.2), (0.3, 0.4, 1.0))):
+                program.setUniformValue("color", QVector3D(*rgb))
+                f.glDrawArrays(GL_LINES, 24 + 2 * i, 2)
+            self._lines.vao.release()
+        program.release()
+        f.glDisable(GL_DEPTH_TEST)
+        f.glFinish()  # so the measured time is the real draw time
+        self.last_draw_ms = (time.perf_counter() - t0) * 1000
+        del dpr
+        self._paint_overlay(mvp)
+        self.frame_drawn.emit(self.last_draw_ms)
+        if self._set_at is not None:
+            self.first_frame.emit((time.perf_counter() - self._set_at) * 1000)
+            self._set_at = None
+
+    def _project(self, mvp: Any, p: tuple[float, float, float]) -> QPointF | None:
+        v = mvp.map(QVector3D(*p))
+        if not -1 <= v.z() <= 1:
+            return None
+        return QPointF((v.x() + 1) / 2 * self.width(), (1 - v.y()) / 2 * self.height())
+
+    def _paint_overlay(self, mvp: Any) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        font = QFont(self.font())
+        painter.setFont(font)
+        painter.setPen(QColor(230, 230, 230))
+        if self._bounds is None or mvp is None:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                             self.gl_error or "Open a design file to see it here")
+            painter.end()
+            return
+        lo, hi = self._bounds
+        size = hi - lo
+        u = self.units
+        painter.drawText(10, self.height() - 28,
+                         f"{size[0]:.2f} × {size[1]:.2f} × {size[2]:.2f} {u}")  # noqa: RUF001
+        detail = f"{self._triangles:,} triangles"
+        if self.drew_lod:
+            detail += " (simplified while moving)"
+        painter.drawText(10, self.height() - 10, detail)
+        painter.setPen(QColor(245, 200, 90))
+        edges = (((lo[0], lo[1], lo[2]), (hi[0], lo[1], lo[2]), size[0], "X"),
+                 ((hi[0], lo[1], lo[2]), (hi[0], hi[1], lo[2]), size[1], "Y"),
+                 ((hi[0], lo[1], lo[2]), (hi[0], lo[1], hi[2]), size[2], "Z"))
+        for a, b, length, axis in edges:
+            mid = tuple((x + y) / 2 for x, y in zip(a, b, strict=True))
+            pt = self._project(mvp, mid)  # type: ignore[arg-type]
+            if pt is not None:
+                painter.drawText(pt + QPointF(4, -4), f"{axis} {length:.2f}")
+        painter.end()
+
+    # -- input ----------------------------------------------------------------------
+    def _interacting(self) -> None:
+        self.moving = True
+        self._still.start()
+
+    def _became_still(self) -> None:
+        self.moving = False
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._last_pos = event.position()
+        self.setFocus()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        delta = event.position() - self._last_pos
+        self._last_pos = event.position()
+        buttons = event.buttons()
+        pan = (buttons & (Qt.MouseButton.RightButton | Qt.MouseButton.MiddleButton)) or (
+            buttons & Qt.MouseButton.LeftButton
+            and event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if pan:
+            self.camera.pan(delta.x(), delta.y(), self.height())
+        elif buttons & Qt.MouseButton.LeftButton:
+            self.camera.orbit(delta.x(), delta.y())
+        else:
+            return
+        self._interacting()
+        self.update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.camera.zoom(event.angleDelta().y() / 120)
+        self._interacting()
+        self.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = Qt.Key(event.key())
+        if key in self.KEYS:
+            self.set_view(self.KEYS[key])
+        elif key == Qt.Key.Key_F:
+            self.fit()
+        else:
+            super().keyPressEvent(event)
+
+    def shutdown(self) -> None:
+        self._still.stop()
+
+
+class ThumbnailView(QLabel):
+    """Software fallback: the design's rendered thumbnail and a note why."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Preview image")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(200, 160)
+        self.setStyleSheet("background:#292b30;color:#ddd;")
+        self.setText("Open a design file to see it here")
+
+    def set_png(self, png: bytes) -> None:
+        pix = QPixmap()
+        pix.loadFromData(png, "PNG")
+        self.setPixmap(pix)
+
+    def clear_image(self, text: str = "Open a design file to see it here") -> None:
+        self.clear()
+        self.setText(text)
+
+
+class MeshView(QWidget):
+    """The view placed in the Prepare page: GL when possible, a still image otherwise."""
+
+    first_frame = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None, *, use_gl: bool | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.use_gl = gl_available() if use_gl is None else use_gl
+        self.gl: GLMeshView | None = None
+        self.thumb: ThumbnailView | None = None
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setAccessibleName("3D view note")
+        if self.use_gl:
+            self.gl = GLMeshView(self)
+            self.gl.first_frame.connect(self.first_frame)
+            layout.addWidget(self.gl, 1)
+            self.note.setText("Drag to orbit, right-drag to pan, wheel to zoom; "
+                              "1-7 standard views, F fit.")
+        else:
+            self.thumb = ThumbnailView(self)
+            layout.addWidget(self.thumb, 1)
+            self.note.setText("3D view unavailable (no OpenGL on this display): "
+                              "showing a still image of the part.")
+        layout.addWidget(self.note)
+
+    @property
+    def wants_thumbnail(self) -> bool:
+        return self.gl is None
+
+    def set_mesh(self, triangles: np.ndarray, lo: Any = None, hi: Any = None,
+                 units: str = "mm") -> None:
+        if self.gl is not None:
+            self.gl.set_mesh(triangles, lo, hi, units)
+
+    def set_lod(self, triangles: np.ndarray) -> None:
+        if self.gl is not None:
+            self.gl.set_lod(triangles)
+
+    def set_thumbnail(self, png: bytes) -> None:
+        if self.thumb is not None:
+            self.thumb.set_png(png)
+
+    def show_message(self, text: str) -> None:
+        if self.gl is not None:
+            self.gl.clear()
+            self.gl.gl_error = text
+        elif self.thumb is not None:
+            self.thumb.clear_image(text)
+
+    def set_view(self, name: str) -> None:
+        if self.gl is not None:
+            self.gl.set_view(name)
+
+    def fit(self) -> None:
+        if self.gl is not None:
+            self.gl.fit()
+
+    def shutdown(self) -> None:
+        if self.gl is not None:
+            self.gl.shutdown()
