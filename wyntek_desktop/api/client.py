@@ -1,0 +1,326 @@
+"""The WYNTEK service as typed Python calls.
+
+Methods return models from ``core.models`` and raise only ``core.errors`` classes; HTTP,
+PostgREST and Storage details stay in this module and ``core.failures``. One instance
+lives for the whole app (it shares the session's HTTP client). Calls block: run them off
+the GUI thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from wyntek_desktop.api.polling import JobPoller
+from wyntek_desktop.core import errors
+from wyntek_desktop.core.catalog_cache import load_catalogue, save_catalogue
+from wyntek_desktop.core.failures import map_exception
+from wyntek_desktop.core.models import (
+    DeleteFilesReport,
+    ExportResult,
+    Job,
+    JobFile,
+    LedgerEntry,
+    MaterialCatalogue,
+    Profile,
+    Quote,
+    SupportMessage,
+)
+from wyntek_desktop.core.paths import atomic_write_text
+from wyntek_desktop.core.session import Session
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+BUCKET = "designs"
+REMOVE_BATCH = 100
+PAGE = 500
+MAX_SUBJECT = 200
+MAX_BODY = 5000
+MAX_DISPLAY_NAME = 100
+
+
+def _job_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise errors.NotFoundError(f"{value!r} is not a job id (job ids look like "
+                                   "3f1c…-…; see `wyntek jobs`).") from None
+
+
+def _one(data: Any) -> dict[str, Any]:
+    """RPCs returning a row may answer with an object or a one-element array."""
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict):
+        raise errors.ServerError("The WYNTEK service sent an unexpected answer.")
+    return data
+
+
+class Api:
+    def __init__(self, session: Session, catalogue_cache: Path) -> None:
+        self.session = session
+        self._catalogue_cache = catalogue_cache
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _call(self, work: Callable[[], T]) -> T:
+        try:
+            return self.session.run(work)
+        except errors.WyntekError:
+            raise
+        except Exception as exc:
+            mapped = map_exception(exc)
+            log.info("request failed: %s (%s)", mapped.kind, type(exc).__name__)
+            raise mapped from None
+
+    def _rows(self, build: Callable[[], Any]) -> list[dict[str, Any]]:
+        data = self._call(lambda: build().execute().data)
+        return list(data or [])
+
+    def _paged(self, build: Callable[[], Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        while True:
+            start = len(rows)
+            page = self._rows(lambda s=start: build().range(s, s + PAGE - 1))  # type: ignore[misc]
+            rows.extend(page)
+            if len(page) < PAGE:
+                return rows
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    def access_token(self) -> str:
+        """A fresh access token for the uploader (raises ``SignInRequired``)."""
+        return self.session.access_token()
+
+    @property
+    def storage_url(self) -> str:
+        return f"{self.session.url}/storage/v1"
+
+    # --- catalogue and pricing ----------------------------------------------------------
+
+    def materials(self) -> MaterialCatalogue:
+        """The active materials; from the disk cache when the service is unreachable."""
+        try:
+            rows = self._rows(lambda: self.session.client.table("materials").select("*")
+                              .eq("active", True).order("process").order("name"))
+        except (errors.NetworkError, errors.SignInRequired) as exc:
+            cached = load_catalogue(self._catalogue_cache)
+            if cached is None:
+                raise
+            log.info("catalogue from cache (%s)", exc.kind)
+            return cached
+        return save_catalogue(self._catalogue_cache, rows)
+
+    def quote(self, material_id: str, volume_cm3: float, quantity: int,
+              tolerance_mm: float) -> Quote:
+        params = {"material_id": material_id, "volume_cm3": float(volume_cm3),
+                  "quantity": quantity, "tolerance_mm": float(tolerance_mm)}
+        data = self._call(lambda: self.session.client.rpc("quote_job", params).execute().data)
+        if isinstance(data, list):
+            data = data[0] if data else None
+        if isinstance(data, dict):
+            data = next(iter(data.values()), None)
+        if not isinstance(data, int | float | str):
+            raise errors.ServerError("The WYNTEK service sent an unexpected quote.")
+        return Quote.from_row({**params, "tokens": int(data)})
+
+    # --- jobs ---------------------------------------------------------------------------
+
+    def upload_file(self, local: Path, storage_path: str, content_type: str) -> None:
+        """Plain single-request upload (small files; resumable uploads live in ``upload``)."""
+        def work() -> None:
+            bucket = self.session.client.storage.from_(BUCKET)
+            bucket.upload(storage_path, local, {"content-type": content_type,
+                                                "upsert": "true"})
+        self._call(work)
+
+    def submit_job(self, client_job_id: str, spec: dict[str, Any],
+                   files: list[dict[str, Any]]) -> Job:
+        """Create the job (idempotent on ``client_job_id``: retries return the same job)."""
+        params = {"client_job_id": client_job_id, "spec": spec, "files": files}
+        data = self._call(lambda: self.session.client.rpc("submit_job", params).execute().data)
+        job = Job.from_row(_one(data))
+        log.info("job %s submitted (client id %s)", job.id, client_job_id)
+        return self._with_files([job])[0]
+
+    def _with_files(self, jobs: list[Job]) -> list[Job]:
+        if not jobs:
+            return jobs
+        ids = [job.id for job in jobs]
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 100):
+            chunk = ids[start:start + 100]
+            rows += self._rows(lambda c=chunk: self.session.client.table("job_files")  # type: ignore[misc]
+                               .select("*").in_("job_id", c).order("file_name"))
+        by_job: dict[str, list[JobFile]] = {}
+        for row in rows:
+            by_job.setdefault(str(row.get("job_id")), []).append(JobFile.from_row(row))
+        return [job.with_files(by_job.get(job.id, [])) for job in jobs]
+
+    def list_jobs(self, status: str | None = None) -> list[Job]:
+        def build() -> Any:
+            query = self.session.client.table("jobs").select("*")
+            if status:
+                query = query.eq("status", status)
+            return query.order("created_at", desc=True).order("id")
+        return self._with_files([Job.from_row(r) for r in self._paged(build)])
+
+    def get_job(self, job_id: str) -> Job:
+        job_id = _job_id(job_id)
+        data = self._call(lambda: self.session.client.table("jobs").select("*")
+                          .eq("id", job_id).maybe_single().execute())
+        if data is None or not data.data:
+            raise errors.NotFoundError(f"Job {job_id} was not found (or is not yours).")
+        return self._with_files([Job.from_row(_one(data.data))])[0]
+
+    def jobs_changed_since(self, cursor: datetime | None) -> list[Job]:
+        def build() -> Any:
+            query = self.session.client.table("jobs").select("*")
+            if cursor is not None:
+                query = query.gte("updated_at", cursor.isoformat())
+            return query.order("updated_at").order("id")
+        return self._with_files([Job.from_row(r) for r in self._paged(build)])
+
+    def job_poller(self) -> JobPoller:
+        return JobPoller(self.jobs_changed_since)
+
+    def cancel_job(self, job_id: str) -> Job:
+        job_id = _job_id(job_id)
+        self._call(lambda: self.session.client.rpc("cancel_job", {"job_id": job_id}).execute())
+        log.info("job %s cancelled", job_id)
+        return self.get_job(job_id)
+
+    # --- tokens -------------------------------------------------------------------------
+
+    def profile(self) -> Profile:
+        uid = self.user_id
+        rows = self._rows(lambda: self.session.client.table("profiles").select("*")
+                          .eq("id", uid))
+        if not rows:
+            raise errors.NotFoundError("Your profile was not found; contact support.")
+        return Profile.from_row(rows[0])
+
+    def balance(self) -> int:
+        return self.profile().token_balance
+
+    def ledger(self) -> list[LedgerEntry]:
+        rows = self._paged(lambda: self.session.client.table("token_ledger").select("*")
+                           .order("created_at", desc=True).order("id", desc=True))
+        return [LedgerEntry.from_row(r) for r in rows]
+
+    # --- privacy ------------------------------------------------------------------------
+
+    def update_display_name(self, name: str) -> Profile:
+        name = name.strip()
+        if not name or len(name) > MAX_DISPLAY_NAME:
+            raise errors.ValidationError(
+                f"The display name must be 1 to {MAX_DISPLAY_NAME} characters long.")
+        uid = self.user_id
+        rows = self._rows(lambda: self.session.client.table("profiles")
+                          .update({"display_name": name}).eq("id", uid))
+        if not rows:
+            raise errors.NotFoundError("Your profile was not found; contact support.")
+        return Profile.from_row(rows[0])
+
+    def _list_objects(self, prefix: str) -> list[tuple[str, int]]:
+        """Every object below ``prefix`` (recursive) as (path, size)."""
+        found: list[tuple[str, int]] = []
+        folders = [prefix]
+        while folders:
+            folder = folders.pop()
+            offset = 0
+            while True:
+                entries = self._call(lambda f=folder, o=offset: self.session.client.storage  # type: ignore[misc]
+                                     .from_(BUCKET).list(f, {"limit": 1000, "offset": o}))
+                for entry in entries:
+                    path = f"{folder}/{entry['name']}"
+                    if entry.get("id") is None:
+                        folders.append(path)
+                    else:
+                        size = (entry.get("metadata") or {}).get("size") or 0
+                        found.append((path, int(size)))
+                if len(entries) < 1000:
+                    break
+                offset += len(entries)
+        return found
+
+    def delete_my_files(self) -> DeleteFilesReport:
+        """Remove every stored design file of the user, then mark the rows deleted."""
+        uid = self.user_id
+        objects = self._list_objects(uid)
+        sizes = dict(objects)
+        removed: list[str] = []
+        failed: list[str] = []
+        paths = [path for path, _ in objects]
+        for start in range(0, len(paths), REMOVE_BATCH):
+            batch = paths[start:start + REMOVE_BATCH]
+            try:
+                rows = self._call(lambda b=batch: self.session.client.storage  # type: ignore[misc]
+                                  .from_(BUCKET).remove(b))
+            except errors.NetworkError:
+                failed.extend(batch)
+                continue
+            gone = {str(r.get("name")) for r in rows or []}
+            removed += [p for p in batch if p in gone]
+            failed += [p for p in batch if p not in gone]
+        marked = 0
+        if removed:
+            data = self._call(lambda: self.session.client.rpc(
+                "record_files_deleted", {"paths": removed}).execute().data)
+            marked = int(data) if isinstance(data, int | float) else len(removed)
+        log.info("deleted %d files, %d failed", len(removed), len(failed))
+        return DeleteFilesReport(files_removed=len(removed),
+                                 bytes_removed=sum(sizes[p] for p in removed),
+                                 rows_marked=marked, failed=tuple(failed))
+
+    def export_my_data(self, target: Path) -> ExportResult:
+        data = self._call(lambda: self.session.client.rpc("export_my_data").execute().data)
+        if isinstance(data, list) and len(data) == 1:
+            data = data[0]
+        if not isinstance(data, dict):
+            raise errors.ServerError("The WYNTEK service sent an unexpected export.")
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+        atomic_write_text(target, text, mode=0o600)
+
+        def count(key: str) -> int:
+            value = data.get(key)
+            return len(value) if isinstance(value, list) else 0
+        return ExportResult(path=target, jobs=count("jobs"), files=count("files"),
+                            ledger_entries=count("ledger"),
+                            bytes_written=len(text.encode("utf-8")))
+
+    def request_account_deletion(self) -> None:
+        """Record the deletion request, then sign out on this device."""
+        self._call(lambda: self.session.client.rpc("request_account_deletion").execute())
+        log.info("account deletion requested")
+        self.session.sign_out()
+
+    # --- support ------------------------------------------------------------------------
+
+    def create_support_message(self, subject: str, body: str,
+                               job_id: str | None = None) -> SupportMessage:
+        subject, body = subject.strip(), body.strip()
+        if not subject or len(subject) > MAX_SUBJECT:
+            raise errors.ValidationError(
+                f"The subject must be 1 to {MAX_SUBJECT} characters long.")
+        if not body or len(body) > MAX_BODY:
+            raise errors.ValidationError(f"The message must be 1 to {MAX_BODY} characters long.")
+        row: dict[str, Any] = {"user_id": self.user_id, "subject": subject, "body": body}
+        if job_id:
+            row["job_id"] = _job_id(job_id)
+        rows = self._rows(lambda: self.session.client.table("support_messages").insert(row))
+        return SupportMessage.from_row(_one(rows))
+
+    def support_messages(self) -> list[SupportMessage]:
+        rows = self._paged(lambda: self.session.client.table("support_messages").select("*")
+                           .order("created_at", desc=True))
+        return [SupportMessage.from_row(r) for r in rows]
+
