@@ -1,0 +1,161 @@
+"""One file's resumable transfer: create or resume, send chunks, confirm, keep state.
+
+The outbox holds the upload URL and the offset the server acknowledged, committed
+after every chunk; a killed process therefore resumes from there (after a HEAD, since
+the server may hold more than we recorded) and re-sends at most one chunk.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from collections.abc import Callable
+
+import httpx
+
+from wyntek_desktop.core.errors import AuthError, FileError, NetworkError, ServerError
+from wyntek_desktop.core.outbox import Outbox, OutboxFile, checkpoint
+from wyntek_desktop.upload.progress import ProgressMeter
+from wyntek_desktop.upload.retry import RetryPolicy
+from wyntek_desktop.upload.tus import (
+    CHUNK_SIZE,
+    AuthRefused,
+    Interrupted,
+    OffsetConflict,
+    TusClient,
+    UploadGone,
+)
+
+PAUSE, CANCEL, STOP = "pause", "cancel", "stop"
+_PRIORITY = {PAUSE: 1, STOP: 2, CANCEL: 3}
+
+
+class IntegrityError(FileError):
+    """The stored object is not the file we checked (size or SHA-256 differ)."""
+
+
+class Control:
+    """Asks a running transfer to stop; sleeps that wake up when asked."""
+
+    def __init__(self) -> None:
+        self._reason: str | None = None
+        self._event = threading.Event()
+
+    @property
+    def reason(self) -> str | None:
+        return self._reason
+
+    def request(self, reason: str) -> None:
+        if self._reason is None or _PRIORITY[reason] > _PRIORITY[self._reason]:
+            self._reason = reason
+        self._event.set()
+
+    def check(self) -> None:
+        if self._reason is not None:
+            raise Interrupted(self._reason)
+
+    def sleep(self, seconds: float) -> None:
+        self._event.wait(seconds)
+        self.check()
+
+
+def content_type_of(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def upload_file(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str,
+                control: Control, meter: ProgressMeter, policy: RetryPolicy,
+                chunk_size: int = CHUNK_SIZE,
+                on_progress: Callable[[], None] = lambda: None) -> None:
+    """Upload ``f`` to ``storage_path`` until the service holds it, verified.
+
+    Raises :class:`Interrupted`, :class:`NetworkError` (retries exhausted),
+    :class:`AuthError`/``SignInRequired``, :class:`IntegrityError` or :class:`FileError`.
+    """
+    if f.verified:
+        meter.set(f.index, f.size)
+        return
+    if f.tus_url and (f.storage_path != storage_path or f.upload_expired):
+        outbox.reset_upload(f)  # another account's upload, or past Upload-Expires
+    def sent(nbytes: int) -> None:
+        meter.add(f.index, nbytes)
+        on_progress()
+
+    failures = auth_failures = 0
+    while True:
+        control.check()
+        try:
+            _resume_or_create(tus, outbox, f, storage_path, meter)
+            while f.offset < f.size:
+                length = min(chunk_size, f.size - f.offset)
+                assert f.tus_url is not None
+                new_offset, expires = tus.patch(
+                    f.tus_url, f.local_path, f.offset, length, sent, control.check)
+                checkpoint("upload.chunk_acked")
+                outbox.save_offset(f, new_offset, expires)
+                meter.set(f.index, new_offset)
+                failures = auth_failures = 0
+            _confirm(tus, outbox, f, storage_path)
+            return
+        except UploadGone:
+            outbox.reset_upload(f)
+            failures += 1
+        except OffsetConflict:
+            failures += 1  # the next round's HEAD learns the server's offset
+        except AuthRefused as exc:
+            auth_failures += 1
+            if auth_failures > 2:
+                raise AuthError(f"The storage service refused the upload: {exc}.") from exc
+            continue
+        except (httpx.TransportError, ServerError) as exc:
+            failures += 1
+            if policy.exhausted(failures):
+                raise NetworkError("The upload cannot reach the service; it continues when "
+                                   "the connection is back.") from exc
+            control.sleep(policy.delay(failures))
+            continue
+        if policy.exhausted(failures):
+            raise NetworkError("The upload keeps being refused by the service; it will be "
+                               "tried again later.")
+
+
+def _resume_or_create(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str,
+                      meter: ProgressMeter) -> None:
+    if f.tus_url is None:
+        url, expires = tus.create(storage_path, f.size, content_type_of(f.storage_name))
+        outbox.start_upload(f, storage_path, url, expires)
+        meter.set(f.index, 0)
+        return
+    offset, length = tus.head(f.tus_url)
+    if offset > f.size or (length is not None and length != f.size):
+        raise UploadGone("the server's upload does not match the file")
+    if offset != f.offset:
+        outbox.save_offset(f, offset)
+    meter.set(f.index, offset)
+
+
+def _confirm(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str) -> None:
+    """Check the stored object's size (and SHA-256 when the service records one)."""
+    info = tus.object_info(storage_path)
+    if info is None:
+        raise UploadGone("the finished upload is not in storage")
+    size = _find(info, "size")
+    digest = _find(info, "sha256")
+    if (size is not None and int(str(size)) != f.size) or (
+            digest is not None and str(digest).lower() != f.sha256):
+        outbox.reset_upload(f)
+        raise IntegrityError(
+            f"The uploaded copy of {f.file_name} does not match the checked file.",
+            hint="Retry the job to upload it again.")
+    outbox.mark_verified(f)
+
+
+def _find(info: dict[str, object], key: str) -> object | None:
+    """``key`` at the top level of the object info or inside its metadata objects."""
+    if info.get(key) is not None:
+        return info[key]
+    for nested in ("metadata", "user_metadata"):
+        sub = info.get(nested)
+        if isinstance(sub, dict) and sub.get(key) is not None:
+            return sub[key]
+    return None
