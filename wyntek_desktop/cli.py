@@ -1,0 +1,529 @@
+"""The ``wyntek`` command: the desktop client's jobs without the GUI.
+
+Exit codes: 0 success, 1 usage error, 2 refused by the service, 3 network failure.
+Errors are one line on stderr (a JSON object with ``--json``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import json
+import logging
+import mimetypes
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from wyntek_desktop import __version__
+from wyntek_desktop.context import AppContext
+from wyntek_desktop.core import errors
+from wyntek_desktop.core.appdirs import AppDirs
+from wyntek_desktop.core.local_backend import DEMO_EMAIL, LocalBackend, start_local_backend
+from wyntek_desktop.core.logging_setup import setup_logging
+from wyntek_desktop.core.models import Job
+from wyntek_desktop.core.paths import storage_file_name
+
+log = logging.getLogger("wyntek_desktop.cli")
+
+DEFAULT_TOLERANCE = 0.2
+STATUSES = ("submitted", "reviewing", "in_production", "shipped", "completed", "cancelled",
+            "rejected")
+
+
+# --- argument parsing ---------------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises ``UsageError`` (exit 1) instead of printing and exiting 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise errors.UsageError(f"{message[0].upper()}{message[1:]}.",
+                                hint=f"See `{self.prog} --help`.")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="wyntek", description="WYNTEK Desktop on the command line.")
+    parser.add_argument("--version", action="version", version=f"wyntek {__version__}")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--local", action="store_true",
+                        help="use the embedded demo service, signed in as the demo account")
+    parser.add_argument("--url", help="backend URL (else WYNTEK_SUPABASE_URL / settings)")
+    parser.add_argument("--anon-key", help="backend anon key (else WYNTEK_SUPABASE_ANON_KEY)")
+    parser.add_argument("--ca-bundle", help="PEM file of an extra certificate authority")
+    parser.add_argument("--proxy", help="HTTPS proxy URL (else HTTPS_PROXY)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    for name, text in (("login", "sign in and stay signed in"),
+                       ("signup", "create an account and sign in")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--email", required=True)
+        p.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input")
+    sub.add_parser("logout", help="sign out on this device")
+    p = sub.add_parser("analyze", help="check design files locally")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    for name in ("quote", "submit"):
+        p = sub.add_parser(name, help=f"{name} a job")
+        p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        p.add_argument("--material", required=True, metavar="ID")
+        p.add_argument("--quantity", type=int, default=1, metavar="N")
+        p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="MM")
+        if name == "submit":
+            p.add_argument("--notes", default=None, metavar="TEXT")
+            p.add_argument("--finish", default=None)
+            p.add_argument("--delivery", default=None, metavar="TEXT")
+            p.add_argument("--wait", action="store_true",
+                           help="wait until the job has left the outbox")
+    p = sub.add_parser("jobs", help="list your jobs")
+    p.add_argument("--status", choices=STATUSES)
+    p = sub.add_parser("job", help="show one job")
+    p.add_argument("job_id", metavar="ID")
+    p = sub.add_parser("cancel", help="cancel a job that is still 'submitted' (refunds)")
+    p.add_argument("job_id", metavar="ID")
+    sub.add_parser("balance", help="token balance and ledger")
+    sub.add_parser("materials", help="the materials catalogue")
+    p = sub.add_parser("outbox", help="jobs waiting to be sent")
+    p.add_argument("--retry", action="store_true", help="send waiting jobs now")
+    p = sub.add_parser("delete-files", help="delete all your stored design files")
+    p.add_argument("--yes", action="store_true", help="confirm")
+    p = sub.add_parser("export", help="export your data as JSON")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p = sub.add_parser("profile", help="show or correct your profile")
+    p.add_argument("--display-name", metavar="NAME")
+    p = sub.add_parser("support", help="message support (or list your messages)")
+    p.add_argument("--subject", metavar="S")
+    p.add_argument("--message", metavar="M")
+    p.add_argument("--job", metavar="ID")
+    p = sub.add_parser("delete-account", help="request deletion of your account")
+    p.add_argument("--yes", action="store_true", help="confirm")
+    return parser
+
+
+# --- output -------------------------------------------------------------------------------
+
+@dataclass
+class Output:
+    json_mode: bool
+
+    def result(self, data: Any, text: str) -> None:
+        if self.json_mode:
+            print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+        elif text:
+            print(text)
+
+    def note(self, text: str) -> None:
+        """Human notes go to stderr so stdout stays clean for pipes."""
+        if not self.json_mode:
+            print(text, file=sys.stderr)
+
+    def error(self, err: errors.WyntekError) -> None:
+        if self.json_mode:
+            print(json.dumps(err.to_dict(), ensure_ascii=False), file=sys.stderr)
+        else:
+            print(f"wyntek: {err}", file=sys.stderr)
+
+
+def _job_line(job: Job) -> str:
+    created = job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else ""
+    return (f"{job.id}  {job.status:<13} {job.token_cost:>6} tokens  {job.material_id or '':<16}"
+            f" x{job.quantity:<5} {created}  {len(job.files)} file(s)")
+
+
+def _job_text(job: Job) -> str:
+    lines = [_job_line(job)]
+    for f in job.files:
+        state = "deleted" if f.deleted_at else f"kept until {f.retain_until:%Y-%m-%d}" \
+            if f.retain_until else "stored"
+        lines.append(f"    {f.file_name}  {f.kind}  {f.size_bytes} bytes  {state}")
+    return "\n".join(lines)
+
+
+# --- design analysis ----------------------------------------------------------------------
+
+@dataclass
+class Analysed:
+    path: Path
+    kind: str
+    report: dict[str, Any]
+    volume_cm3: float
+    size_bytes: int
+    sha256: str
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _report_dict(report: Any) -> dict[str, Any]:
+    data = report.to_json() if hasattr(report, "to_json") else report
+    if isinstance(data, str):
+        data = json.loads(data)
+    return data if isinstance(data, dict) else {"report": data}
+
+
+def _volume(report: dict[str, Any]) -> float:
+    for key in ("volume_cm3", "volume"):
+        value = report.get(key)
+        if isinstance(value, int | float):
+            return float(value)
+    nested = report.get("metrics") or report.get("mesh") or {}
+    return _volume(nested) if isinstance(nested, dict) and nested is not report else 0.0
+
+
+def analyse_file(path: Path) -> Analysed:
+    if not path.is_file():
+        raise errors.FileError(f"{path} does not exist or is not a file.")
+    try:
+        from wyntek_desktop import design
+    except ImportError as exc:  # pragma: no cover - design is part of the package
+        raise errors.FileError("Design analysis is not available in this build.") from exc
+    kind = str(design.classify(path))
+    report = _report_dict(design.analyze(path))
+    return Analysed(path=path, kind=kind, report=report, volume_cm3=_volume(report),
+                    size_bytes=path.stat().st_size, sha256=_sha256(path))
+
+
+def thumbnail(ctx_dirs: AppDirs, item: Analysed) -> Path | None:
+    if item.kind != "model":
+        return None
+    from wyntek_desktop import design
+
+    target = ctx_dirs.thumbnails / f"{item.sha256[:32]}.png"
+    if not target.exists():
+        png = design.render_thumbnail(item.path, 256)
+        from wyntek_desktop.core.paths import atomic_write_bytes
+
+        atomic_write_bytes(target, png, mode=0o644)
+    return target
+
+
+# --- the commands -------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    """What a command needs: parsed arguments, output, and the lazily built context."""
+
+    args: argparse.Namespace
+    out: Output
+    dirs: AppDirs
+    make_context: Callable[[], AppContext]
+    _ctx: AppContext | None = None
+
+    @property
+    def ctx(self) -> AppContext:
+        if self._ctx is None:
+            self._ctx = self.make_context()
+        return self._ctx
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+    if not password:
+        raise errors.UsageError("No password was given.")
+    return password
+
+
+def cmd_login(run: Run) -> None:
+    password = _password(run.args)
+    session = run.ctx.session
+    if run.args.command == "signup":
+        result = session.sign_up(run.args.email, password)
+    else:
+        result = session.sign_in(run.args.email, password)
+    if result.persistence_warning:
+        run.out.note(result.persistence_warning)
+    run.out.result(result.to_dict(), f"Signed in as {result.email}.")
+
+
+def cmd_logout(run: Run) -> None:
+    run.ctx.session.sign_out()
+    run.out.result({"signed_out": True}, "Signed out on this device.")
+
+
+def cmd_analyze(run: Run) -> None:
+    results = []
+    lines = []
+    for path in run.args.files:
+        item = analyse_file(path)
+        thumb = thumbnail(run.dirs, item)
+        results.append({"file": str(path), "kind": item.kind, "size_bytes": item.size_bytes,
+                        "sha256": item.sha256, "thumbnail": str(thumb) if thumb else None,
+                        "report": item.report})
+        lines.append(f"{path}: {item.kind}, {item.size_bytes} bytes, "
+                     f"volume {item.volume_cm3:.3f} cm³" + (f", thumbnail {thumb}" if thumb
+                                                            else ""))
+        for problem in _problems(item.report):
+            lines.append(f"    {problem}")
+    run.out.result(results, "\n".join(lines))
+
+
+def _problems(report: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for key in ("errors", "warnings", "issues", "problems"):
+        for entry in report.get(key) or []:
+            text = entry.get("message", entry) if isinstance(entry, dict) else entry
+            found.append(f"{key.rstrip('s')}: {text}")
+    return found
+
+
+def _prepare(run: Run) -> tuple[list[Analysed], float]:
+    items = [analyse_file(path) for path in run.args.files]
+    return items, sum(i.volume_cm3 for i in items)
+
+
+def cmd_quote(run: Run) -> None:
+    items, volume = _prepare(run)
+    quote = run.ctx.api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance)
+    run.out.result({**quote.to_dict(), "files": [str(i.path) for i in items]},
+                   f"{quote.tokens} tokens for {quote.quantity} x {quote.material_id} "
+                   f"({float(quote.volume_cm3):.3f} cm³, tolerance {quote.tolerance_mm} mm).")
+
+
+def _spec(run: Run, volume: float) -> dict[str, Any]:
+    args = run.args
+    return {"material_id": args.material, "quantity": args.quantity,
+            "tolerance_mm": args.tolerance, "volume_cm3": volume, "finish": args.finish,
+            "delivery_instructions": args.delivery, "notes": args.notes}
+
+
+def _file_entries(uid: str, client_job_id: str, items: list[Analysed]) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for index, item in enumerate(items):
+        name = storage_file_name(item.path.name)
+        if name in used:
+            name = storage_file_name(f"{index + 1}-{name}")
+        used.add(name)
+        entries.append({"storage_path": f"{uid}/{client_job_id}/{name}",
+                        "file_name": item.path.name, "kind": item.kind,
+                        "size_bytes": item.size_bytes, "sha256": item.sha256,
+                        "analysis": item.report})
+    return entries
+
+
+def cmd_submit(run: Run) -> None:
+    items, volume = _prepare(run)
+    api = run.ctx.api
+    spec = _spec(run, volume)
+    quote = api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance)
+    balance = api.balance()
+    if balance < quote.tokens:
+        raise errors.BalanceError(
+            f"This job costs {quote.tokens} tokens but your balance is {balance}.",
+            hint="Buy tokens on the web, then submit again.")
+    client_job_id = str(uuid.uuid4())
+    files = _file_entries(api.user_id, client_job_id, items)
+    for item, entry in zip(items, files, strict=True):
+        content_type = mimetypes.guess_type(item.path.name)[0] or "application/octet-stream"
+        run.out.note(f"Uploading {item.path.name} ({item.size_bytes} bytes)…")
+        api.upload_file(item.path, entry["storage_path"], content_type)
+    job = _submit_with_retry(api.submit_job, client_job_id, spec, files)
+    run.out.result(job.to_dict(), f"Submitted job {job.id}: {job.token_cost} tokens.")
+
+
+def _submit_with_retry(submit: Callable[..., Job], client_job_id: str, spec: dict[str, Any],
+                       files: list[dict[str, Any]]) -> Job:
+    # The same client_job_id on every attempt: a lost response never charges twice.
+    for delay in (1.0, 3.0):
+        try:
+            return submit(client_job_id, spec, files)
+        except errors.NetworkError as exc:
+            log.info("submit failed (%s); retrying in %.0f s", exc.kind, delay)
+            time.sleep(delay)
+    return submit(client_job_id, spec, files)
+
+
+def cmd_jobs(run: Run) -> None:
+    jobs = run.ctx.api.list_jobs(run.args.status)
+    text = "\n".join(_job_line(j) for j in jobs) or "No jobs yet."
+    run.out.result([j.to_dict() for j in jobs], text)
+
+
+def cmd_job(run: Run) -> None:
+    job = run.ctx.api.get_job(run.args.job_id)
+    run.out.result(job.to_dict(), _job_text(job))
+
+
+def cmd_cancel(run: Run) -> None:
+    job = run.ctx.api.cancel_job(run.args.job_id)
+    run.out.result(job.to_dict(), f"Job {job.id} is {job.status}; "
+                                  f"{job.token_cost} tokens refunded.")
+
+
+def cmd_balance(run: Run) -> None:
+    api = run.ctx.api
+    balance, ledger = api.balance(), api.ledger()
+    lines = [f"Balance: {balance} tokens"]
+    lines += [f"  {e.created_at:%Y-%m-%d %H:%M}  {e.delta:+6}  {e.reason}"
+              + (f"  job {e.job_id}" if e.job_id else "") for e in ledger if e.created_at]
+    lines.append(f"Buy tokens: {run.ctx.settings.checkout_url}")
+    run.out.result({"balance": balance, "ledger": [e.to_dict() for e in ledger],
+                    "checkout_url": run.ctx.settings.checkout_url}, "\n".join(lines))
+
+
+def cmd_materials(run: Run) -> None:
+    catalogue = run.ctx.api.materials()
+    lines = [f"{m.id:<20} {m.process:<6} {m.name:<32} {m.tokens_per_cm3} tokens/cm³ "
+             f"+ {m.setup_tokens} setup" for m in catalogue.materials]
+    if catalogue.from_cache:
+        run.out.note("Offline: showing the saved catalogue.")
+    run.out.result(catalogue.to_dict(), "\n".join(lines))
+
+
+def cmd_outbox(run: Run) -> None:
+    # Jobs are sent synchronously by `submit` until the outbox package is wired here.
+    run.out.result({"jobs": [], "retried": bool(run.args.retry)}, "The outbox is empty.")
+
+
+def _confirm(run: Run, what: str) -> None:
+    if not run.args.yes:
+        raise errors.UsageError(f"This {what} cannot be undone; add --yes to confirm.")
+
+
+def cmd_delete_files(run: Run) -> None:
+    _confirm(run, "deletes all your stored design files and")
+    report = run.ctx.api.delete_my_files()
+    text = f"Deleted {report.files_removed} file(s), {report.bytes_removed} bytes."
+    if report.failed:
+        text += " Could not delete: " + ", ".join(report.failed)
+    run.out.result(report.to_dict(), text)
+    if report.failed:
+        raise errors.ServiceRefusal(f"{len(report.failed)} file(s) could not be deleted; "
+                                    "try again later.")
+
+
+def cmd_export(run: Run) -> None:
+    result = run.ctx.api.export_my_data(run.args.file)
+    run.out.result(result.to_dict(), f"Exported {result.jobs} job(s), {result.files} file "
+                                     f"record(s) and {result.ledger_entries} ledger entries "
+                                     f"to {result.path}.")
+
+
+def cmd_profile(run: Run) -> None:
+    api = run.ctx.api
+    profile = (api.update_display_name(run.args.display_name)
+               if run.args.display_name is not None else api.profile())
+    run.out.result(profile.to_dict(), f"{profile.email}  display name: "
+                                      f"{profile.display_name or '(none)'}  "
+                                      f"balance: {profile.token_balance} tokens")
+
+
+def cmd_support(run: Run) -> None:
+    api = run.ctx.api
+    args = run.args
+    if args.subject is None and args.message is None:
+        messages = api.support_messages()
+        run.out.result([m.to_dict() for m in messages],
+                       "\n".join(f"{m.created_at:%Y-%m-%d}  {m.status or ''}  {m.subject}"
+                                 for m in messages if m.created_at) or "No messages yet.")
+        return
+    if not args.subject or not args.message:
+        raise errors.UsageError("Give both --subject and --message.")
+    message = api.create_support_message(args.subject, args.message, args.job)
+    run.out.result(message.to_dict(), "Your message was sent to support.")
+
+
+def cmd_delete_account(run: Run) -> None:
+    _confirm(run, "request")
+    run.ctx.api.request_account_deletion()
+    run.out.result({"deletion_requested": True, "signed_out": True},
+                   "Your account deletion was requested; you are signed out.")
+
+
+COMMANDS: dict[str, Callable[[Run], None]] = {
+    "login": cmd_login, "signup": cmd_login, "logout": cmd_logout, "analyze": cmd_analyze,
+    "quote": cmd_quote, "submit": cmd_submit, "jobs": cmd_jobs, "job": cmd_job,
+    "cancel": cmd_cancel, "balance": cmd_balance, "materials": cmd_materials,
+    "outbox": cmd_outbox, "delete-files": cmd_delete_files, "export": cmd_export,
+    "profile": cmd_profile, "support": cmd_support, "delete-account": cmd_delete_account,
+}
+OFFLINE = {"analyze"}
+
+
+# --- entry point --------------------------------------------------------------------------
+
+def _context_factory(args: argparse.Namespace, dirs: AppDirs, out: Output,
+                     local: list[LocalBackend]) -> Callable[[], AppContext]:
+    def make() -> AppContext:
+        flags = {"supabase_url": args.url, "anon_key": args.anon_key,
+                 "ca_bundle": args.ca_bundle, "proxy": args.proxy}
+        if args.local:
+            backend = start_local_backend(dirs.localstack_data)
+            local.append(backend)
+            flags.update(supabase_url=backend.url, anon_key=backend.anon_key)
+        settings = AppContext.load_settings(dirs, flags=flags)
+        for warning in settings.warnings:
+            out.note(f"Warning: {warning}")
+        ctx = AppContext.build(settings, dirs=dirs, memory_only=args.local)
+        if args.local and args.command not in ("login", "signup"):
+            ctx.session.sign_in(DEMO_EMAIL, local[0].demo_password)
+            _announce_demo(dirs, local[0], out)
+        return ctx
+    return make
+
+
+def _announce_demo(dirs: AppDirs, backend: LocalBackend, out: Output) -> None:
+    marker = dirs.localstack_data / ".demo-announced"
+    if not marker.exists():
+        out.note(f"Demo account: {DEMO_EMAIL}  password: {backend.demo_password}  "
+                 "(shown once)")
+        with suppress(OSError):
+            marker.touch()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = Output(json_mode="--json" in argv)
+    dirs = AppDirs.default()
+    local: list[LocalBackend] = []
+    run: Run | None = None
+    try:
+        setup_logging(dirs.log, os.environ.get("WYNTEK_LOG_LEVEL", "INFO").upper())
+    except (OSError, ValueError):
+        pass  # logging is best effort; the command still runs
+    try:
+        args = build_parser().parse_args(argv)
+        out.json_mode = args.json
+        run = Run(args=args, out=out, dirs=dirs,
+                  make_context=_context_factory(args, dirs, out, local))
+        log.info("command %s", args.command)
+        COMMANDS[args.command](run)
+        return 0
+    except errors.WyntekError as err:
+        log.info("command failed: %s: %s", err.kind, err.message)
+        out.error(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        out.error(errors.UsageError("Interrupted."))
+        return 1
+    except Exception as exc:
+        log.exception("unexpected failure")
+        out.error(errors.WyntekError(f"Unexpected problem ({type(exc).__name__}).",
+                                     hint=f"Details are in the log in {dirs.log}."))
+        return 1
+    finally:
+        if run is not None and run._ctx is not None:
+            with suppress(Exception):
+                run._ctx.close()
+        for backend in local:
+            with suppress(Exception):
+                backend.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Start the embedded local stack (``wyntek_localstack``) for demo mode.
+
+Runs ``python -m wyntek_localstack serve --demo`` as a child process on loopback and
+reads its one JSON ready-line. Data persists in the app's data folder, so the demo
+account and its jobs survive restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from wyntek_desktop.core import errors
+
+log = logging.getLogger(__name__)
+
+DEMO_EMAIL = "demo@wyntek.local"
+READY_TIMEOUT_S = 120.0
+
+
+@dataclass
+class LocalBackend:
+    url: str
+    anon_key: str
+    demo_password: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        try:
+            if os.name == "nt":
+                self.process.terminate()
+            else:
+                self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        finally:
+            if self.process.stdout:
+                self.process.stdout.close()
+
+
+def _read_line(stream: IO[bytes], timeout: float) -> bytes:
+    result: list[bytes] = []
+    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return result[0] if result else b""
+
+
+def start_local_backend(data_dir: Path) -> LocalBackend:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "wyntek_localstack", "serve", "--demo",
+               "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir)]
+    log_path = data_dir / "serve.log"
+    with open(log_path, "ab") as server_log:
+        try:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=server_log,
+                                       stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            raise errors.WyntekError(f"Could not start the local demo service: {exc}.") from exc
+    assert process.stdout is not None
+    line = _read_line(process.stdout, READY_TIMEOUT_S)
+    try:
+        info: dict[str, Any] = json.loads(line)
+        backend = LocalBackend(url=info["url"], anon_key=info["anon_key"],
+                               demo_password=info.get("demo_password", ""),
+                               data_dir=data_dir, process=process)
+    except (ValueError, KeyError, TypeError):
+        process.kill()
+        process.wait()
+        raise errors.WyntekError(
+            "The local demo service did not start.",
+            hint=f"See {log_path} for details.") from None
+    log.info("local stack ready at %s", backend.url)
+    return backend
