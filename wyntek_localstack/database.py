@@ -170,15 +170,17 @@ class Database:
                 pass
 
     def _stop_server(self) -> None:
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import POSTGRES_BIN_PATH
         from pgserver.postgres_server import PostgresServer
 
         server, self._server, self._uri = self._server, None, None
         if server is None:
             return
         try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata,
-                   user=server.system_user, timeout=30)
+            subprocess.run(
+                [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast",
+                 "stop"],
+                check=True, capture_output=True, timeout=30, user=server.system_user)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
             info = server._postmaster_info
             if info is not None and info.is_running():
