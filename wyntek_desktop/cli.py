@@ -11,11 +11,9 @@ import getpass
 import hashlib
 import json
 import logging
-import mimetypes
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -29,7 +27,6 @@ from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.local_backend import DEMO_EMAIL, LocalBackend, start_local_backend
 from wyntek_desktop.core.logging_setup import setup_logging
 from wyntek_desktop.core.models import Job
-from wyntek_desktop.core.paths import storage_file_name
 
 log = logging.getLogger("wyntek_desktop.cli")
 
@@ -301,51 +298,68 @@ def _spec(run: Run, volume: float) -> dict[str, Any]:
             "delivery_instructions": args.delivery, "notes": args.notes}
 
 
-def _file_entries(uid: str, client_job_id: str, items: list[Analysed]) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    used: set[str] = set()
-    for index, item in enumerate(items):
-        name = storage_file_name(item.path.name)
-        if name in used:
-            name = storage_file_name(f"{index + 1}-{name}")
-        used.add(name)
-        entries.append({"storage_path": f"{uid}/{client_job_id}/{name}",
-                        "file_name": item.path.name, "kind": item.kind,
-                        "size_bytes": item.size_bytes, "sha256": item.sha256,
-                        "analysis": item.report})
-    return entries
+def _kept(client_job_id: str) -> str:
+    return (f"The job is kept in the outbox ({client_job_id[:8]}) and is sent later; "
+            "run `wyntek outbox --retry` when the connection is back.")
+
+
+ERROR_KINDS: dict[str, type[errors.WyntekError]] = {
+    cls.kind: cls for cls in (errors.FileError, errors.DiskFullError, errors.AuthError,
+                              errors.SignInRequired, errors.BalanceError,
+                              errors.ValidationError, errors.NotFoundError,
+                              errors.ConflictError, errors.ServiceRefusal, errors.UsageError)}
+
+
+def _send(run: Run, client_job_id: str, wait: bool) -> Job:
+    """Run the outbox until this job is submitted, fails, or the service is out of reach."""
+    from wyntek_desktop.core import outbox as ob
+    from wyntek_desktop.upload.events import OFFLINE, SIGN_IN_REQUIRED
+
+    ctx = run.ctx
+    while True:
+        result = ctx.runner.run_pending(wait=True)
+        job = ctx.outbox.get(client_job_id)
+        if job.state == ob.SUBMITTED and job.server_job:
+            return Job.from_row(job.server_job)
+        if job.state == ob.FAILED:
+            error_class = ERROR_KINDS.get(job.failure_kind or "", errors.ServiceRefusal)
+            raise error_class(job.failure or "The job could not be submitted.",
+                              hint="Fix the problem, then `wyntek outbox --retry`.")
+        if job.state == ob.DRAFT:
+            raise errors.UsageError("The job was cancelled and is kept as a draft.")
+        state = result.state if result else OFFLINE
+        if state == SIGN_IN_REQUIRED:
+            raise errors.SignInRequired(hint=_kept(client_job_id))
+        if not wait:
+            raise errors.NetworkError("Cannot reach the WYNTEK service.",
+                                      hint=_kept(client_job_id))
+        run.out.note("Waiting for the connection…")
+        time.sleep(5.0)
 
 
 def cmd_submit(run: Run) -> None:
+    from wyntek_desktop.core.outbox import FileInput
+
     items, volume = _prepare(run)
     api = run.ctx.api
     spec = _spec(run, volume)
-    quote = api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance)
-    balance = api.balance()
-    if balance < quote.tokens:
-        raise errors.BalanceError(
-            f"This job costs {quote.tokens} tokens but your balance is {balance}.",
-            hint="Buy tokens on the web, then submit again.")
-    client_job_id = str(uuid.uuid4())
-    files = _file_entries(api.user_id, client_job_id, items)
-    for item, entry in zip(items, files, strict=True):
-        content_type = mimetypes.guess_type(item.path.name)[0] or "application/octet-stream"
-        run.out.note(f"Uploading {item.path.name} ({item.size_bytes} bytes)…")
-        api.upload_file(item.path, entry["storage_path"], content_type)
-    job = _submit_with_retry(api.submit_job, client_job_id, spec, files)
+    offline: errors.NetworkError | None = None
+    try:
+        quote = api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance)
+        balance = api.balance()
+        if balance < quote.tokens:
+            raise errors.BalanceError(
+                f"This job costs {quote.tokens} tokens but your balance is {balance}.",
+                hint="Buy tokens on the web, then submit again.")
+    except errors.NetworkError as exc:
+        offline = exc  # prepared offline: the outbox keeps it until the service is back
+    queued = run.ctx.outbox.add_job(spec, [FileInput(i.path, i.kind, i.report) for i in items])
+    cid = queued.client_job_id
+    if offline is not None and not run.args.wait:
+        raise type(offline)(offline.message, hint=_kept(cid))
+    run.out.note(f"Sending job {cid[:8]} ({queued.total_bytes} bytes)…")
+    job = _send(run, cid, run.args.wait)
     run.out.result(job.to_dict(), f"Submitted job {job.id}: {job.token_cost} tokens.")
-
-
-def _submit_with_retry(submit: Callable[..., Job], client_job_id: str, spec: dict[str, Any],
-                       files: list[dict[str, Any]]) -> Job:
-    # The same client_job_id on every attempt: a lost response never charges twice.
-    for delay in (1.0, 3.0):
-        try:
-            return submit(client_job_id, spec, files)
-        except errors.NetworkError as exc:
-            log.info("submit failed (%s); retrying in %.0f s", exc.kind, delay)
-            time.sleep(delay)
-    return submit(client_job_id, spec, files)
 
 
 def cmd_jobs(run: Run) -> None:
@@ -386,8 +400,24 @@ def cmd_materials(run: Run) -> None:
 
 
 def cmd_outbox(run: Run) -> None:
-    # Jobs are sent synchronously by `submit` until the outbox package is wired here.
-    run.out.result({"jobs": [], "retried": bool(run.args.retry)}, "The outbox is empty.")
+    from wyntek_desktop.core import outbox as ob
+
+    ctx = run.ctx
+    if run.args.retry:
+        for job in ctx.outbox.jobs([ob.FAILED]):
+            ctx.runner.retry(job.client_job_id)
+        if ctx.outbox.jobs(ob.RUNNABLE):
+            ctx.runner.run_pending(wait=True)
+    jobs = [j for j in ctx.outbox.jobs() if j.state != ob.SUBMITTED]
+    data = [{"client_job_id": j.client_job_id, "state": j.state, "failure": j.failure,
+             "files": [f.file_name for f in j.files], "total_bytes": j.total_bytes,
+             "sent_bytes": j.sent_bytes, "spec": j.spec} for j in jobs]
+    lines = [f"{j.client_job_id[:8]}  {j.state:<10} {j.sent_bytes}/{j.total_bytes} bytes  "
+             f"{', '.join(f.file_name for f in j.files)}"
+             + (f"\n    {j.failure}" if j.failure else "") for j in jobs]
+    run.out.result(data, "\n".join(lines) or "The outbox is empty.")
+    if run.args.retry and any(j.state in ob.RUNNABLE for j in jobs):
+        raise errors.NetworkError("Some jobs could not be sent yet; they stay in the outbox.")
 
 
 def _confirm(run: Run, what: str) -> None:

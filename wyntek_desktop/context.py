@@ -9,7 +9,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -18,6 +18,11 @@ from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.http import make_http_client
 from wyntek_desktop.core.session import Session
 from wyntek_desktop.core.settings import Settings, resolve_settings
+
+if TYPE_CHECKING:
+    from wyntek_desktop.core.outbox import Outbox
+    from wyntek_desktop.upload.events import EventHandler
+    from wyntek_desktop.upload.runner import UploadRunner
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +40,10 @@ class AppContext:
     http: httpx.Client
     session: Session
     api: Api
-    # Filled in when the outbox and the upload runner are wired (upload package).
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Built on first use: the CLI's read-only commands never open the outbox database.
+    _outbox: Outbox | None = field(default=None, repr=False)
+    _runner: UploadRunner | None = field(default=None, repr=False)
+    upload_events: list[EventHandler] = field(default_factory=list)
 
     @classmethod
     def load_settings(cls, dirs: AppDirs | None = None, *, env: Mapping[str, str] | None = None,
@@ -60,9 +67,34 @@ class AppContext:
         api = Api(session, dirs.catalogue_file)
         return cls(dirs=dirs, settings=settings, http=http, session=session, api=api)
 
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            from wyntek_desktop.core.outbox import Outbox
+
+            self._outbox = Outbox.open(self.dirs.data / "outbox.sqlite3")
+        return self._outbox
+
+    @property
+    def runner(self) -> UploadRunner:
+        """The upload runner over the outbox; events go to every ``upload_events`` handler."""
+        if self._runner is None:
+            from wyntek_desktop.upload.runner import UploadRunner
+
+            settings, session, api = self.settings, self.session, self.api
+            self._runner = UploadRunner(
+                self.outbox, lambda: make_http_client(settings), api.access_token,
+                api.submit_job, lambda: session.user_id, api.storage_url,
+                session.anon_key, events=self._dispatch)
+        return self._runner
+
+    def _dispatch(self, event: Any) -> None:
+        for handler in list(self.upload_events):
+            handler(event)
+
     def close(self) -> None:
-        for extra in self.extras.values():
-            close = getattr(extra, "close", None)
-            if callable(close):
-                close()
+        if self._runner is not None:
+            self._runner.stop()
+        if self._outbox is not None:
+            self._outbox.close()
         self.http.close()

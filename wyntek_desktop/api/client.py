@@ -134,14 +134,6 @@ class Api:
 
     # --- jobs ---------------------------------------------------------------------------
 
-    def upload_file(self, local: Path, storage_path: str, content_type: str) -> None:
-        """Plain single-request upload (small files; resumable uploads live in ``upload``)."""
-        def work() -> None:
-            bucket = self.session.client.storage.from_(BUCKET)
-            bucket.upload(storage_path, local, {"content-type": content_type,
-                                                "upsert": "true"})
-        self._call(work)
-
     def submit_job(self, client_job_id: str, spec: dict[str, Any],
                    files: list[dict[str, Any]]) -> Job:
         """Create the job (idempotent on ``client_job_id``: retries return the same job)."""

@@ -117,15 +117,15 @@ def is_jwt_expired(exc: BaseException) -> bool:
 
 def _refusal_for_sqlstate(code: str, message: str) -> e.WyntekError:
     text = message.lower()
-    if "balance" in text or "insufficient" in text or "not enough tokens" in text:
+    if code == "PT402" or "balance" in text or "insufficient" in text or "not enough tokens" in text:
         return e.BalanceError(_sentence(message, "Not enough tokens"),
                               hint="Buy tokens on the web, then try again.")
-    if code in ("P0002", "PGRST116", "42883", "PGRST202", "02000") or "not found" in text:
+    if code in ("PT404", "P0002", "PGRST116", "42883", "PGRST202", "02000") or "not found" in text:
         return e.NotFoundError(_sentence(message, "Not found"))
-    if code in ("23505", "40001", "55000") or "conflict" in text or "different spec" in text:
+    if code in ("PT409", "23505", "40001", "55000") or "conflict" in text or "different spec" in text:
         return e.ConflictError(_sentence(message, "That conflicts with an earlier request"))
     if code in ("42501", "28000"):
-        return e.AuthError("You are not allowed to do that.")
+        return e.AuthError(_sentence(message, "You are not allowed to do that"))
     return e.ValidationError(_sentence(message, "The request is invalid"))
 
 
