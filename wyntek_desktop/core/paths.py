@@ -18,23 +18,23 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_!.*'()&$=@;:+,\- ]")
 MAX_NAME = 200
 
 
+def _clean(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"\.{2,}", ".", _UNSAFE.sub("_", ascii_text)).strip(" .")
+
+
 def storage_file_name(original: str) -> str:
     """Map a user's file name to a safe Storage object name (ASCII, no '/', no '..').
 
     The original name is kept separately in ``job_files.file_name``.
     """
     base = original.replace("\\", "/").rsplit("/", 1)[-1]
-    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    safe = _UNSAFE.sub("_", ascii_name).strip(" .")
-    safe = re.sub(r"\.{2,}", ".", safe)
-    if not safe:
-        safe = "file"
-    if len(safe) > MAX_NAME:
-        stem, dot, ext = safe.rpartition(".")
-        ext = ext if dot and len(ext) <= 16 else ""
-        safe = (stem if dot else safe)[: MAX_NAME - len(ext) - 1].rstrip(" .")
-        safe = f"{safe}.{ext}" if ext else safe
-    return safe
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem, ext = _clean(stem) or "file", _clean(ext)[:16]
+    stem = stem[: MAX_NAME - len(ext) - 1].rstrip(" .") or "file"
+    return f"{stem}.{ext}" if ext else stem
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:

@@ -1,0 +1,73 @@
+import httpx
+import keyring
+import pytest
+from keyring.backends import fail
+
+from wyntek_desktop.core.keyring_storage import NO_KEYRING, KeyringStorage, keyring_problem
+from wyntek_desktop.core.session import Session
+from wyntek_desktop.core.settings import Settings
+
+SETTINGS = Settings(supabase_url="https://127.0.0.1:1", anon_key="anon-key-for-tests")
+
+
+def test_long_values_round_trip_in_chunks(app_dirs) -> None:
+    storage = KeyringStorage("https://a.example")
+    value = "x" * 4321
+    storage.set_item("supabase.auth.token", value)
+    assert storage.get_item("supabase.auth.token") == value
+    assert len(list(app_dirs["keyring"].iterdir())) == 6  # head + 5 chunks
+    storage.remove_item("supabase.auth.token")
+    assert storage.get_item("supabase.auth.token") is None
+    assert list(app_dirs["keyring"].iterdir()) == []
+
+
+def test_scopes_do_not_mix() -> None:
+    KeyringStorage("https://a.example").set_item("k", "a")
+    assert KeyringStorage("https://b.example").get_item("k") is None
+
+
+@pytest.fixture
+def no_keyring():
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_missing_backend_falls_back_to_memory_with_a_message(no_keyring) -> None:
+    assert keyring_problem() == NO_KEYRING
+    with httpx.Client() as http:
+        session = Session(SETTINGS, http)
+        assert session.persistence_warning == NO_KEYRING
+        session.storage.set_item("k", "v")
+        assert session.storage.get_item("k") == "v"
+
+
+class BrokenKeyring(keyring.backend.KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service, username):
+        return None
+
+    def set_password(self, service, username, password):
+        raise keyring.errors.PasswordSetError("locked")
+
+    def delete_password(self, service, username):
+        raise keyring.errors.PasswordDeleteError("locked")
+
+
+def test_failing_writes_switch_to_memory() -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(BrokenKeyring())
+    try:
+        storage = KeyringStorage("https://a.example")
+        storage.set_item("k", "secret")
+        assert storage.memory_only and storage.problem == NO_KEYRING
+        assert storage.get_item("k") == "secret"
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_working_keyring_has_no_warning() -> None:
+    with httpx.Client() as http:
+        assert Session(SETTINGS, http).persistence_warning is None
