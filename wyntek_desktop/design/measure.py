@@ -1,0 +1,98 @@
+"""Geometry and topology numbers of a triangle soup (millimetres)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from wyntek_desktop.design import topology
+
+_CHUNK = 262_144  # triangles per block: bounds the float64 temporaries
+
+
+@dataclass(frozen=True)
+class Measures:
+    bounds: np.ndarray          # (2, 3)
+    triangles: int
+    volume: float               # signed sum over bodies (negative: inside out)
+    area: float
+    bodies: int
+    body_triangles: np.ndarray
+    body_volume: np.ndarray     # signed
+    body_area: np.ndarray
+    body_bounds: np.ndarray     # (bodies, 2, 3)
+    body_open: np.ndarray       # boundary + non-manifold edges per body
+    boundary_edges: int
+    non_manifold_edges: int
+    flipped_edges: int
+    degenerate_faces: int       # repeated corners or zero area
+    duplicate_faces: int
+
+
+def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: None
+            ) -> Measures:
+    """All numbers of the report that come from the mesh itself."""
+    corners = tris.reshape(-1, 3)
+    bounds = np.array([[corners[:, i].min() for i in range(3)],
+                       [corners[:, i].max() for i in range(3)]], dtype=np.float64)
+    step(0.1, "Welding vertices")
+    vertices, faces = topology.weld(tris)
+    faces, keep = topology.drop_degenerate_indices(faces)
+    collapsed = int(len(keep) - len(faces))
+    step(0.3, "Measuring volume and area")
+    volume, area = _volume_area(tris, keep)
+    if len(faces) == 0:
+        z = np.zeros(0)
+        return Measures(bounds, len(tris), 0.0, 0.0, 0, z, z, z, np.zeros((0, 2, 3)), z, 0, 0, 0,
+                        collapsed, 0)
+    vertices, faces = topology.compact(vertices, faces)
+    step(0.45, "Checking edges and bodies")
+    topo = topology.topology(faces, len(vertices))
+    reach = float(np.abs(bounds).max()) or 1.0
+    slivers = int((area <= (reach * 1e-7) ** 2).sum())
+    nb = topo.bodies
+    labels = topo.face_body
+    step(0.8, "Looking for duplicate faces")
+    duplicates = topology.duplicate_faces(faces)
+    return Measures(
+        bounds=bounds, triangles=len(tris),
+        volume=float(volume.sum()), area=float(area.sum()), bodies=nb,
+        body_triangles=np.bincount(labels, minlength=nb),
+        body_volume=np.bincount(labels, weights=volume, minlength=nb),
+        body_area=np.bincount(labels, weights=area, minlength=nb),
+        body_bounds=bounds[None] if nb == 1 else _body_bounds(tris[keep], labels, nb),
+        body_open=topo.boundary_edges + topo.non_manifold_edges,
+        boundary_edges=int(topo.boundary_edges.sum()),
+        non_manifold_edges=int(topo.non_manifold_edges.sum()),
+        flipped_edges=int(topo.flipped_edges.sum()),
+        degenerate_faces=collapsed + slivers, duplicate_faces=duplicates)
+
+
+def _volume_area(tris: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed volume (divergence theorem) and area of every kept face, in blocks."""
+    volume = np.empty(len(tris))
+    area = np.empty(len(tris))
+    centre = tris[0, 0].astype(np.float64)  # relative coordinates keep the sum precise
+    for start in range(0, len(tris), _CHUNK):
+        block = tris[start:start + _CHUNK].astype(np.float64) - centre
+        a, b, c = block[:, 0], block[:, 1], block[:, 2]
+        cross = np.cross(b - a, c - a)
+        area[start:start + len(block)] = 0.5 * np.sqrt(np.einsum("ij,ij->i", cross, cross))
+        volume[start:start + len(block)] = np.einsum("ij,ij->i", a, np.cross(b, c)) / 6.0
+    return volume[keep], area[keep]
+
+
+def _body_bounds(tris: np.ndarray, labels: np.ndarray, bodies: int) -> np.ndarray:
+    out = np.empty((bodies, 2, 3))
+    lows = tris.min(axis=1)
+    highs = tris.max(axis=1)
+    for axis in range(3):
+        lo = np.full(bodies, np.inf)
+        hi = np.full(bodies, -np.inf)
+        np.minimum.at(lo, labels, lows[:, axis])
+        np.maximum.at(hi, labels, highs[:, axis])
+        out[:, 0, axis] = lo
+        out[:, 1, axis] = hi
+    return out

@@ -1,0 +1,58 @@
+"""STEP to GLB in a child process with a time and memory limit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from wyntek_desktop.design import limits
+from wyntek_desktop.design._errors import check_size, file_error
+
+
+def check_step_header(path: Path) -> None:
+    size = path.stat().st_size
+    if size == 0:
+        raise file_error(path, "the file is empty.")
+    check_size(path, size, limits.MAX_STEP_BYTES, "STEP")
+    with path.open("rb") as f:
+        head = f.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"ISO-10303-21"):
+        raise file_error(path, "the file is not a STEP file (it lacks the ISO-10303-21 header).")
+
+
+def step_to_glb(path: Path) -> bytes:
+    """GLB bytes (metres) converted from the STEP file; FileError on any failure."""
+    check_step_header(path)
+    if getattr(sys, "frozen", False):
+        return _convert_in_process(path)
+    with tempfile.TemporaryDirectory(prefix="wyntek-step-") as tmp:
+        target = Path(tmp) / "converted.glb"
+        command = [sys.executable, "-m", "wyntek_desktop.design._step_worker", str(path),
+                   str(target), str(limits.MEMORY_BUDGET)]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=limits.STEP_TIMEOUT_S,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            raise file_error(path, f"reading the STEP file took longer than "
+                             f"{limits.STEP_TIMEOUT_S:.0f} s and was stopped.") from None
+        if done.returncode != 0 or not target.exists() or target.stat().st_size == 0:
+            raise file_error(path, "the STEP file could not be converted to a mesh; it may be "
+                             "damaged or contain no solid geometry.")
+        return target.read_bytes()
+
+
+def _convert_in_process(path: Path) -> bytes:
+    # A frozen app has no interpreter to start; convert here (no crash isolation).
+    import cascadio
+
+    with tempfile.TemporaryDirectory(prefix="wyntek-step-") as tmp:
+        target = Path(tmp) / "converted.glb"
+        try:
+            cascadio.step_to_glb(str(path), str(target))
+        except Exception:
+            raise file_error(path, "the STEP file could not be converted to a mesh.") from None
+        if not target.exists() or target.stat().st_size == 0:
+            raise file_error(path, "the STEP file contains no solid geometry.")
+        return target.read_bytes()
