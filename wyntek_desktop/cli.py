@@ -526,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(dirs.log, os.environ.get("WYNTEK_LOG_LEVEL", "INFO").upper())
     except (OSError, ValueError):
         pass  # logging is best effort; the command still runs
+    logging.captureWarnings(True)  # library warnings go to the log, not the terminal
     try:
         args = build_parser().parse_args(argv)
         out.json_mode = args.json

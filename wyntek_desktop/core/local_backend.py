@@ -1,7 +1,8 @@
 """Start the embedded local stack (``wyntek_localstack``) for demo mode.
 
-Runs ``python -m wyntek_localstack serve --demo`` as a child process on loopback and
-reads its one JSON ready-line. Data persists in the app's data folder, so the demo
+In-process through ``wyntek_localstack.server.LocalStack`` when that package is
+installed; otherwise ``python -m wyntek_localstack serve --demo`` as a child process,
+reading its one JSON ready-line. Data persists in the app's data folder, so the demo
 account and its jobs survive restarts.
 """
 
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -32,23 +34,24 @@ class LocalBackend:
     anon_key: str
     demo_password: str
     data_dir: Path
-    process: subprocess.Popen[bytes]
+    stop: Callable[[], None]
 
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        try:
-            if os.name == "nt":
-                self.process.terminate()
-            else:
-                self.process.send_signal(signal.SIGINT)
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        finally:
-            if self.process.stdout:
-                self.process.stdout.close()
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        if os.name == "nt":
+            process.terminate()
+        else:
+            process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    finally:
+        if process.stdout:
+            process.stdout.close()
 
 
 def _read_line(stream: IO[bytes], timeout: float) -> bytes:
@@ -61,6 +64,22 @@ def _read_line(stream: IO[bytes], timeout: float) -> bytes:
 
 def start_local_backend(data_dir: Path) -> LocalBackend:
     data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        from wyntek_localstack.server import LocalStack
+    except ImportError:
+        return _spawn(data_dir)
+    stack = LocalStack(data_dir, demo=True)
+    try:
+        info = stack.start()
+    except Exception as exc:
+        raise errors.WyntekError(f"The local demo service did not start: {exc}") from exc
+    log.info("local stack ready at %s (in-process)", info.url)
+    return LocalBackend(url=info.url, anon_key=info.anon_key,
+                        demo_password=info.demo_password or "", data_dir=data_dir,
+                        stop=stack.stop)
+
+
+def _spawn(data_dir: Path) -> LocalBackend:
     command = [sys.executable, "-m", "wyntek_localstack", "serve", "--demo",
                "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir)]
     log_path = data_dir / "serve.log"
@@ -76,7 +95,7 @@ def start_local_backend(data_dir: Path) -> LocalBackend:
         info: dict[str, Any] = json.loads(line)
         backend = LocalBackend(url=info["url"], anon_key=info["anon_key"],
                                demo_password=info.get("demo_password", ""),
-                               data_dir=data_dir, process=process)
+                               data_dir=data_dir, stop=lambda: _stop_process(process))
     except (ValueError, KeyError, TypeError):
         process.kill()
         process.wait()
