@@ -1,0 +1,178 @@
+"""Start-up of the desktop app: window first, then the heavy parts in workers.
+
+Order: read the small settings file, apply the theme, show the window; then, in a
+worker, open the outbox, (with ``--local``) start the embedded stack, and build the
+context (this imports the supabase client, the slowest import). The window is usable
+for offline preparation the whole time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from wyntek_desktop.core.appdirs import AppDirs
+from wyntek_desktop.core.settings import Settings, resolve_settings, save_settings
+from wyntek_desktop.ui.main_window import MainWindow, app_icon
+from wyntek_desktop.ui.services import CONNECTING, Services
+from wyntek_desktop.ui.theme import apply_theme
+from wyntek_desktop.ui.workers import TaskState
+
+log = logging.getLogger(__name__)
+
+
+class Booted:
+    def __init__(self, ctx: Any, outbox: Any, backend: Any, signed_in: str | None) -> None:
+        self.ctx, self.outbox, self.backend, self.signed_in = ctx, outbox, backend, signed_in
+
+
+def boot(state: TaskState, settings: Settings, dirs: AppDirs, local: bool) -> Booted:
+    """Worker: outbox, optional local stack, context, optional demo sign-in."""
+    from wyntek_desktop.core.outbox import Outbox
+
+    outbox = Outbox.open(dirs.data / "outbox.sqlite3")
+    backend = None
+    signed_in = None
+    try:
+        if local:
+            from wyntek_desktop.core.local_backend import DEMO_EMAIL, start_local_backend
+            state.report_progress(0.1, "Starting the local demo service…")
+            backend = start_local_backend(dirs.localstack_data)
+            settings = replace(settings, supabase_url=backend.url, anon_key=backend.anon_key,
+                               ca_bundle=None)
+        ctx = None
+        if settings.configured:
+            from wyntek_desktop.context import AppContext
+            state.report_progress(0.6, "Connecting…")
+            ctx = AppContext.build(settings, dirs=dirs, memory_only=local)
+            if backend is not None:
+                ctx.session.sign_in(DEMO_EMAIL, backend.demo_password)
+                signed_in = DEMO_EMAIL
+    except BaseException:
+        outbox.close()
+        if backend is not None:
+            backend.stop()
+        raise
+    return Booted(ctx, outbox, backend, signed_in)
+
+
+class DesktopApp(QObject):
+    ready = Signal()
+
+    def __init__(self, qapp: QApplication, *, dirs: AppDirs | None = None,
+                 settings: Settings | None = None, local: bool = False) -> None:
+        super().__init__()
+        self.qapp = qapp
+        self.dirs = dirs or AppDirs.default()
+        self.local = local
+        self.settings = settings if settings is not None else resolve_settings(
+            self.dirs.settings_file)
+        self.theme = apply_theme(qapp, self.settings.theme)
+        self.services = Services(parent=self)
+        self.window = MainWindow(self.services)
+        self.window.settings_requested.connect(self.open_settings)
+        self.window.recent_changed = self.save_recent  # type: ignore[method-assign]
+        self.window.set_recent_files(list(self.settings.recent_files))
+        for warning in self.settings.warnings:
+            self.window.prepare.banner.show_message(warning, "warning")
+        self.booted = False
+
+    def start(self) -> None:
+        self.window.show()
+        if self.local or self.settings.configured:
+            self.services._set_connection(CONNECTING, "")
+        self.services.call(boot, self.settings, self.dirs, self.local,
+                           on_result=self._booted, on_error=self._boot_failed,
+                           on_progress=lambda f, m: self.window.statusBar().showMessage(m))
+
+    def _booted(self, b: Booted) -> None:
+        self.services.outbox = b.outbox
+        self.services.local_backend = b.backend
+        self.window.statusBar().clearMessage()
+        self.services.set_context(b.ctx)
+        self.window.outbox.reload()
+        self.booted = True
+        self.ready.emit()
+
+    def _boot_failed(self, err: Any) -> None:
+        self.services._set_connection("offline", str(err))
+        self.window.prepare.banner.show_message(str(err), "error", "Settings…",
+                                                self.open_settings)
+        self.booted = True
+        self.ready.emit()
+
+    # -- settings ---------------------------------------------------------------------------
+    def open_settings(self) -> None:
+        from wyntek_desktop.ui.dialogs.settings import SettingsDialog
+        dialog = SettingsDialog(self.services, self.settings, self.dirs.settings_file,
+                                self.window)
+        dialog.saved.connect(self.apply_settings)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def apply_settings(self, settings: Settings) -> None:
+        connection_changed = (
+            (settings.supabase_url, settings.anon_key, settings.ca_bundle, settings.proxy)
+            != (self.settings.supabase_url, self.settings.anon_key, self.settings.ca_bundle,
+                self.settings.proxy))
+        self.settings = settings
+        self.theme = apply_theme(self.qapp, settings.theme)
+        if connection_changed and not self.local:
+            self.services.call(lambda state: _build_context(settings, self.dirs),
+                               on_result=self.services.set_context)
+
+    def save_recent(self, paths: list[str]) -> None:
+        if self.local:
+            return
+        self.settings = replace(self.settings, recent_files=tuple(paths))
+        settings, path = self.settings, self.dirs.settings_file
+        self.services.call(lambda state: save_settings(path, settings), latest="save-settings")
+
+    def shutdown(self) -> None:
+        self.window.shutdown()
+        self.services.shutdown()
+
+
+def _build_context(settings: Settings, dirs: AppDirs) -> Any:
+    if not settings.configured:
+        return None
+    from wyntek_desktop.context import AppContext
+    return AppContext.build(settings, dirs=dirs)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="wyntek-desktop", description="WYNTEK Desktop")
+    parser.add_argument("--local", action="store_true",
+                        help="start the embedded demo service and sign in the demo account")
+    parser.add_argument("files", nargs="*", help="design files to open")
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str]) -> int:
+    args = parse_args(argv)
+    from wyntek_desktop.ui.viewer import request_gl_format
+
+    request_gl_format()
+    qapp = QApplication.instance() or QApplication(["wyntek-desktop"])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("wyntek-desktop")
+    qapp.setOrganizationName("WYNTEK")
+    qapp.setApplicationDisplayName("WYNTEK Desktop")
+    qapp.setWindowIcon(app_icon())
+    dirs = AppDirs.default()
+    try:
+        from wyntek_desktop.core.logging_setup import setup_logging
+        setup_logging(dirs.log)
+    except OSError as exc:
+        log.warning("file logging unavailable: %s", exc)
+    desktop = DesktopApp(qapp, dirs=dirs, local=args.local)
+    desktop.start()
+    if args.files:
+        desktop.window.prepare.open_paths(args.files)
+    qapp.aboutToQuit.connect(desktop.shutdown)
+    return int(qapp.exec())

@@ -1,0 +1,101 @@
+"""Delete my files: what will go (count, size, active jobs), then progress and result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wyntek_desktop.core.models import FINAL_STATUSES
+from wyntek_desktop.ui.models import fmt_bytes
+
+
+@dataclass(frozen=True)
+class DeletionPlan:
+    files: int
+    size: int
+    active_jobs: list[str]
+
+
+def plan_deletion(state: Any, api: Any) -> DeletionPlan:
+    """Worker: what "Delete my files" would remove, from the job list."""
+    jobs = api.list_jobs()
+    files = [f for j in jobs for f in j.files if f.deleted_at is None]
+    active = [j.id for j in jobs if j.status not in FINAL_STATUSES
+              and any(f.deleted_at is None for f in j.files)]
+    return DeletionPlan(len(files), sum(f.size_bytes for f in files), active)
+
+
+class DeleteFilesDialog(QDialog):
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Delete my files")
+        self.setAccessibleName("Delete my files")
+        layout = QVBoxLayout(self)
+        self.text = QLabel("Counting your stored files…", self)
+        self.text.setWordWrap(True)
+        self.text.setMinimumWidth(420)
+        layout.addWidget(self.text)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 0)
+        layout.addWidget(self.progress)
+        self.buttons = QDialogButtonBox(self)
+        self.delete_button = self.buttons.addButton(
+            "Delete files", QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.delete_button.setAccessibleName("Confirm deleting my files")
+        self.delete_button.setEnabled(False)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        layout.addWidget(self.buttons)
+        self.delete_button.clicked.connect(self.delete)
+        self.close_button.clicked.connect(self.reject)
+        self.plan: DeletionPlan | None = None
+        self.report: Any = None
+        api = services.api
+        services.call(plan_deletion, api, on_result=self._got_plan, on_error=self._failed)
+
+    def _got_plan(self, plan: DeletionPlan) -> None:
+        self.plan = plan
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        if plan.files == 0:
+            self.text.setText("You have no stored design files. Nothing to delete.")
+            return
+        active = (f"\n\n{len(plan.active_jobs)} job(s) still in progress use these files; "
+                  "WYNTEK cannot work on them without the files."
+                  if plan.active_jobs else "")
+        self.text.setText(
+            f"This permanently deletes {plan.files} stored file(s), {fmt_bytes(plan.size)}, "
+            f"from the WYNTEK service. Job records and the ledger are kept.{active}")
+        self.delete_button.setEnabled(True)
+
+    def delete(self) -> None:
+        self.delete_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.text.setText("Deleting your files…")
+        api = self.services.api
+        self.services.call(lambda state: api.delete_my_files(), on_result=self._done,
+                           on_error=self._failed)
+
+    def _done(self, report: Any) -> None:
+        self.report = report
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        text = (f"Deleted {report.files_removed} file(s), {fmt_bytes(report.bytes_removed)}.")
+        if report.failed:
+            text += (f" {len(report.failed)} file(s) could not be deleted; try again later.")
+        self.text.setText(text)
+        self.close_button.setText("Close")
+
+    def _failed(self, err: Any) -> None:
+        self.progress.setRange(0, 1)
+        self.text.setText(str(err))
+        self.close_button.setText("Close")

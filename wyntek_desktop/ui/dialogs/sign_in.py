@@ -1,0 +1,82 @@
+"""Sign in with email and password; "stay signed in" keeps the session in the keyring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class SignInDialog(QDialog):
+    def __init__(self, services: Any, parent: QWidget | None = None,
+                 email: str = "") -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Sign in to WYNTEK")
+        self.setAccessibleName("Sign in")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.email = QLineEdit(email, self)
+        self.email.setAccessibleName("Email")
+        self.email.setPlaceholderText("you@company.com")
+        self.password = QLineEdit(self)
+        self.password.setAccessibleName("Password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember = QCheckBox("Stay signed in on this computer", self)
+        self.remember.setAccessibleName("Stay signed in")
+        self.remember.setChecked(True)
+        self.remember.setToolTip("The session is kept in the system keyring, never in a file.")
+        form.addRow("&Email", self.email)
+        form.addRow("&Password", self.password)
+        form.addRow("", self.remember)
+        layout.addLayout(form)
+        self.error = QLabel("", self)
+        self.error.setAccessibleName("Sign-in error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#e05555")
+        self.error.hide()
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(self)
+        self.ok = self.buttons.addButton("Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setDefault(True)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.result_info: Any = None
+        (self.password if email else self.email).setFocus()
+
+    def submit(self) -> None:
+        email, password = self.email.text().strip(), self.password.text()
+        if "@" not in email or not password:
+            self._fail("Enter your email address and password.")
+            return
+        if not self.services.configured:
+            self._fail("No WYNTEK service is configured yet: open Settings (Ctrl+,) and "
+                       "enter the backend URL and anon key.")
+            return
+        self.ok.setEnabled(False)
+        self.ok.setText("Signing in…")
+        self.error.hide()
+        self.services.sign_in(email, password, self.remember.isChecked(),
+                              on_done=self._done, on_error=lambda e: self._fail(str(e)))
+
+    def _done(self, result: Any) -> None:
+        self.result_info = result
+        self.password.clear()
+        self.accept()
+
+    def _fail(self, message: str) -> None:
+        self.ok.setEnabled(True)
+        self.ok.setText("Sign in")
+        self.error.setText(message)
+        self.error.show()

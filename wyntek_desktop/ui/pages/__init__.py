@@ -1,0 +1,1 @@
+"""The main screens of the window."""

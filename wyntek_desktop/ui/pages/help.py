@@ -1,0 +1,139 @@
+"""Help: contact support (optionally about one job), past messages, logs, About."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wyntek_desktop.ui.models import MessagesModel
+from wyntek_desktop.ui.widgets import Page, heading
+
+MAX_BODY = 5000
+
+
+class HelpPage(Page):
+    title = "Help"
+
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.body.addWidget(heading("Help & support"))
+        box = QGroupBox("Contact support", self)
+        form = QFormLayout(box)
+        self.subject = QLineEdit(box)
+        self.subject.setAccessibleName("Subject")
+        self.subject.setMaxLength(200)
+        self.job = QComboBox(box)
+        self.job.setAccessibleName("About job (optional)")
+        self.job.addItem("No particular job", None)
+        self.message = QPlainTextEdit(box)
+        self.message.setAccessibleName("Message")
+        self.message.setFixedHeight(110)
+        self.counter = QLabel(f"0 / {MAX_BODY}", box)
+        self.send = QPushButton("Send to support", box)
+        self.send.setAccessibleName("Send to support")
+        self.send.clicked.connect(self.send_message)
+        form.addRow("&Subject", self.subject)
+        form.addRow("&Job", self.job)
+        form.addRow("&Message", self.message)
+        row = QHBoxLayout()
+        row.addWidget(self.counter)
+        row.addStretch(1)
+        row.addWidget(self.send)
+        form.addRow("", row)
+        self.body.addWidget(box)
+        self.body.addWidget(QLabel("Your messages"))
+        self.model = MessagesModel(self)
+        self.table = QTableView(self)
+        self.table.setAccessibleName("Past support messages")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        self.body.addWidget(self.table, 1)
+        logs = QGroupBox("Logs and app folders", self)
+        lv = QVBoxLayout(logs)
+        from wyntek_desktop.about import app_folders
+        folders = app_folders()
+        self.logs_path = str(folders.logs)
+        self.logs_label = QLabel(f"Logs are written to {folders.logs}. Attach the newest log "
+                                 "file when you report a problem; it never contains your "
+                                 "password or tokens.", logs)
+        self.logs_label.setWordWrap(True)
+        lv.addWidget(self.logs_label)
+        lrow = QHBoxLayout()
+        open_logs = QPushButton("Open logs folder", logs)
+        open_logs.setAccessibleName("Open logs folder")
+        open_logs.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(self.logs_path)))
+        self.about_button = QPushButton("About WYNTEK Desktop", logs)
+        self.about_button.setAccessibleName("About WYNTEK Desktop")
+        lrow.addWidget(open_logs)
+        lrow.addWidget(self.about_button)
+        lrow.addStretch(1)
+        lv.addLayout(lrow)
+        self.body.addWidget(logs)
+        self.message.textChanged.connect(self._validate)
+        self.subject.textChanged.connect(self._validate)
+        services.signed_in_changed.connect(lambda e: self._validate())
+        self._validate()
+
+    def _validate(self) -> None:
+        n = len(self.message.toPlainText())
+        self.counter.setText(f"{n} / {MAX_BODY}")
+        self.counter.setStyleSheet("color:#e05555" if n > MAX_BODY else "color:#888")
+        ok = (self.services.signed_in and bool(self.subject.text().strip())
+              and 0 < len(self.message.toPlainText().strip()) <= MAX_BODY)
+        self.send.setEnabled(ok)
+        self.send.setToolTip("" if self.services.signed_in else "Sign in to contact support.")
+
+    def set_jobs(self, jobs: list[Any]) -> None:
+        current = self.job.currentData()
+        self.job.clear()
+        self.job.addItem("No particular job", None)
+        for j in jobs:
+            self.job.addItem(f"{j.id[:8]} · {j.material_id} · {j.status}", j.id)
+        index = self.job.findData(current)
+        self.job.setCurrentIndex(max(index, 0))
+
+    def send_message(self) -> None:
+        api = self.services.api
+        subject, body = self.subject.text(), self.message.toPlainText()
+        job_id = self.job.currentData()
+        self.send.setEnabled(False)
+
+        def done(msg: Any) -> None:
+            self.subject.clear()
+            self.message.clear()
+            self.show_info("Your message was sent; support answers by email.")
+            self.refresh()
+        self.services.call(lambda state: api.create_support_message(subject, body, job_id),
+                           on_result=done, on_error=lambda e: (self.show_error(e),
+                                                               self._validate()))
+
+    def refresh(self) -> None:
+        api = self.services.api
+        if api is None or not self.services.signed_in:
+            return
+        self.services.call(lambda state: api.support_messages(),
+                           on_result=self.model.set_records, on_error=self.show_error,
+                           latest="messages")
+
+    def page_shown(self) -> None:
+        self.refresh()

@@ -1,0 +1,240 @@
+"""Jobs: the table of submitted jobs with a detail view; polled while visible."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QWidget,
+)
+
+from wyntek_desktop.core.models import JOB_STATUSES
+from wyntek_desktop.ui.models import (
+    JobsFilterProxy,
+    JobsTableModel,
+    fmt_bytes,
+    fmt_time,
+    status_label,
+)
+from wyntek_desktop.ui.widgets import Page, heading
+
+POLL_MS = 5000             # while the Jobs page is visible
+BACKGROUND_POLL_MS = 60000  # otherwise: status-change notifications still arrive
+
+
+def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
+    rows = [("Status", status_label(job.status)), ("Material", job.material_id or ""),
+            ("Quantity", str(job.quantity)),
+            ("Tolerance", f"±{job.tolerance_mm} mm" if job.tolerance_mm else ""),
+            ("Finish", job.finish or ""), ("Tokens", f"{job.token_cost:,}"),
+            ("Created", fmt_time(job.created_at)), ("Updated", fmt_time(job.updated_at)),
+            ("Completed", fmt_time(job.completed_at))]
+    if job.delivery_instructions:
+        rows.append(("Delivery", job.delivery_instructions))
+    if job.notes:
+        rows.append(("Notes", job.notes))
+    body = "".join(f"<tr><td style='color:#999;padding-right:12px'>{k}</td>"
+                   f"<td>{escape(str(v))}</td></tr>" for k, v in rows if v)
+    parts = [f"<h3>Job {escape(job.id)}</h3><table>{body}</table><h4>Files</h4>"]
+    for f in job.files:
+        analysis = f.analysis or {}
+        mesh = analysis.get("mesh") or {}
+        facts = [f.kind, fmt_bytes(f.size_bytes)]
+        if mesh.get("dimensions_mm"):
+            d = mesh["dimensions_mm"]
+            facts.append(f"{d[0]:.1f} × {d[1]:.1f} × {d[2]:.1f} mm")  # noqa: RUF001
+        if mesh.get("volume_cm3") is not None:
+            facts.append(f"{mesh['volume_cm3']:.2f} cm³")
+        findings = analysis.get("findings") or []
+        n_warn = sum(1 for x in findings if x.get("severity") == "warning")
+        if n_warn:
+            facts.append(f"{n_warn} warning(s)")
+        if f.deleted_at:
+            retention = f"deleted {fmt_time(f.deleted_at)}"
+        elif f.retain_until:
+            retention = f"kept until {fmt_time(f.retain_until)}"
+        else:
+            retention = "kept until 12 months after completion"
+        parts.append(f"<p><b>{escape(f.file_name)}</b><br>{escape(' · '.join(facts))}"
+                     f"<br><span style='color:#999'>{escape(retention)}</span></p>")
+    if history:
+        parts.append("<h4>Status history (seen by this app)</h4>")
+        parts.append("".join(f"<div>{fmt_time(t)} — {escape(status_label(s))}</div>"
+                             for t, s in history))
+    return "".join(parts)
+
+
+class JobsPage(Page):
+    title = "Jobs"
+    status_changed = Signal(object, str)   # job, previous status
+
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        top = QHBoxLayout()
+        top.addWidget(heading("Jobs"))
+        top.addStretch(1)
+        top.addWidget(QLabel("Status:"))
+        self.filter = QComboBox(self)
+        self.filter.setAccessibleName("Filter by status")
+        self.filter.addItem("All", None)
+        for s in JOB_STATUSES:
+            self.filter.addItem(status_label(s), s)
+        top.addWidget(self.filter)
+        self.refresh_button = QPushButton("Refresh", self)
+        self.refresh_button.setAccessibleName("Refresh jobs")
+        self.refresh_button.setToolTip("F5")
+        self.refresh_button.clicked.connect(self.refresh)
+        top.addWidget(self.refresh_button)
+        self.body.addLayout(top)
+        self.model = JobsTableModel(self)
+        self.proxy = JobsFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setObjectName("jobs-splitter")
+        self.table = QTableView(split)
+        self.table.setAccessibleName("Jobs table")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(7, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        detail = QWidget(split)
+        from PySide6.QtWidgets import QVBoxLayout
+        dv = QVBoxLayout(detail)
+        dv.setContentsMargins(0, 0, 0, 0)
+        self.detail = QTextBrowser(detail)
+        self.detail.setAccessibleName("Job details")
+        dv.addWidget(self.detail, 1)
+        self.cancel_button = QPushButton("Cancel job", detail)
+        self.cancel_button.setAccessibleName("Cancel the selected job")
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        dv.addWidget(self.cancel_button)
+        split.setSizes([700, 380])
+        self.body.addWidget(split, 1)
+        self.filter.currentIndexChanged.connect(
+            lambda: self.proxy.set_status(self.filter.currentData()))
+        self.table.selectionModel().selectionChanged.connect(self._show_selected)
+        self.model.dataChanged.connect(lambda *a: self._show_selected())
+        self._poll = QTimer(self)
+        self._poll.setObjectName("jobs-poll")
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self.poll)
+        self._poller: Any = None
+        self._history: dict[str, list[tuple[datetime, str]]] = {}
+        self._visible = False
+        services.signed_in_changed.connect(self._on_sign_in)
+        self._show_selected()
+
+    # -- loading --------------------------------------------------------------------------
+    def _on_sign_in(self, email: str | None) -> None:
+        self._poller = None
+        self.model.clear()
+        self._history.clear()
+        if email is not None:
+            self.poll()
+
+    def refresh(self) -> None:
+        self._poller = None
+        self.poll()
+
+    def poll(self) -> None:
+        api = self.services.api
+        if api is None or not self.services.signed_in:
+            return
+        if self._poller is None:
+            self._poller = api.job_poller()
+        poller = self._poller
+        self.services.call(lambda state: poller.poll(), on_result=self._got_changes,
+                           latest="jobs-poll")
+
+    def _got_changes(self, jobs: list[Any]) -> None:
+        now = datetime.now().astimezone()
+        for job in jobs:
+            row = self.model.row_of(job.id)
+            history = self._history.setdefault(job.id, [])
+            if row is not None:
+                old = self.model.record(row).status
+                if old != job.status:
+                    history.append((now, job.status))
+                    self.status_changed.emit(job, old)
+            elif not history:
+                history.append((job.updated_at or now, job.status))
+        merged = {j.id: j for j in self.model.records()}
+        merged.update({j.id: j for j in jobs})
+        self.model.set_records(merged.values())
+
+    # -- detail ---------------------------------------------------------------------------
+    def selected_job(self) -> Any:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.record(self.proxy.mapToSource(rows[0]).row())
+
+    def select_job(self, job_id: str) -> bool:
+        row = self.model.row_of(job_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.selectRow(index.row())
+        return True
+
+    def _show_selected(self, *args: Any) -> None:
+        job = self.selected_job()
+        if job is None:
+            self.detail.setHtml("<p style='color:#999'>Select a job to see its spec, files, "
+                                "report summary and retention dates.</p>")
+            self.cancel_button.setEnabled(False)
+            return
+        self.detail.setHtml(job_html(job, self._history.get(job.id, [])))
+        self.cancel_button.setEnabled(job.cancellable)
+        self.cancel_button.setToolTip("" if job.cancellable else
+                                      "Only a job that is still 'submitted' can be cancelled.")
+
+    def cancel_selected(self) -> None:
+        job = self.selected_job()
+        api = self.services.api
+        if job is None or api is None:
+            return
+        self.cancel_button.setEnabled(False)
+
+        def done(updated: Any) -> None:
+            self._got_changes([updated])
+            self.services.refresh_profile()
+            self.show_info(f"Job {job.id[:8]} cancelled; {job.token_cost} tokens refunded.")
+        self.services.call(lambda state: api.cancel_job(job.id), on_result=done,
+                           on_error=lambda err: (self.show_error(err), self._show_selected()))
+
+    # -- visibility -----------------------------------------------------------------------
+    def page_shown(self) -> None:
+        self._visible = True
+        self.poll()
+        self._poll.start(POLL_MS)
+
+    def page_hidden(self) -> None:
+        self._visible = False
+        if self.services.signed_in:
+            self._poll.start(BACKGROUND_POLL_MS)
+        else:
+            self._poll.stop()
+
+    def shutdown(self) -> None:
+        self._poll.stop()

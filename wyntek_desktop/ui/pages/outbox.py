@@ -1,0 +1,192 @@
+"""Outbox: prepared jobs and their uploads, per-file progress with speed and ETA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QTimer
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from wyntek_desktop.ui.models import PROGRESS_ROLE, OutboxModel, outbox_rows
+from wyntek_desktop.ui.widgets import Page, heading
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        fraction = index.data(PROGRESS_ROLE)
+        if fraction is None:
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))  # type: ignore[attr-defined]
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = round(float(fraction) * 1000)
+        bar.text = index.data() or ""
+        bar.textVisible = True
+        bar.state = option.state  # type: ignore[attr-defined]
+        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class OutboxPage(Page):
+    title = "Outbox"
+
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        top = QHBoxLayout()
+        top.addWidget(heading("Outbox"))
+        top.addStretch(1)
+        self.runner_label = QLabel("", self)
+        self.runner_label.setAccessibleName("Upload state")
+        top.addWidget(self.runner_label)
+        self.body.addLayout(top)
+        self.model = OutboxModel(self)
+        self.table = QTableView(self)
+        self.table.setAccessibleName("Outbox files")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setItemDelegateForColumn(OutboxModel.PROGRESS_COLUMN, ProgressDelegate(self))
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().resizeSection(OutboxModel.PROGRESS_COLUMN, 160)
+        self.table.verticalHeader().hide()
+        self.body.addWidget(self.table, 1)
+        self.empty = QLabel("Nothing waiting. Jobs you add on the Prepare page appear here "
+                            "until they are submitted.", self)
+        self.empty.setStyleSheet("color:#888")
+        self.body.addWidget(self.empty)
+        row = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, text in (("send", "Send now"), ("pause", "Pause"), ("resume", "Resume"),
+                          ("cancel", "Cancel upload"), ("retry", "Retry"),
+                          ("remove", "Remove")):
+            b = QPushButton(text, self)
+            b.setAccessibleName(text)
+            b.clicked.connect(lambda _=False, k=key: self.act(k))
+            row.addWidget(b)
+            self.buttons[key] = b
+        row.addStretch(1)
+        self.body.addLayout(row)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        services.outbox_changed.connect(self.reload)
+        services.runner_event.connect(self._on_event)
+        services.signed_in_changed.connect(lambda _: self._show_runner_hint())
+        self._reload_pending = QTimer(self)
+        self._reload_pending.setObjectName("outbox-reload")
+        self._reload_pending.setSingleShot(True)
+        self._reload_pending.setInterval(150)
+        self._reload_pending.timeout.connect(self._reload_now)
+        self._jobs: dict[str, Any] = {}
+        self._show_runner_hint()
+        self._update_buttons()
+
+    def _show_runner_hint(self) -> None:
+        if self.services.outbox is None:
+            self.runner_label.setText("The outbox is not available.")
+        elif not self.services.signed_in:
+            self.runner_label.setText("Sign in to send the outbox.")
+        else:
+            self.runner_label.setText("")
+
+    # -- loading --------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Coalesce bursts of changes into one read of the outbox (in a worker)."""
+        self._reload_pending.start()
+
+    def _reload_now(self) -> None:
+        outbox = self.services.outbox
+        if outbox is None:
+            return
+        self.services.call(lambda state: outbox.jobs(), on_result=self._got_jobs,
+                           latest="outbox")
+
+    def _got_jobs(self, jobs: list[Any]) -> None:
+        visible = [j for j in jobs if j.state != "submitted"]
+        self._jobs = {j.client_job_id: j for j in visible}
+        self.model.set_records(outbox_rows(visible))
+        self.empty.setVisible(not visible)
+        self._update_buttons()
+
+    def _on_event(self, event: Any) -> None:
+        from wyntek_desktop.upload.events import RunnerStateChanged, UploadProgress
+
+        if isinstance(event, UploadProgress):
+            self.model.update_progress(event.client_job_id, event.file_index, event.file_sent,
+                                       event.file_total, event.speed, event.eta)
+        elif isinstance(event, RunnerStateChanged):
+            self.runner_label.setText(event.message)
+
+    # -- actions --------------------------------------------------------------------------
+    def selected_job(self) -> Any:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self._jobs.get(self.model.record(rows[0].row()).client_job_id)
+
+    def select_job(self, client_job_id: str) -> None:
+        for r in range(self.model.rowCount()):
+            if self.model.record(r).client_job_id == client_job_id:
+                self.table.selectRow(r)
+                return
+
+    def _update_buttons(self, *args: Any) -> None:
+        job = self.selected_job()
+        state = job.state if job else None
+        paused = bool(job and job.paused)
+        active = state in ("queued", "uploading")
+        self.buttons["send"].setEnabled(state == "draft")
+        self.buttons["pause"].setEnabled(active and not paused)
+        self.buttons["resume"].setEnabled(active and paused)
+        self.buttons["cancel"].setEnabled(active)
+        self.buttons["retry"].setEnabled(state == "failed")
+        self.buttons["remove"].setEnabled(state in ("draft", "failed"))
+        if job is not None and job.failure:
+            self.buttons["retry"].setToolTip(f"Failed: {job.failure}")
+
+    def act(self, action: str) -> None:
+        job = self.selected_job()
+        if job is None:
+            return
+        cid = job.client_job_id
+        runner, outbox = self.services.runner, self.services.outbox
+        if action in ("send", "retry"):
+            work = (lambda s: runner.retry(cid)) if runner else (lambda s: outbox.queue(cid))
+        elif action == "remove":
+            def work(state: Any) -> None:
+                outbox.remove(cid)
+        elif runner is None:
+            self.show_error("Sign in first: uploads run only while signed in.")
+            return
+        else:
+            method = getattr(runner, action)
+
+            def work(state: Any) -> None:
+                method(cid)
+
+        def done(_: Any) -> None:
+            self.services.outbox_changed.emit()
+            if action in ("send", "retry", "resume"):
+                self.services.kick_uploads()
+        self.services.call(work, on_result=done, on_error=self.show_error)
+
+    def page_shown(self) -> None:
+        self.reload()
+
+    def shutdown(self) -> None:
+        self._reload_pending.stop()

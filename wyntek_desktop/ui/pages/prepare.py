@@ -1,0 +1,391 @@
+"""Prepare: open files, look at them, check them, fill the spec, queue or submit."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wyntek_desktop.ui import prepare_tasks as tasks
+from wyntek_desktop.ui.models import fmt_bytes
+from wyntek_desktop.ui.report_panel import ReportPanel
+from wyntek_desktop.ui.spec_form import SpecForm
+from wyntek_desktop.ui.viewer import LOD_THRESHOLD, MeshView, build_lod
+from wyntek_desktop.ui.widgets import Page, heading
+
+KIND_ICONS = {"model": "model.svg", "drawing": "drawing.svg", "gerber": "gerber.svg",
+              "other": "other.svg"}
+
+
+def icon(name: str) -> QIcon:
+    from wyntek_desktop.about import resources_folder
+    return QIcon(str(resources_folder() / "icons" / name))
+
+
+@dataclass
+class PreparedFile:
+    path: Path
+    kind: str = "other"
+    size: int = 0
+    report: Any = None
+    error: str | None = None
+    scale: float | None = None
+    status: str = "Reading…"
+    known: bool = False          # kind and size read (a worker stats the file)
+
+    @property
+    def blocking(self) -> bool:
+        return bool(self.error) or bool(self.report is not None and self.report.blocking)
+
+
+class PreparePage(Page):
+    title = "Prepare"
+    job_queued = Signal(str, bool)     # client_job_id, submit now
+    recent_file_opened = Signal(str)
+
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.files: list[PreparedFile] = []
+        self.setAcceptDrops(True)
+        self._shown_path: Path | None = None
+        self._preview_started: float | None = None
+        self.preview_ms: float | None = None
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setObjectName("prepare-splitter")
+        split.setChildrenCollapsible(False)
+        # files
+        left = QWidget(split)
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(heading("Files"))
+        self.file_list = QListWidget(left)
+        self.file_list.setAccessibleName("Opened files")
+        self.file_list.setIconSize(QSize(40, 40))
+        self.file_list.currentRowChanged.connect(self._on_select)
+        lv.addWidget(self.file_list, 1)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("Open…", left)
+        self.open_button.setAccessibleName("Open design files")
+        self.open_button.setToolTip("Ctrl+O")
+        self.open_button.clicked.connect(self.open_dialog)
+        self.remove_button = QPushButton("Remove", left)
+        self.remove_button.setAccessibleName("Remove the selected file")
+        self.remove_button.clicked.connect(self.remove_selected)
+        row.addWidget(self.open_button)
+        row.addWidget(self.remove_button)
+        lv.addLayout(row)
+        # view + report
+        middle = QSplitter(Qt.Orientation.Vertical, split)
+        middle.setObjectName("prepare-view-splitter")
+        self.view = MeshView(middle)
+        self.view.first_frame.connect(self._on_first_frame)
+        self.report = ReportPanel(middle)
+        self.report.rescale_requested.connect(self.rescale_current)
+        middle.setStretchFactor(0, 3)
+        middle.setStretchFactor(1, 2)
+        # spec
+        right = QWidget(split)
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(heading("Job"))
+        self.spec = SpecForm(right)
+        rv.addWidget(self.spec, 1)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 4)
+        split.setStretchFactor(2, 1)
+        split.setSizes([250, 660, 340])
+        self.splitter = split
+        self.body.addWidget(split)
+        self.spec.changed.connect(self.revalidate)
+        self.spec.add_button.clicked.connect(lambda: self.queue_job(submit=False))
+        self.spec.submit_button.clicked.connect(lambda: self.queue_job(submit=True))
+        services.catalogue_changed.connect(lambda c: self.spec.set_materials(list(c.materials)))
+        self._last_material: str | None = None
+        self.revalidate()
+
+    # -- opening --------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        exts = " ".join(f"*{e}" for e in tasks.supported_extensions())
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Open design files", "", f"Design files ({exts});;All files (*)")
+        if names:
+            self.open_paths(names)
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Expand folders and add files (in a worker: walking folders is file I/O)."""
+        self.services.call(tasks.expand_paths, [str(p) for p in paths],
+                           on_result=self._add_files, on_error=self.show_error)
+
+    def _add_files(self, paths: list[Path]) -> None:
+        known = {f.path for f in self.files}
+        new = [p for p in paths if p not in known]
+        if not paths:
+            self.show_error("No supported design files were found there.")
+        for path in new:
+            pf = PreparedFile(path)
+            self.files.append(pf)
+            item = QListWidgetItem(icon(KIND_ICONS["other"]), path.name)
+            item.setToolTip(str(path))
+            self.file_list.addItem(item)
+            self.services.call(tasks.file_facts, path,
+                               on_result=lambda facts, pf=pf: self._got_facts(pf, facts),
+                               on_error=lambda err, pf=pf: self._file_failed(pf, str(err)))
+            self.recent_file_opened.emit(str(path))
+        if new:
+            self.file_list.setCurrentRow(self.file_list.count() - len(new))
+        self.revalidate()
+
+    def _got_facts(self, pf: PreparedFile, facts: tuple[str, int]) -> None:
+        if pf not in self.files:
+            return
+        pf.kind, pf.size = facts
+        pf.known = True
+        self._refresh_item(pf)
+        self._analyse(pf)
+        if pf is self.current():
+            self._show(pf)
+
+    def _analyse(self, pf: PreparedFile) -> None:
+        pf.status = "Checking…"
+        pf.report = None
+        self._refresh_item(pf)
+        material = self.spec.selected_material()
+        self.services.call(
+            tasks.analyze, pf.path, material, pf.scale,
+            on_result=lambda report, pf=pf: self._got_report(pf, report),
+            on_error=lambda err, pf=pf: self._file_failed(pf, str(err)),
+            on_progress=lambda f, msg, pf=pf: self._analysis_progress(pf, f, msg),
+            latest=f"analyze:{pf.path}")
+
+    def _analysis_progress(self, pf: PreparedFile, fraction: float, message: str) -> None:
+        pf.status = f"Checking… {fraction:.0%}"
+        if pf is self.current():
+            self.report.show_progress(pf.path.name, f"{message} ({fraction:.0%})")
+
+    def _got_report(self, pf: PreparedFile, report: Any) -> None:
+        if pf not in self.files:
+            return
+        pf.report, pf.error = report, None
+        n_err, n_warn = len(report.errors()), len(report.warnings())
+        pf.status = (f"{n_err} error(s)" if n_err else
+                     f"{n_warn} warning(s)" if n_warn else "OK")
+        self._refresh_item(pf)
+        if pf is self.current():
+            self.report.show_report(report, pf.path.name)
+        self.revalidate()
+
+    def _file_failed(self, pf: PreparedFile, message: str) -> None:
+        if pf not in self.files:
+            return
+        pf.error, pf.status = message, "Cannot be read"
+        pf.known = True
+        self._refresh_item(pf)
+        if pf is self.current():
+            self.report.show_error(pf.path.name, message)
+        self.revalidate()
+
+    def _refresh_item(self, pf: PreparedFile) -> None:
+        row = self.files.index(pf)
+        item = self.file_list.item(row)
+        item.setText(f"{pf.path.name}\n{pf.kind} · {fmt_bytes(pf.size)} · {pf.status}")
+        if not item.data(Qt.ItemDataRole.UserRole):
+            item.setIcon(icon(KIND_ICONS.get(pf.kind, "other.svg")))
+
+    # -- showing ----------------------------------------------------------------------------
+    def current(self) -> PreparedFile | None:
+        row = self.file_list.currentRow()
+        return self.files[row] if 0 <= row < len(self.files) else None
+
+    def _on_select(self, row: int) -> None:
+        pf = self.current()
+        if pf is None:
+            self.report.show_text("Open a design file (Ctrl+O) or drop files here.")
+            self.view.show_message("Open a design file to see it here")
+            self._shown_path = None
+            return
+        self._show(pf)
+
+    def _show(self, pf: PreparedFile) -> None:
+        if pf.error:
+            self.report.show_error(pf.path.name, pf.error)
+        elif pf.report is not None:
+            self.report.show_report(pf.report, pf.path.name)
+        else:
+            self.report.show_progress(pf.path.name, pf.status)
+        if not pf.known:
+            return
+        if pf.kind != "model" or self._shown_path == pf.path:
+            if pf.kind != "model":
+                self.view.show_message(f"{pf.path.name}: no 3D view for a {pf.kind} file")
+                self._shown_path = pf.path
+            return
+        self._shown_path = pf.path
+        if self.view.wants_thumbnail:
+            self.services.call(tasks.thumbnail, pf.path, 512,
+                               on_result=lambda png, p=pf.path: self._got_thumbnail(p, png),
+                               on_error=lambda err: self.view.show_message(str(err)),
+                               latest="preview")
+        else:
+            self._preview_started = time.perf_counter()
+            self.services.call(tasks.load_preview, pf.path,
+                               on_result=lambda data, p=pf.path: self._got_preview(p, data),
+                               on_error=lambda err: self.view.show_message(str(err)),
+                               latest="preview")
+
+    def _got_thumbnail(self, path: Path, png: bytes) -> None:
+        if self._shown_path == path:
+            self.view.set_thumbnail(png)
+
+    def _got_preview(self, path: Path, data: tasks.PreviewData) -> None:
+        if self._shown_path != path:
+            return
+        self.view.set_mesh(data.triangles, data.lo, data.hi, data.units or "mm")
+        if len(data.triangles) > LOD_THRESHOLD:
+            self.services.call(build_lod, data.triangles,
+                               on_result=lambda lod, p=path: self._got_lod(p, lod),
+                               latest="lod")
+
+    def _got_lod(self, path: Path, lod: Any) -> None:
+        if self._shown_path == path:
+            self.view.set_lod(lod)
+
+    def _on_first_frame(self, ms: float) -> None:
+        if self._preview_started is not None:
+            self.preview_ms = (time.perf_counter() - self._preview_started) * 1000
+            self._preview_started = None
+
+    # -- editing ------------------------------------------------------------------------------
+    def remove_selected(self) -> None:
+        row = self.file_list.currentRow()
+        if 0 <= row < len(self.files):
+            self.files.pop(row)
+            self.file_list.takeItem(row)
+            self._shown_path = None
+            self._on_select(self.file_list.currentRow())
+            self.revalidate()
+
+    def clear_files(self) -> None:
+        self.files.clear()
+        self.file_list.clear()
+        self._shown_path = None
+        self._on_select(-1)
+        self.revalidate()
+
+    def rescale_current(self, scale: float) -> None:
+        pf = self.current()
+        if pf is not None:
+            pf.scale = scale
+            self._analyse(pf)
+
+    def volume_cm3(self) -> float:
+        return tasks.job_volume_cm3([f.report for f in self.files])
+
+    def revalidate(self) -> None:
+        material = self.spec.selected_material()
+        mid = getattr(material, "id", None)
+        if mid != self._last_material and self._last_material is not None:
+            for pf in self.files:  # the fit in the build volume depends on the material
+                if pf.kind == "model" and pf.report is not None:
+                    self._analyse(pf)
+        self._last_material = mid
+        problems = self.spec.problems_list()
+        if not self.files:
+            problems.insert(0, "Open at least one design file.")
+        pending = [f for f in self.files if f.report is None and not f.error]
+        if pending:
+            problems.append(f"Checking {len(pending)} file(s)…")
+        for f in self.files:
+            if f.blocking:
+                problems.append(f"{f.path.name}: fix the errors in its report first.")
+        self.spec.set_problems(problems)
+        self._update_estimate(material)
+
+    def _update_estimate(self, material: Any) -> None:
+        if material is None or not self.files:
+            self.spec.estimate.setText("Estimate: —")
+            return
+        volume = self.volume_cm3()
+        tokens = tasks.estimate_tokens(material, volume, self.spec.quantity.value(),
+                                       self.spec.tolerance.value())
+        if tokens is not None:
+            self.spec.estimate.setText(f"Estimate: {tokens:,} tokens ({volume:,.2f} cm³)")
+        elif self.services.api is not None:
+            api = self.services.api
+            qty, tol = self.spec.quantity.value(), self.spec.tolerance.value()
+            self.services.call(lambda state: api.quote(material.id, volume, qty, tol),
+                               on_result=lambda q: self.spec.estimate.setText(
+                                   f"Estimate: {q.tokens:,} tokens ({volume:,.2f} cm³)"),
+                               on_error=lambda err: self.spec.estimate.setText(
+                                   "Estimate: unavailable offline"),
+                               latest="quote")
+
+    # -- queueing -------------------------------------------------------------------------------
+    def can_queue(self) -> bool:
+        return self.spec.submit_button.isEnabled()
+
+    def queue_job(self, submit: bool) -> None:
+        if not self.can_queue():
+            self.show_error(self.spec.problems.text() or "The job is not ready yet.")
+            return
+        outbox = self.services.outbox
+        if outbox is None:
+            self.show_error("The outbox cannot be opened; see the log for details.")
+            return
+        from wyntek_desktop.core.outbox import FileInput
+
+        spec = self.spec.spec(self.volume_cm3())
+        inputs = [FileInput(f.path, f.kind, f.report.to_dict() if f.report is not None else None)
+                  for f in self.files]
+        self.spec.set_problems(["Adding the job to the outbox…"])
+
+        def add(state: Any) -> str:
+            job = outbox.add_job(spec, inputs, queue=submit)
+            return str(job.client_job_id)
+
+        def done(client_job_id: str) -> None:
+            self.services.outbox_changed.emit()
+            if submit:
+                self.services.kick_uploads()
+                if not self.services.signed_in:
+                    self.show_info("Queued: it will be sent once you are signed in and online.")
+            else:
+                self.show_info("Added to the outbox as a draft.")
+            self.clear_files()
+            self.job_queued.emit(client_job_id, submit)
+        self.services.call(add, on_result=done,
+                           on_error=lambda err: (self.show_error(err), self.revalidate()))
+
+    # -- drag and drop ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def shutdown(self) -> None:
+        self.view.shutdown()
+
+
+def pixmap_from_png(png: bytes) -> QPixmap:
+    pix = QPixmap()
+    pix.loadFromData(png, "PNG")
+    return pix

@@ -1,0 +1,134 @@
+"""Worker functions of the Prepare page (plain Python: run on the pool, never in the GUI).
+
+They call the design package lazily, so trimesh and the analysis load only when the
+first file is opened.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wyntek_desktop.core.errors import FileError
+
+SUPPORTED = (".stl", ".obj", ".ply", ".off", ".3mf", ".glb", ".gltf", ".step", ".stp",
+             ".zip", ".pdf")
+
+
+def supported_extensions() -> tuple[str, ...]:
+    try:
+        from wyntek_desktop.design.formats import SUPPORTED_EXTENSIONS
+        return tuple(SUPPORTED_EXTENSIONS)
+    except ImportError:  # pragma: no cover - the design package always ships it
+        return SUPPORTED
+
+
+def classify(path: Path) -> str:
+    from wyntek_desktop.design.formats import classify as design_classify
+    return str(design_classify(path))
+
+
+@dataclass
+class PreviewData:
+    triangles: np.ndarray               # float32 (n, 3, 3)
+    lo: np.ndarray
+    hi: np.ndarray
+    units: str = "mm"
+
+
+def expand_paths(state: Any, paths: list[str]) -> list[Path]:
+    """Files to open from what was dropped: folders are walked for supported files."""
+    exts = supported_extensions()
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    if Path(name).suffix.lower() in exts:
+                        out.append(Path(root) / name)
+                if state is not None and state.is_cancelled():
+                    return out
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise FileError(f"{path} does not exist or cannot be read.")
+    return out
+
+
+def file_facts(state: Any, path: Path) -> tuple[str, int]:
+    """Kind and size of a file (stat is I/O: done here, not in the GUI)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise FileError(f"{path} cannot be read: {exc.strerror}.") from exc
+    return classify(path), size
+
+
+def load_preview(state: Any, path: Path) -> PreviewData:
+    """The fast path: triangles straight from the file, for the first paint."""
+    from wyntek_desktop import design
+
+    preview = design.load_preview(path)
+    tris = np.asarray(_attr(preview, "triangles", "tris", "vertices"), dtype=np.float32)
+    tris = tris.reshape(-1, 3, 3)
+    bounds = _attr(preview, "bounds", default=None)
+    if bounds is not None:
+        lo, hi = np.asarray(bounds[0], float), np.asarray(bounds[1], float)
+    else:
+        flat = tris.reshape(-1, 3)
+        lo, hi = flat.min(axis=0), flat.max(axis=0)
+    units = str(_attr(preview, "units", default="") or "")
+    return PreviewData(tris, lo, hi, units if units in ("mm", "in", "m") else "")
+
+
+def analyze(state: Any, path: Path, material: Any = None, scale: float | None = None) -> Any:
+    """The full design-for-manufacturing report (slow for big parts; cancellable)."""
+    from wyntek_desktop import design
+
+    kwargs: dict[str, Any] = {"material": material, "state": state}
+    if scale is not None:
+        params = inspect.signature(design.analyze).parameters
+        if "scale" not in params:
+            raise FileError("Rescaling is not available for this file.")
+        kwargs["scale"] = scale
+    return design.analyze(path, **kwargs)
+
+
+def thumbnail(state: Any, path: Path, size: int = 256) -> bytes:
+    from wyntek_desktop import design
+
+    return bytes(design.render_thumbnail(path, size))
+
+
+def _attr(obj: Any, *names: str, default: Any = ...) -> Any:
+    for name in names:
+        if isinstance(obj, dict) and name in obj:
+            return obj[name]
+        if hasattr(obj, name):
+            return getattr(obj, name)
+    if default is ...:
+        raise AttributeError(f"preview has none of {names}")
+    return default
+
+
+def job_volume_cm3(reports: list[Any]) -> float:
+    return float(sum(getattr(r, "volume_cm3", 0.0) or 0.0 for r in reports if r is not None))
+
+
+def estimate_tokens(material: Any, volume_cm3: float, quantity: int,
+                    tolerance_mm: float) -> int | None:
+    """Offline estimate with the shared pricing rule (None if the mirror is missing)."""
+    try:
+        from wyntek_desktop.core import pricing
+    except ImportError:
+        return None
+    from decimal import Decimal
+    return int(pricing.quote(material, Decimal(str(round(volume_cm3, 6))), quantity,
+                             Decimal(str(tolerance_mm))))

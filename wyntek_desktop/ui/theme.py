@@ -1,0 +1,48 @@
+"""Themes: system, light or dark (Fusion palettes plus a small stylesheet per theme)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+def _dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor(35, 38, 42), QColor(45, 48, 53), QColor(225, 228, 232)
+    roles = {
+        QPalette.ColorRole.Window: window, QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base, QPalette.ColorRole.AlternateBase: window,
+        QPalette.ColorRole.ToolTipBase: window, QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.Text: text, QPalette.ColorRole.Button: window,
+        QPalette.ColorRole.ButtonText: text, QPalette.ColorRole.BrightText: QColor("red"),
+        QPalette.ColorRole.Highlight: QColor(47, 111, 163),
+        QPalette.ColorRole.HighlightedText: QColor("white"),
+        QPalette.ColorRole.Link: QColor(106, 166, 224),
+        QPalette.ColorRole.PlaceholderText: QColor(130, 135, 140),
+    }
+    for role, color in roles.items():
+        p.setColor(role, color)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
+                 QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 123, 128))
+    return p
+
+
+def effective_theme(choice: str) -> str:
+    if choice in ("light", "dark"):
+        return choice
+    hints = QGuiApplication.styleHints()
+    scheme = hints.colorScheme() if hints is not None else None
+    return "dark" if scheme == hints.colorScheme().Dark else "light"  # type: ignore[union-attr]
+
+
+def apply_theme(app: QApplication, choice: str) -> str:
+    """Apply ``system``/``light``/``dark``; returns the theme actually used."""
+    from wyntek_desktop.about import resources_folder
+
+    app.setStyle("Fusion")
+    theme = effective_theme(choice)
+    app.setPalette(_dark_palette() if theme == "dark" else app.style().standardPalette())
+    qss = resources_folder() / "styles" / f"{theme}.qss"
+    app.setStyleSheet(qss.read_text("utf-8") if qss.is_file() else "")
+    return theme
