@@ -71,40 +71,54 @@ def file_facts(state: Any, path: Path) -> tuple[str, int]:
     return classify(path), size
 
 
-def load_preview(state: Any, path: Path) -> PreviewData:
-    """The fast path: triangles straight from the file, for the first paint."""
-    from wyntek_desktop import design
+_DESIGN_HOMES = {"load_preview": "preview", "analyze": "analysis",
+                 "render_thumbnail": "thumbnail"}
 
-    preview = design.load_preview(path)
+
+def _design(name: str) -> Any:
+    """A design function: from the package, or from the module that defines it."""
+    import importlib
+
+    from wyntek_desktop import design
+    if hasattr(design, name):
+        return getattr(design, name)
+    module = importlib.import_module(f"wyntek_desktop.design.{_DESIGN_HOMES[name]}")
+    return getattr(module, name)
+
+
+def load_preview(state: Any, path: Path, scale: float | None = None) -> PreviewData:
+    """The fast path: triangles straight from the file, for the first paint."""
+    preview = _design("load_preview")(path)
     tris = np.asarray(_attr(preview, "triangles", "tris", "vertices"), dtype=np.float32)
     tris = tris.reshape(-1, 3, 3)
     bounds = _attr(preview, "bounds", default=None)
+    if scale is not None and scale != 1.0:
+        tris = tris * np.float32(scale)
+        bounds = None
     if bounds is not None:
         lo, hi = np.asarray(bounds[0], float), np.asarray(bounds[1], float)
     else:
         flat = tris.reshape(-1, 3)
         lo, hi = flat.min(axis=0), flat.max(axis=0)
-    units = str(_attr(preview, "units", default="") or "")
-    return PreviewData(tris, lo, hi, units if units in ("mm", "in", "m") else "")
+    units = str(_attr(preview, "unit", "units", default="") or "")
+    units = {"millimeter": "mm", "millimeters": "mm", "inch": "in", "inches": "in"}.get(
+        units, units)
+    return PreviewData(tris, lo, hi, "mm")  # the preview is in millimetres
 
 
 def analyze(state: Any, path: Path, material: Any = None, scale: float | None = None) -> Any:
     """The full design-for-manufacturing report (slow for big parts; cancellable)."""
-    from wyntek_desktop import design
-
+    analyze_fn = _design("analyze")
     kwargs: dict[str, Any] = {"material": material, "state": state}
     if scale is not None:
-        params = inspect.signature(design.analyze).parameters
-        if "scale" not in params:
+        if "scale" not in inspect.signature(analyze_fn).parameters:
             raise FileError("Rescaling is not available for this file.")
         kwargs["scale"] = scale
-    return design.analyze(path, **kwargs)
+    return analyze_fn(path, **kwargs)
 
 
 def thumbnail(state: Any, path: Path, size: int = 256) -> bytes:
-    from wyntek_desktop import design
-
-    return bytes(design.render_thumbnail(path, size))
+    return bytes(_design("render_thumbnail")(path, size))
 
 
 def _attr(obj: Any, *names: str, default: Any = ...) -> Any:

@@ -242,7 +242,7 @@ class PreparePage(Page):
                                latest="preview")
         else:
             self._preview_started = time.perf_counter()
-            self.services.call(tasks.load_preview, pf.path,
+            self.services.call(tasks.load_preview, pf.path, pf.scale,
                                on_result=lambda data, p=pf.path: self._got_preview(p, data),
                                on_error=lambda err: self.view.show_message(str(err)),
                                latest="preview")
@@ -290,7 +290,9 @@ class PreparePage(Page):
         pf = self.current()
         if pf is not None:
             pf.scale = scale
+            self._shown_path = None
             self._analyse(pf)
+            self._show(pf)
 
     def volume_cm3(self) -> float:
         return tasks.job_volume_cm3([f.report for f in self.files])
