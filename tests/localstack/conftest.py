@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +17,17 @@ from wyntek_localstack.database import Database
 
 
 @pytest.fixture(scope="session")
-def local_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    db = Database(Path(tmp_path_factory.mktemp("localdb")))
+def local_db() -> Iterator[Database]:
+    # Not under pytest's basetemp: a concurrent pytest session prunes old numbered
+    # basetemp folders, which would delete a live cluster underneath us.
+    folder = Path(tempfile.mkdtemp(prefix="wyntek-localdb-"))
+    db = Database(folder)
     db.start()
     try:
         yield db
     finally:
         db.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

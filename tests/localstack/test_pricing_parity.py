@@ -1,0 +1,102 @@
+"""The Python pricing mirror equals SQL quote_job for every seeded material."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from tests.localstack.dbworld import call, user_actor
+from wyntek_desktop.core.errors import ValidationError
+from wyntek_desktop.core.pricing import quote
+
+VOLUMES = ["0", "0.01", "0.05", "0.1", "0.1000001", "1", "7.25", "12.345678", "99.99", "1000"]
+QUANTITIES = [1, 2, 3, 7, 100, 9999, 10000]
+TOLERANCES = ["0.01", "0.049", "0.05", "0.0999", "0.1", "0.15", "0.1999", "0.2", "0.2001", "5"]
+
+
+@dataclass
+class Mat:
+    id: str
+    tokens_per_cm3: Decimal
+    setup_tokens: int
+    active: bool
+
+
+def sql_quotes(pg, rows):
+    """quote_job for many (material, volume, quantity, tolerance) rows in one statement."""
+    actor = user_actor("pricer", "00000000-0000-0000-0000-000000000001", "p@example.test")
+    result = call(pg, actor, """
+        select q.m, q.v, q.n, q.t, public.quote_job(q.m, q.v::numeric, q.n, q.t::numeric)
+          from unnest(%s::text[], %s::text[], %s::int[], %s::text[]) as q(m, v, n, t)""",
+        ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+         [r[3] for r in rows]), rollback=True)
+    return {(m, v, n, t): cost for m, v, n, t, cost in result}
+
+
+@pytest.fixture
+def materials(pg):
+    with pg.transaction():
+        found = pg.execute("select id, tokens_per_cm3, setup_tokens, active "
+                           "from public.materials order by id").fetchall()
+    return [Mat(*row) for row in found]
+
+
+def test_seed_has_the_required_catalogue(materials):
+    ids = {m.id for m in materials}
+    assert {"fdm-pla", "fdm-petg", "fdm-abs", "sla-standard-grey", "sls-pa12", "mjf-pa12",
+            "cnc-al-6061", "pcb-fr4-2l"} <= ids
+    assert any(m.id.startswith("cnc-steel") for m in materials)
+
+
+def test_grid_matches_for_every_active_material(pg, materials):
+    active = [m for m in materials if m.active]
+    rows = [(m.id, v, n, t) for m in active for v in VOLUMES for n in QUANTITIES
+            for t in TOLERANCES]
+    in_sql = sql_quotes(pg, rows)
+    by_id = {m.id: m for m in active}
+    mismatches = [(r, in_sql[r], quote(by_id[r[0]], r[1], r[2], r[3])) for r in rows
+                  if in_sql[r] != quote(by_id[r[0]], r[1], r[2], r[3])]
+    assert len(in_sql) == len(rows) > 5000
+    assert mismatches == []
+
+
+def test_random_inputs_match(pg, materials):
+    rng = random.Random(20261127)
+    active = [m for m in materials if m.active]
+    rows = set()
+    while len(rows) < 2000:
+        m = rng.choice(active)
+        volume = f"{rng.uniform(0, 500):.{rng.randint(0, 7)}f}"
+        tolerance = f"{rng.uniform(0.01, 5):.{rng.randint(2, 6)}f}"
+        tolerance = str(max(Decimal(tolerance), Decimal("0.01")))
+        rows.add((m.id, volume, rng.randint(1, 10000), tolerance))
+    in_sql = sql_quotes(pg, sorted(rows))
+    by_id = {m.id: m for m in active}
+    assert all(in_sql[r] == quote(by_id[r[0]], r[1], r[2], r[3]) for r in rows)
+
+
+@pytest.mark.parametrize(("volume", "quantity", "tolerance"), [
+    ("1", 0, "0.2"), ("1", 10001, "0.2"), ("1", 1, "0.0099"), ("1", 1, "5.0001"),
+    ("-0.5", 1, "0.2"), ("10000000.5", 1, "0.2"), ("10000000", 10000, "0.01"),
+])
+def test_both_sides_refuse_the_same_inputs(pg, materials, volume, quantity, tolerance):
+    cnc = next(m for m in materials if m.id == "cnc-al-6061")
+    with pytest.raises(ValidationError):
+        quote(cnc, volume, quantity, tolerance)
+    with pytest.raises(psycopg.Error) as err:
+        sql_quotes(pg, [(cnc.id, volume, quantity, tolerance)])
+    assert err.value.sqlstate == "22023"
+
+
+def test_inactive_material_is_refused_on_both_sides(pg, materials):
+    inactive = [m for m in materials if not m.active]
+    assert inactive, "the seed should list at least one retired material"
+    with pytest.raises(ValidationError):
+        quote(inactive[0], "1", 1, "0.2")
+    with pytest.raises(psycopg.Error) as err:
+        sql_quotes(pg, [(inactive[0].id, "1", 1, "0.2")])
+    assert err.value.sqlstate == "22023"

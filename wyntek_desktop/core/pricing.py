@@ -1,0 +1,90 @@
+"""The pricing rule, mirrored exactly from SQL ``public.quote_job`` for offline estimates.
+
+    factor = 1.00 if tol >= 0.2 else 1.25 if tol >= 0.1 else 1.60 if tol >= 0.05 else 2.00
+    cost   = setup_tokens + ceil(quantity * max(volume_cm3, 0.1) * tokens_per_cm3 * factor)
+
+All arithmetic is exact ``Decimal`` (SQL ``numeric``), so both sides agree to the token.
+The backend stays the authority: ``submit_job`` debits what ``quote_job`` returns.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, Decimal, InvalidOperation, localcontext
+from typing import Protocol
+
+from wyntek_desktop.core.errors import ValidationError
+
+MIN_QUANTITY = 1
+MAX_QUANTITY = 10_000
+MIN_TOLERANCE_MM = Decimal("0.01")
+MAX_TOLERANCE_MM = Decimal("5")
+MAX_VOLUME_CM3 = Decimal("10000000")
+MIN_BILLED_VOLUME_CM3 = Decimal("0.1")
+MAX_COST = 2_147_483_647  # the SQL function returns a 32-bit integer
+
+Number = Decimal | int | float | str
+
+
+class PricedMaterial(Protocol):
+    @property
+    def tokens_per_cm3(self) -> Decimal | int | float | str: ...
+
+    @property
+    def setup_tokens(self) -> int: ...
+
+
+def tolerance_factor(tolerance_mm: Decimal) -> Decimal:
+    if tolerance_mm >= Decimal("0.2"):
+        return Decimal("1.00")
+    if tolerance_mm >= Decimal("0.1"):
+        return Decimal("1.25")
+    if tolerance_mm >= Decimal("0.05"):
+        return Decimal("1.60")
+    return Decimal("2.00")
+
+
+def _decimal(value: Number, what: str) -> Decimal:
+    """Exact Decimal of a number; floats go through their shortest repr, as JSON sends them."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{what} must be a number.")
+    try:
+        result = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError(f"{what} must be a number (got {value!r}).") from None
+    if not result.is_finite():
+        raise ValidationError(f"{what} must be a finite number (got {value!r}).")
+    return result
+
+
+def quote(material: PricedMaterial, volume_cm3: Number, quantity: int,
+          tolerance_mm: Number) -> int:
+    """Token cost of a job, exactly as ``quote_job`` computes it; raises ValidationError."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) \
+            or not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+        raise ValidationError(
+            f"Quantity must be a whole number from {MIN_QUANTITY} to {MAX_QUANTITY} "
+            f"(got {quantity!r}).")
+    tolerance = _decimal(tolerance_mm, "Tolerance")
+    if not MIN_TOLERANCE_MM <= tolerance <= MAX_TOLERANCE_MM:
+        raise ValidationError(
+            f"Tolerance must be between {MIN_TOLERANCE_MM} mm and {MAX_TOLERANCE_MM} mm "
+            f"(got {tolerance_mm}).")
+    volume = _decimal(volume_cm3, "Volume")
+    if not Decimal(0) <= volume <= MAX_VOLUME_CM3:
+        raise ValidationError(
+            f"Volume must be between 0 and {MAX_VOLUME_CM3} cm3 (got {volume_cm3}).")
+    if getattr(material, "active", True) is False:
+        raise ValidationError(
+            f"Material {getattr(material, 'id', '')!s} is not available; choose another one.")
+    rate = _decimal(material.tokens_per_cm3, "The material's token rate")
+    setup = int(material.setup_tokens)
+
+    with localcontext() as ctx:
+        # Enough digits for every valid input: no rounding before the final ceiling.
+        ctx.prec = 100
+        raw = quantity * max(volume, MIN_BILLED_VOLUME_CM3) * rate * tolerance_factor(tolerance)
+        cost = setup + int(raw.to_integral_value(rounding=ROUND_CEILING))
+    if cost > MAX_COST:
+        raise ValidationError(
+            "This job is too large to price; reduce the quantity or the volume.")
+    return cost
