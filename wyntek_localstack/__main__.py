@@ -1,0 +1,73 @@
+"""`python -m wyntek_localstack serve ...`: run the local stack until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m wyntek_localstack",
+                                     description="Embedded Supabase-compatible backend.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the stack; prints one JSON line when ready")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--data-dir", type=Path, default=None,
+                       help="keep data here across restarts (default: a temporary folder)")
+    serve.add_argument("--tls-cert", type=Path, default=None)
+    serve.add_argument("--tls-key", type=Path, default=None)
+    serve.add_argument("--demo", action="store_true",
+                       help="create demo@wyntek.local with 500 tokens")
+    serve.add_argument("--jwt-expiry", type=int, default=3600, metavar="SECONDS")
+    serve.add_argument("--tus-expiry", type=int, default=86400, metavar="SECONDS")
+    serve.add_argument("--refresh-reuse-interval", type=int, default=10, metavar="SECONDS",
+                       help="how long a rotated refresh token may be replayed (GoTrue: 10)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key must be given together")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(args, name)
+        if path is not None and not path.is_file():
+            parser.error(f"--{name.replace('_', '-')} {path}: no such file")
+    if args.jwt_expiry <= 0 or args.tus_expiry <= 0 or args.refresh_reuse_interval < 0:
+        parser.error("--jwt-expiry and --tus-expiry must be positive numbers of seconds")
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    from .server import LocalStack, StartupError
+    stack = LocalStack(args.data_dir, host=args.host, port=args.port, tls_cert=args.tls_cert,
+                       tls_key=args.tls_key, demo=args.demo, jwt_expiry=args.jwt_expiry,
+                       tus_expiry=args.tus_expiry,
+                       refresh_reuse_interval=args.refresh_reuse_interval)
+    try:
+        info = stack.start()
+    except (StartupError, OSError) as exc:
+        print(f"wyntek_localstack: could not start: {exc}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        sys.stdout.write(info.to_json() + "\n")
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Run the local stack in-process: Postgres, then the ASGI app on a uvicorn thread."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import uvicorn
+
+from .context import Context, Settings
+from .keys import Keys, load_or_create
+from .pg import Pool
+
+DEMO_EMAIL = "demo@wyntek.local"
+DEMO_TOKENS = 500
+STARTUP_TIMEOUT = 60.0
+
+
+class DatabaseLike(Protocol):
+    @property
+    def dsn(self) -> str: ...
+
+    def start(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ServeInfo:
+    url: str
+    anon_key: str
+    service_role_key: str
+    data_dir: str
+    demo_password: str | None = None
+
+    def to_json(self) -> str:
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        return json.dumps(data)
+
+
+class StartupError(RuntimeError):
+    """The stack could not start; the message says why."""
+
+
+def _default_database(data_dir: Path) -> DatabaseLike:
+    from .database import Database
+    db: DatabaseLike = Database(data_dir)
+    return db
+
+
+class LocalStack:
+    """Postgres plus the HTTP services; `start()` returns the connection info.
+
+    With `data_dir=None` everything lives in a temporary folder removed by `stop()`.
+    """
+
+    def __init__(self, data_dir: Path | str | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, tls_cert: Path | str | None = None,
+                 tls_key: Path | str | None = None, demo: bool = False,
+                 jwt_expiry: int = 3600, tus_expiry: int = 86400,
+                 refresh_reuse_interval: int = 10,
+                 database_factory: Callable[[Path], DatabaseLike] | None = None) -> None:
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("TLS needs both a certificate and a key file.")
+        self._owns_dir = data_dir is None
+        self.data_dir = Path(data_dir) if data_dir is not None else Path(
+            tempfile.mkdtemp(prefix="wyntek-localstack-"))
+        self.host, self.port = host, port
+        self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.demo = demo
+        self.jwt_expiry, self.tus_expiry = jwt_expiry, tus_expiry
+        self.refresh_reuse_interval = refresh_reuse_interval
+        self._database_factory = database_factory or _default_database
+        self._db: DatabaseLike | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+        self.info: ServeInfo | None = None
+        self.keys: Keys | None = None
+
+    # -- lifecycle
+    def start(self) -> ServeInfo:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> ServeInfo:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        keys = self.keys = load_or_create(self.data_dir)
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self._sock = sock
+        port = sock.getsockname()[1]
+        scheme = "https" if self.tls_cert else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        url = f"{scheme}://{host}:{port}"
+
+        self._db = self._database_factory(self.data_dir)
+        self._db.start()
+        demo_password = asyncio.run(self._ensure_demo(keys)) if self.demo else None
+
+        settings = Settings(data_dir=self.data_dir, jwt_expiry=self.jwt_expiry,
+                            tus_expiry=self.tus_expiry, public_url=url,
+                            refresh_reuse_interval=self.refresh_reuse_interval)
+        ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
+        from .app import build_app
+        config = uvicorn.Config(
+            build_app(ctx), log_level="warning", access_log=False, lifespan="on",
+            http="h11", ssl_certfile=str(self.tls_cert) if self.tls_cert else None,
+            ssl_keyfile=str(self.tls_key) if self.tls_key else None,
+            timeout_graceful_shutdown=5,
+        )
+        server = self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name="localstack-http", daemon=True)
+        self._thread.start()
+        waited = 0.0
+        while not server.started:
+            if not self._thread.is_alive():
+                raise StartupError("The HTTP server stopped during start-up; see the log above.")
+            if waited > STARTUP_TIMEOUT:
+                raise StartupError("The HTTP server did not start within a minute.")
+            self._thread.join(0.01)
+            waited += 0.01
+        self.info = ServeInfo(url, keys.anon_key, keys.service_role_key, str(self.data_dir),
+                              demo_password)
+        return self.info
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(15)
+            self._thread = None
+        self._server = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        if self._db is not None:
+            self._db.stop()
+            self._db = None
+        if self._owns_dir and self.data_dir.exists():
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> ServeInfo:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- demo account
+    async def _ensure_demo(self, keys: Keys) -> str:
+        """Create the demo account once (500 tokens through `grant_tokens`); reuse later."""
+        from psycopg import AsyncConnection
+        from psycopg.rows import dict_row
+
+        from .auth import create_user
+        path = self.data_dir / "demo.json"
+        if path.exists():
+            return str(json.loads(path.read_text(encoding="utf-8"))["password"])
+        password = secrets.token_urlsafe(12)
+        assert self._db is not None
+        async with await AsyncConnection.connect(self._db.dsn, row_factory=dict_row) as conn:
+            async with conn.transaction():
+                user = await create_user(conn, email=DEMO_EMAIL, password=password,
+                                         user_metadata={"display_name": "Demo Engineer"})
+                await conn.execute("select set_config('role', 'service_role', true), "
+                                   "set_config('request.jwt.claims', %s, true), "
+                                   "set_config('request.jwt.claim.role', 'service_role', true)",
+                                   [json.dumps({"role": "service_role"})])
+                await conn.execute("select public.grant_tokens(%s::uuid, %s, %s)",
+                                   [str(user["id"]), DEMO_TOKENS, "grant"])
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"email": DEMO_EMAIL, "password": password}, fh)
+        return password

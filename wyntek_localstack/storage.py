@@ -1,0 +1,2 @@
+"""Storage (`/storage/v1`)."""
+routes: list = []
