@@ -1,0 +1,148 @@
+"""Uploads against the real local stack: sizes, parallel files, pause/resume/cancel,
+offline, changed files, and the submit that must charge exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import httpx
+import pytest
+
+from tests.upload.conftest import MiB, UploadEnv
+from wyntek_desktop.upload import CHUNK_SIZE, UploadProgress
+from wyntek_desktop.upload.tus import TusClient, UploadGone
+
+SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE + 1]
+
+
+def test_sizes_round_trip_byte_exact_in_6_mib_chunks(upload_env: UploadEnv) -> None:
+    env = upload_env
+    files = [env.write(f"part-{size}.stl", size) for size in SIZES]
+    job = env.add_job(*files)
+    result = env.runner(parallel=2).run_pending(wait=True, timeout=120)
+    assert result is not None and result.submitted == [job.client_job_id], result
+    env.assert_delivered(job, files)
+    patches = [n for (m, _, status, n) in env.proxy.log if m == "PATCH" and status == 204]
+    assert patches and max(patches) <= CHUNK_SIZE
+    assert sum(patches) == sum(SIZES)  # nothing sent twice on a clean run
+    assert env.job_states(job.client_job_id)[-3:] == ["uploading", "submitting", "submitted"]
+    progress = [e for e in env.events if isinstance(e, UploadProgress)]
+    assert progress[-1].job_sent == progress[-1].job_total == sum(SIZES)
+    assert any(e.speed > 0 for e in progress)
+    # our copies are gone once the job is submitted
+    assert not (env.outbox.files_dir / job.client_job_id).exists()
+
+
+def test_jobs_are_sent_one_after_another_with_one_debit_each(upload_env: UploadEnv) -> None:
+    env = upload_env
+    a, b = env.write("a.stl", 3000), env.write("b.stl", 5000)
+    first, second = env.add_job(a), env.add_job(b, copy=False)
+    result = env.runner().run_pending(wait=True, timeout=60)
+    assert result is not None and result.submitted == [first.client_job_id,
+                                                       second.client_job_id]
+    env.assert_delivered(first, [a])
+    env.assert_delivered(second, [b])
+    assert len(env.debits()) == 2
+
+
+def test_a_file_changed_after_checking_is_not_uploaded(upload_env: UploadEnv) -> None:
+    env = upload_env
+    src = env.write("bracket.stl", 200_000)
+    job = env.add_job(src, copy=False)
+    stat = src.stat()
+    data = bytearray(src.read_bytes())
+    data[1000] ^= 0xFF  # same size, then the old mtime restored
+    src.write_bytes(bytes(data))
+    os.utime(src, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    result = env.runner().run_pending(wait=True, timeout=60)
+    assert result is not None and result.failed == [job.client_job_id]
+    failed = env.outbox.get(job.client_job_id)
+    assert failed.state == "failed"
+    assert failed.failure is not None and "bracket.stl was changed after it was checked" in \
+        failed.failure
+    assert not [entry for entry in env.proxy.log if "/upload/resumable" in entry[1]]
+    assert env.jobs_for(job.client_job_id) == [] and env.debits() == []
+
+
+def test_pause_resume_and_cancel(upload_env: UploadEnv) -> None:
+    env = upload_env
+    env.proxy.throttle(8 * MiB)
+    src = env.write("big.stl", 2 * CHUNK_SIZE + 10)
+    job = env.add_job(src)
+    runner = env.runner()
+    runner.start()
+    env.wait_for(lambda: env.outbox.get(job.client_job_id).files[0].offset >= CHUNK_SIZE)
+    runner.pause(job.client_job_id)
+    env.wait_for(lambda: not runner._controls)
+    sent = env.proxy.body_bytes["PATCH"]
+    time.sleep(0.5)
+    assert env.proxy.body_bytes["PATCH"] == sent  # paused: nothing more goes out
+    assert env.outbox.get(job.client_job_id).paused
+    env.proxy.throttle(None)
+    runner.resume(job.client_job_id)
+    env.wait_for(lambda: env.outbox.get(job.client_job_id).state == "submitted")
+    env.assert_delivered(job, [src])
+
+    # cancel: the partial upload is deleted on the server and the job becomes a draft
+    env.proxy.throttle(8 * MiB)
+    other = env.add_job(env.write("other.stl", 2 * CHUNK_SIZE))
+    env.wait_for(lambda: env.outbox.get(other.client_job_id).files[0].offset > 0)
+    url = env.outbox.get(other.client_job_id).files[0].tus_url
+    runner.cancel(other.client_job_id)
+    env.wait_for(lambda: env.outbox.get(other.client_job_id).files[0].tus_url is None)
+    assert env.outbox.get(other.client_job_id).state == "draft"
+    assert any(m == "DELETE" and "/upload/resumable/" in p for m, p, *_ in env.proxy.log)
+    token = env.api.access_token()
+    with httpx.Client() as http:
+        tus = TusClient(http, env.api.storage_url, env.stack.anon_key, lambda: token)
+        with pytest.raises(UploadGone):
+            tus.head(str(url))
+    assert env.jobs_for(other.client_job_id) == []
+
+
+def test_offline_keeps_the_job_and_sends_it_when_back(upload_env: UploadEnv) -> None:
+    env = upload_env
+    src = env.write("a.stl", 50_000)
+    job = env.add_job(src)
+    env.proxy.set_offline(True)
+    runner = env.runner()
+    result = runner.run_pending(wait=True, timeout=30)
+    assert result is not None and result.state == "offline"
+    assert result.pending == [job.client_job_id]
+    assert "Offline" in result.message
+    env.proxy.set_offline(False)
+    runner.start()  # the background runner probes and continues by itself
+    env.wait_for(lambda: env.outbox.get(job.client_job_id).state == "submitted")
+    env.assert_delivered(job, [src])
+    assert "offline" in env.runner_states()
+
+
+def test_submit_answer_lost_after_commit_charges_once(upload_env: UploadEnv) -> None:
+    env = upload_env
+    src = env.write("a.stl", 10_000)
+    job = env.add_job(src)
+    env.proxy.drop_response("POST", "/rest/v1/rpc/submit_job")
+    result = env.runner().run_pending(wait=True, timeout=60)
+    assert result is not None and result.submitted == [job.client_job_id]
+    submits = [e for e in env.proxy.log if e[1].startswith("/rest/v1/rpc/submit_job")]
+    assert len(submits) == 2 and submits[0][2] == -2  # the first answer never arrived
+    env.assert_delivered(job, [src])
+    server = env.outbox.get(job.client_job_id).server_job
+    assert server is not None and server["id"] == env.jobs_for(job.client_job_id)[0]["id"]
+
+
+def test_server_recorded_sha256_matches(upload_env: UploadEnv) -> None:
+    env = upload_env
+    src = env.write("a.stl", 70_000)
+    job = env.add_job(src)
+    env.runner().run_pending(wait=True, timeout=60)
+    f = env.outbox.get(job.client_job_id).files[0]
+    token = env.api.access_token()
+    with httpx.Client() as http:
+        info = TusClient(http, env.api.storage_url, env.stack.anon_key,
+                         lambda: token).object_info(str(f.storage_path))
+    assert info is not None
+    recorded = [v for k, v in (info.get("metadata") or {}).items() if k == "sha256"]
+    assert recorded in ([], [hashlib.sha256(src.read_bytes()).hexdigest()])
