@@ -60,13 +60,13 @@ def render_rgba(tris: np.ndarray, size: int = 256) -> np.ndarray:
     sy = np.float32(res / 2) - (sy - cy) * scale
     colours = _shade(sx, sy, sz * scale)
     pix, depth, colour = _samples(sx, sy, sz, colours, res)
-    image = np.zeros((res * res, 4), dtype=np.uint8)
+    flat = np.zeros((res * res, 4), dtype=np.uint8)
     nearest = np.full(res * res, -np.inf, dtype=np.float32)
     np.maximum.at(nearest, pix, depth)  # z-buffer: larger depth is nearer the viewer
     front = depth >= nearest[pix]
-    image[pix[front], :3] = colour[front]
-    image[pix[front], 3] = 255
-    image = image.reshape(res, res, 4)
+    flat[pix[front], :3] = colour[front]
+    flat[pix[front], 3] = 255
+    image = flat.reshape(res, res, 4)
     if supersample > 1:
         image = image.reshape(size, 2, size, 2, 4).mean(axis=(1, 3)).round().astype(np.uint8)
     return image
