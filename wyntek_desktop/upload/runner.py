@@ -41,6 +41,7 @@ from wyntek_desktop.upload.events import (
     RunnerStateChanged,
     UploadProgress,
 )
+from wyntek_desktop.upload.joblock import JobLocks
 from wyntek_desktop.upload.progress import ProgressMeter
 from wyntek_desktop.upload.retry import RetryPolicy
 from wyntek_desktop.upload.transfer import (
@@ -107,6 +108,7 @@ class UploadRunner:
         self._outcomes: list[tuple[str, str]] = []
         self._last_progress: dict[tuple[str, int], float] = {}
         self.state = IDLE
+        self._locks = JobLocks(outbox.path.parent / "outbox-locks")
 
     # ---- public control --------------------------------------------------------------
     def start(self) -> None:
@@ -232,7 +234,7 @@ class UploadRunner:
             state = IDLE
         with self._lock:
             if state == IDLE:
-                job = self.outbox.next_runnable()
+                job = self._next_job()
                 if job is not None:
                     control = self._controls[job.client_job_id] = Control()
                     state = RUNNING
@@ -248,7 +250,17 @@ class UploadRunner:
         finally:
             with self._lock:
                 self._controls.pop(job.client_job_id, None)
+                self._locks.release(job.client_job_id)
         return True
+
+    def _next_job(self) -> OutboxJob | None:
+        """The oldest runnable job that no other process is sending."""
+        busy: list[str] = []
+        while (job := self.outbox.next_runnable(skip=busy)) is not None:
+            if self._locks.acquire(job.client_job_id):
+                return self.outbox.get(job.client_job_id)  # fresh after the lock
+            busy.append(job.client_job_id)
+        return None
 
     def _settle(self) -> None:
         self._settle_count += 1
