@@ -50,8 +50,10 @@ class JobLocks:
     def release(self, client_job_id: str) -> None:
         fd = self._held.pop(client_job_id, None)
         if fd is not None:
-            os.close(fd)  # closing drops the lock
-            try:
-                (self.folder / f"{client_job_id}.lock").unlink()
-            except OSError:
-                pass
+            os.close(fd)  # closing drops the lock; the file stays (unlinking would race)
+
+    def forget(self, client_job_ids: set[str]) -> None:
+        """Remove lock files of jobs that will never be sent again (submitted, removed)."""
+        for path in self.folder.glob("*.lock"):
+            if path.stem in client_job_ids and path.stem not in self._held:
+                path.unlink(missing_ok=True)

@@ -251,6 +251,8 @@ class UploadRunner:
             with self._lock:
                 self._controls.pop(job.client_job_id, None)
                 self._locks.release(job.client_job_id)
+                if self.outbox.get(job.client_job_id).state == ob.SUBMITTED:
+                    self._locks.forget({job.client_job_id})
         return True
 
     def _next_job(self) -> OutboxJob | None:
@@ -258,7 +260,10 @@ class UploadRunner:
         busy: list[str] = []
         while (job := self.outbox.next_runnable(skip=busy)) is not None:
             if self._locks.acquire(job.client_job_id):
-                return self.outbox.get(job.client_job_id)  # fresh after the lock
+                fresh = self.outbox.get(job.client_job_id)  # another process may have sent it
+                if fresh.state in ob.RUNNABLE and not fresh.paused:
+                    return fresh
+                self._locks.release(job.client_job_id)
             busy.append(job.client_job_id)
         return None
 
