@@ -20,6 +20,12 @@ def check_step_header(path: Path) -> None:
         head = f.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"ISO-10303-21"):
         raise file_error(path, "the file is not a STEP file (it lacks the ISO-10303-21 header).")
+    with path.open("rb") as f:
+        f.seek(max(size - 1024, 0))
+        tail = f.read()
+    if b"END-ISO-10303-21" not in tail:
+        raise file_error(path, "the STEP file is truncated: it does not end with "
+                         "END-ISO-10303-21.")
 
 
 def step_to_glb(path: Path) -> bytes:

@@ -76,9 +76,11 @@ def _read_ascii(path: Path, size: int) -> np.ndarray:
     check_size(path, size, limits.MAX_TEXT_MESH_BYTES, "text mesh")
     parts: list[np.ndarray] = []
     tail = b""
+    ending = b""  # the last few KB, to check the file is complete
     with path.open("rb") as f:
         while True:
             block = f.read(_CHUNK)
+            ending = (ending + block)[-4096:]
             data = tail + block
             if not block:
                 cut = len(data)
@@ -94,6 +96,8 @@ def _read_ascii(path: Path, size: int) -> np.ndarray:
                                      "number.") from None
             if not block:
                 break
+    if b"endsolid" not in ending.lower():
+        raise file_error(path, "the ASCII STL is truncated: it does not end with 'endsolid'.")
     verts = np.concatenate(parts) if parts else np.zeros((0, 3), np.float32)
     if len(verts) == 0:
         raise file_error(path, "the ASCII STL contains no triangles.")
