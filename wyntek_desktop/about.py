@@ -338,11 +338,13 @@ def _native_version(native: NativeComponent) -> str:
 
 
 def _postgres_version() -> str:
-    try:
-        import pgserver
-    except ImportError:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")  # located, not imported: importing starts work
+    if spec is None or not spec.submodule_search_locations:
         return ""
-    header = Path(pgserver.__file__).parent / "pginstall" / "include" / "pg_config.h"
+    package = Path(next(iter(spec.submodule_search_locations)))
+    header = package / "pginstall" / "include" / "pg_config.h"
     if not header.is_file():
         return ""
     match = re.search(r'#define PG_VERSION "([^"]+)"', header.read_text("utf-8", "replace"))

@@ -38,8 +38,8 @@ PLATFORM_KEYRINGS = {
     "win32": "keyring.backends.Windows.WinVaultKeyring",
     "darwin": "keyring.backends.macOS.Keyring",
 }
-NO_KEYRING_BACKEND = "keyring.backends.fail.Keyring"
 MEMORY_ONLY = "sessions will be memory-only"
+NO_KEYRING = "keyring.backends.fail.Keyring"
 
 
 @dataclass
@@ -71,39 +71,12 @@ class CheckWarning(Exception):
         self.details = details
 
 
-# --- keyring policy for the frozen app (used by packaging/hooks/rthook_keyring.py) ------
+# --- keyring policy for the frozen app (applied by packaging/hooks/rthook_keyring.py) ---
 
 def platform_keyring_name(platform: str = sys.platform) -> str | None:
+    """The OS keyring backend the frozen app names explicitly on `platform`."""
     key = "linux" if platform.startswith("linux") else platform
     return PLATFORM_KEYRINGS.get(key)
-
-
-def install_platform_keyring() -> str:
-    """Select this platform's OS keyring explicitly, or the fail backend if it is unusable.
-
-    Mirrors what keyring's discovery does from source (the one viable OS backend, or
-    none), so the frozen and the source app read and write the same entries. An explicit
-    `PYTHON_KEYRING_BACKEND` wins, as it does in keyring itself. Returns the choice.
-    """
-    import keyring
-    from keyring.backends import fail
-
-    if os.environ.get("PYTHON_KEYRING_BACKEND"):
-        backend = keyring.get_keyring()
-        return _qualified(backend)
-    name = platform_keyring_name()
-    chosen: Any = fail.Keyring()
-    if name:
-        module_name, _, class_name = name.rpartition(".")
-        try:
-            module = __import__(module_name, fromlist=[class_name])
-            candidate = getattr(module, class_name)()
-            candidate.priority  # noqa: B018 - raises when the backend cannot work here
-            chosen = candidate
-        except Exception:  # any failure: no OS keyring, the app keeps sessions in memory
-            chosen = fail.Keyring()
-    keyring.set_keyring(chosen)
-    return _qualified(chosen)
 
 
 def _qualified(obj: object) -> str:
@@ -124,9 +97,15 @@ def check_qt(options: Options) -> dict[str, Any]:
         app = QtGui.QGuiApplication(["wyntek-desktop", "-platform", options.platform])
     _Qt.app = app
     formats = sorted(bytes(f.data()).decode() for f in QtGui.QImageReader.supportedImageFormats())
-    if "png" not in formats:
-        raise CheckFailed("Qt cannot read PNG images (imageformats missing)")
-    return {"summary": f"Qt {QtCore.qVersion()}, platform {app.platformName()}",
+    missing = [fmt for fmt in ("png", "svg") if fmt not in formats]
+    if missing:
+        raise CheckFailed(f"Qt cannot read {', '.join(missing)} images (image format plugins "
+                          "missing)")
+    app_icon = about.resources_folder() / "icons" / "app.svg"
+    if app_icon.is_file() and QtGui.QIcon(str(app_icon)).pixmap(64, 64).isNull():
+        raise CheckFailed(f"the SVG icon engine cannot draw {app_icon.name}")
+    return {"summary": f"Qt {QtCore.qVersion()}, platform {app.platformName()}, "
+                       f"{len(formats)} image formats",
             "qt": QtCore.qVersion(), "pyside6": _pyside_version(),
             "platform": app.platformName(), "image_formats": formats}
 
@@ -179,13 +158,16 @@ def check_keyring(options: Options) -> dict[str, Any]:
     backend = _qualified(keyring.get_keyring())
     frozen = about.is_frozen()
     expected = platform_keyring_name()
-    if frozen and not os.environ.get("PYTHON_KEYRING_BACKEND") \
-            and backend not in (expected, NO_KEYRING_BACKEND):
-        raise CheckFailed(f"the frozen app uses {backend}, not the explicit {expected}")
-    details = {"backend": backend, "expected": expected, "frozen": frozen}
+    named = os.environ.get("PYTHON_KEYRING_BACKEND")
+    details = {"backend": backend, "expected": expected, "frozen": frozen,
+               "named_by_environment": named}
+    if frozen and not named and backend not in (expected, NO_KEYRING):
+        raise CheckFailed(f"the frozen app uses {backend}, not {expected} or none: the "
+                          "runtime hook that selects the keyring did not run")
     problem = _keyring_problem()
     if problem:
-        raise CheckWarning(f"{backend}: {problem} ({MEMORY_ONLY})", usable=False, **details)
+        raise CheckWarning(f"{backend}: no usable OS keyring here ({MEMORY_ONLY})",
+                           usable=False, problem=problem, **details)
     return {"summary": backend, "usable": True, **details}
 
 

@@ -1,0 +1,304 @@
+"""Helpers for `pyinstaller.spec`: what to bundle, what to strip, generated metadata.
+
+Kept out of the spec so they can be read, linted and tested like the rest of the code.
+Nothing here imports PyInstaller at module level except where a function needs it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import shutil
+import sys
+import sysconfig
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+# --- Qt: only what the app uses -------------------------------------------------------
+
+# PySide6 modules the app imports (ui/ and selftest). Everything else is excluded.
+QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtOpenGL", "QtOpenGLWidgets")
+QT_MODULES_ALL = (
+    "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
+    "QtAxContainer", "QtBluetooth", "QtCanvasPainter", "QtCharts", "QtConcurrent", "QtDBus",
+    "QtDataVisualization", "QtDesigner", "QtGraphs", "QtGraphsWidgets", "QtHelp",
+    "QtHttpServer", "QtLocation", "QtMultimedia", "QtMultimediaWidgets", "QtNetwork",
+    "QtNetworkAuth", "QtNfc", "QtPdf", "QtPdfWidgets", "QtPositioning", "QtPrintSupport",
+    "QtQml", "QtQuick", "QtQuick3D", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets",
+    "QtRemoteObjects", "QtScxml", "QtSensors", "QtSerialBus", "QtSerialPort",
+    "QtSpatialAudio", "QtSql", "QtStateMachine", "QtSvg", "QtSvgWidgets", "QtTest",
+    "QtTextToSpeech", "QtUiTools", "QtWebChannel", "QtWebEngineCore", "QtWebEngineQuick",
+    "QtWebEngineWidgets", "QtWebSockets", "QtWebView", "QtXml",
+)
+
+# Qt plugins kept, by plugin folder: file-name patterns (platform-neutral stems).
+QT_PLUGINS_KEPT: dict[str, tuple[str, ...]] = {
+    # xcb/wayland for Linux desktops, offscreen for --self-test and CI, cocoa, windows.
+    "platforms": ("*qxcb*", "*qwayland*", "*qoffscreen*", "*qminimal.*", "*qcocoa*",
+                  "*qwindows*", "*qdirect2d*"),
+    # Not qgtk3: it drags in GTK, cairo and pango (~8 MB) for native file dialogs only.
+    "platformthemes": ("*qxdgdesktopportal*",),
+    "platforminputcontexts": ("*",),
+    "xcbglintegrations": ("*",),
+    "wayland-decoration-client": ("*",),
+    "wayland-graphics-integration-client": ("*",),
+    "wayland-shell-integration": ("*",),
+    "imageformats": ("*qjpeg*", "*qico*", "*qgif*", "*qsvg*"),
+    "iconengines": ("*qsvgicon*",),
+    "styles": ("*",),
+    "generic": ("*",),
+    "accessiblebridge": ("*",),
+}
+
+# Python packages never used by the app that other packages import optionally.
+EXCLUDED_MODULES = (
+    "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
+    "IPython", "matplotlib", "PIL", "pytest", "_pytest", "pytestqt", "hypothesis", "trustme",
+    "mypy", "ruff", "importlinter", "grimp", "setuptools", "pkg_resources", "pip",
+    "distutils", "PyInstaller", "numpy.f2py", "numpy.distutils", "numpy.tests",
+    "sympy", "shapely", "rtree", "pyglet", "embreex", "manifold3d", "fast_simplification",
+    "vhacdx", "mapbox_earcut", "meshio", "xxhash", "jsonschema", "openctm", "collada",
+    "gmsh", "pandas", "torch", "sklearn", "skimage", "psycopg2", "psycopg_c",
+    # httpx's own command line (rich, pygments, markdown) and lxml parts nobody imports.
+    "httpx._main", "rich", "pygments", "markdown_it", "mdurl",
+    "lxml.objectify", "lxml.html", "lxml.isoschematron",
+    *(f"PySide6.{name}" for name in QT_MODULES_ALL if name not in QT_MODULES_USED),
+)
+
+# scipy subpackages trimesh and the design checks never touch (measured: loading and
+# analysing every sample format imports only constants, fft, linalg, ndimage, optimize,
+# sparse, spatial and special).
+SCIPY_UNUSED = ("cluster", "datasets", "differentiate", "fftpack", "integrate",
+                "interpolate", "io", "misc", "odr", "signal", "stats")
+
+# Files inside collected packages that are never needed at run time.
+DATA_EXCLUDED = (
+    "*/tests/*", "*/test/*", "*/testing/*", "*.pyi", "*/py.typed",
+    "PySide6/Qt/translations/*", "PySide6/Qt/metatypes/*", "PySide6/Qt/qml/*",
+    "PySide6/include/*", "PySide6/typesystems/*", "PySide6/glue/*", "PySide6/doc/*",
+    "PySide6/Qt/libexec/*", "shiboken6/*.pyi",
+    "resources/licenses/*",  # bundled once, as `licenses/`
+)
+# Translations kept: the app is in English; Qt's own English catalogue only.
+TRANSLATIONS_KEPT = ("qtbase_en.qm",)
+
+
+def excluded_modules() -> list[str]:
+    return [*EXCLUDED_MODULES, *(f"scipy.{name}" for name in SCIPY_UNUSED)]
+
+
+def _posix(dest: str) -> str:
+    return str(PurePosixPath(Path(dest).as_posix()))
+
+
+def is_unused_qt_plugin(dest: str) -> bool:
+    """True for a collected Qt plugin file the app does not need."""
+    parts = PurePosixPath(_posix(dest)).parts
+    if "plugins" not in parts:
+        return False
+    at = parts.index("plugins")
+    if len(parts) < at + 3:  # plugins/<folder>/<file>
+        return False
+    folder, name = parts[at + 1], parts[-1]
+    patterns = QT_PLUGINS_KEPT.get(folder)
+    if patterns is None:
+        return True
+    return not any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+
+def is_unused_data(dest: str) -> bool:
+    path = _posix(dest)
+    if fnmatch.fnmatch(path, "PySide6/Qt/translations/*"):
+        return PurePosixPath(path).name not in TRANSLATIONS_KEPT
+    return any(fnmatch.fnmatch(path, pattern) for pattern in DATA_EXCLUDED)
+
+
+def prune_qt_libraries(binaries: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Drop Qt shared libraries nothing kept links to (left over from dropped plugins).
+
+    PyInstaller collects every plugin of a type and then their dependencies, e.g. the PDF
+    image-format plugin pulls in QtPdf and QtQml. After the plugin filter, keep a Qt
+    library only if a kept binary needs it, directly or through another kept library.
+    """
+    from PyInstaller.depend import bindepend
+
+    def is_qt_lib(dest: str) -> bool:
+        name = PurePosixPath(_posix(dest)).name
+        return (name.startswith(("libQt6", "Qt6")) and "plugins" not in _posix(dest)) \
+            or (sys.platform == "darwin" and ".framework/" in _posix(dest))
+
+    by_name = {PurePosixPath(_posix(dest)).name: (dest, src, kind)
+               for dest, src, kind in binaries if is_qt_lib(dest)}
+    roots = [(dest, src) for dest, src, _ in binaries if not is_qt_lib(dest)]
+    needed: set[str] = set()
+    pending = [src for _, src in roots]
+    while pending:
+        src = pending.pop()
+        for name, _path in bindepend.get_imports(src):
+            base = PurePosixPath(name.replace("\\", "/")).name
+            if base in by_name and base not in needed:
+                needed.add(base)
+                pending.append(by_name[base][1])
+    return [entry for entry in binaries
+            if not is_qt_lib(entry[0]) or PurePosixPath(_posix(entry[0])).name in needed]
+
+
+def filter_binaries(binaries: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    kept = [entry for entry in binaries if not is_unused_qt_plugin(entry[0])]
+    return prune_qt_libraries(kept)
+
+
+def filter_datas(datas: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    return [entry for entry in datas if not is_unused_data(entry[0])]
+
+
+# --- pgserver's PostgreSQL ------------------------------------------------------------
+
+# What the local stack runs: initdb and pg_ctl start `postgres`; nothing else.
+PG_PROGRAMS = ("postgres", "initdb", "pg_ctl", "pg_isready")
+
+
+def pgserver_datas() -> list[tuple[str, str]]:
+    """The PostgreSQL install inside the pgserver wheel, minus headers and client tools.
+
+    Collected as data (not binaries) so the relative layout the programs rely on
+    (`bin/../lib`, `bin/../share`, `../../../pgserver.libs`) stays exactly as installed.
+    """
+    import pgserver
+
+    package = Path(pgserver.__file__).resolve().parent
+    install = package / "pginstall"
+    exe = ".exe" if sys.platform == "win32" else ""
+    datas: list[tuple[str, str]] = []
+    for program in PG_PROGRAMS:
+        path = install / "bin" / f"{program}{exe}"
+        if path.exists():
+            datas.append((str(path), "pgserver/pginstall/bin"))
+    if sys.platform == "win32":  # DLLs live beside the programs on Windows
+        datas += [(str(p), "pgserver/pginstall/bin") for p in (install / "bin").glob("*.dll")]
+    lib = install / "lib"
+    for path in lib.rglob("*"):
+        if path.is_file() and path.suffix not in (".a", ".pc") and "pgxs" not in path.parts \
+                and not path.name.startswith(("libecpg", "libpgtypes")):
+            datas.append((str(path), str(Path("pgserver/pginstall") / path.parent.relative_to(
+                install))))
+    share = install / "share"
+    for path in share.rglob("*"):
+        if path.is_file():
+            datas.append((str(path), str(Path("pgserver/pginstall") / path.parent.relative_to(
+                install))))
+    libs = package.parent / "pgserver.libs"  # auditwheel's copy of libpq for the programs
+    if libs.is_dir():
+        datas += [(str(p), "pgserver.libs") for p in libs.iterdir() if p.is_file()]
+    return datas
+
+
+# --- licences -------------------------------------------------------------------------
+
+def stage_licences(target: Path) -> Path:
+    """Write the bundle's `licenses/` folder: texts of every component and the list the
+    About dialog shows (`components.json`)."""
+    sys.path.insert(0, str(ROOT))
+    from importlib import metadata
+
+    from wyntek_desktop import about
+
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    shutil.copytree(ROOT / "resources" / "licenses" / "common", target / "common")
+    python_licence = Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"
+    if python_licence.is_file():
+        (target / "python").mkdir()
+        shutil.copy2(python_licence, target / "python" / "LICENSE.txt")
+    for name in sorted(about.runtime_distributions()):
+        dist = metadata.distribution(name)
+        for path in about.licence_paths(dist):
+            dest = target / about.bundle_licence_name(name, path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest)
+    components = about.collect_components()
+    missing = [f"{c.name}: {f}" for c in components for f in c.licence_files
+               if not (target / f).is_file()]
+    if missing:
+        raise SystemExit("licence texts missing from the bundle: " + "; ".join(missing))
+    (target / about.COMPONENTS_FILE).write_text(
+        json.dumps([c.to_dict() for c in components], indent=1), "utf-8")
+    return target
+
+
+# --- Windows version resource and macOS Info.plist --------------------------------------
+
+def version_tuple(version: str) -> tuple[int, int, int, int]:
+    numbers = [int("".join(ch for ch in part if ch.isdigit()) or 0)
+               for part in version.split(".")[:4]]
+    return tuple([*numbers, 0, 0, 0, 0][:4])  # type: ignore[return-value]
+
+
+def write_windows_version_info(path: Path, exe_name: str, description: str) -> Path:
+    """A version resource (PyInstaller's `VSVersionInfo` text form) for one executable."""
+    from wyntek_desktop import about
+
+    numbers = version_tuple(about.version())
+    fields = {
+        "CompanyName": about.PUBLISHER, "FileDescription": description,
+        "FileVersion": about.version(), "InternalName": exe_name,
+        "LegalCopyright": about.COPYRIGHT, "OriginalFilename": f"{exe_name}.exe",
+        "ProductName": about.DISPLAY_NAME, "ProductVersion": about.version(),
+    }
+    strings = ",\n".join(f"          StringStruct({key!r}, {value!r})"
+                         for key, value in fields.items())
+    text = f"""VSVersionInfo(
+  ffi=FixedFileInfo(filevers={numbers}, prodvers={numbers}, mask=0x3f, flags=0x0,
+                    OS=0x40004, fileType=0x1, subtype=0x0, date=(0, 0)),
+  kids=[
+    StringFileInfo([
+      StringTable('040904B0', [
+{strings}
+      ])
+    ]),
+    VarFileInfo([VarStruct('Translation', [1033, 1200])])
+  ]
+)
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+    return path
+
+
+# File types the app opens, for the macOS Finder ("Open with WYNTEK Desktop").
+DOCUMENT_TYPES = (
+    ("3D model", ("stl", "obj", "ply", "off", "3mf", "glb", "gltf")),
+    ("STEP model", ("step", "stp")),
+    ("Gerber archive", ("zip",)),
+)
+
+
+def info_plist() -> dict[str, object]:
+    from wyntek_desktop import about
+
+    return {
+        "CFBundleName": about.DISPLAY_NAME,
+        "CFBundleDisplayName": about.DISPLAY_NAME,
+        "CFBundleIdentifier": about.BUNDLE_ID,
+        "CFBundleShortVersionString": about.version(),
+        "CFBundleVersion": about.version(),
+        "NSHumanReadableCopyright": about.COPYRIGHT,
+        "NSHighResolutionCapable": True,
+        "NSRequiresAquaSystemAppearance": False,  # follow the system's dark mode
+        "LSMinimumSystemVersion": "11.0",
+        "LSApplicationCategoryType": "public.app-category.productivity",
+        "CFBundleDocumentTypes": [
+            {"CFBundleTypeName": name, "CFBundleTypeRole": "Viewer",
+             "LSHandlerRank": "Alternate", "CFBundleTypeExtensions": list(exts)}
+            for name, exts in DOCUMENT_TYPES
+        ],
+    }
+
+
+def directory_size(path: Path) -> int:
+    """Bytes of all files below `path` (symlinks not followed, not counted twice)."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())

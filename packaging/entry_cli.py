@@ -1,0 +1,13 @@
+"""Entry script of the frozen `wyntek` command-line executable (console)."""
+
+import sys
+
+from entry_common import run_module_request
+
+_module_exit = run_module_request(sys.argv)
+if _module_exit is not None:
+    sys.exit(_module_exit)
+
+from wyntek_desktop.cli import main  # noqa: E402
+
+sys.exit(main(sys.argv[1:]))
