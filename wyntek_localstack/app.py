@@ -35,7 +35,7 @@ def build_app(ctx: Context) -> Starlette:
     routes: list[Any] = [
         Mount("/auth/v1", routes=auth.routes),
         Mount("/rest/v1", routes=rest.routes),
-        Mount("/storage/v1", routes=storage.routes),
+        Mount("/storage/v1", routes=storage.routes()),
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={InvalidApiKey: _invalid_api_key})
