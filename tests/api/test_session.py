@@ -7,7 +7,6 @@ import logging
 import threading
 import time
 
-import httpx
 import jwt
 import pytest
 
@@ -145,7 +144,7 @@ def test_revoked_refresh_token_asks_to_sign_in_once(short_stack) -> None:
     email, password, _ = short_stack.new_user()
     ctx = context_for(short_stack, email=email, password=password)
     token = ctx.session.access_token()
-    with httpx.Client(verify=str(short_stack.ca_path)) as http:  # sign out everywhere else
+    with short_stack.http() as http:  # sign out everywhere else
         response = http.post(f"{short_stack.url}/auth/v1/logout?scope=global",
                              headers={"apikey": short_stack.anon_key,
                                       "Authorization": f"Bearer {token}"})
@@ -170,7 +169,7 @@ def test_sign_out_is_local_to_this_device(localstack) -> None:
     assert not ctx.session.signed_in
     with pytest.raises(SignInRequired):
         ctx.api.balance()
-    with httpx.Client(verify=str(localstack.ca_path)) as http:  # the other device still refreshes
+    with localstack.http() as http:  # the other device still refreshes
         response = http.post(f"{localstack.url}/auth/v1/token?grant_type=refresh_token",
                              headers={"apikey": localstack.anon_key},
                              json={"refresh_token": other_device["refresh_token"]})
