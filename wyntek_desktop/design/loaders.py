@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from wyntek_desktop.core.errors import FileError
-from wyntek_desktop.design import limits, ply, step, stl, textmesh, threemf, units
+from wyntek_desktop.design import glb, limits, ply, step, stl, textmesh, threemf, units
 from wyntek_desktop.design._errors import check_size, file_error
 from wyntek_desktop.design.formats import mesh_format
 
@@ -40,6 +40,8 @@ def load_mesh(path: Path | str) -> LoadedMesh:
     try:
         if not path.is_file():
             raise file_error(path, "the file does not exist or is not a regular file.")
+        if path.stat().st_size == 0:
+            raise file_error(path, "the file is empty.")
         loaded = _load(path, fmt)
     except FileError:
         raise
@@ -68,12 +70,13 @@ def _load(path: Path, fmt: str) -> LoadedMesh:
         return _from_scene(path, fmt, scene, checked.thumbnail_png, unit=checked.unit)
     if fmt == "glb":
         check_size(path, path.stat().st_size, limits.MAX_MESH_FILE_BYTES, "GLB")
+        glb.check_glb(path)
         return _from_scene(path, fmt, _trimesh().load_scene(str(path)), None)
     if fmt == "gltf":
         check_size(path, path.stat().st_size, limits.MAX_TEXT_MESH_BYTES, "glTF")
         return _from_scene(path, fmt, _trimesh().load_scene(str(path)), None)
-    glb = step.step_to_glb(path)  # fmt == "step"
-    scene = _trimesh().load_scene(io.BytesIO(glb), file_type="glb")
+    converted = step.step_to_glb(path)  # fmt == "step"
+    scene = _trimesh().load_scene(io.BytesIO(converted), file_type="glb")
     return _from_scene(path, "step", scene, None, unit="meters")
 
 

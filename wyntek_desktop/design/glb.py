@@ -1,0 +1,32 @@
+"""GLB container check before trimesh reads it: lengths must agree with the file.
+
+trimesh reads each chunk with ``read(declared_length)``, which allocates the declared
+size up front; a header claiming 2 GB would do exactly that.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from wyntek_desktop.design._errors import file_error
+
+
+def check_glb(path: Path) -> None:
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        header = f.read(12)
+        if len(header) < 12 or header[:4] != b"glTF":
+            raise file_error(path, "the file is not a binary glTF (GLB) file.")
+        _, total = struct.unpack("<II", header[4:12])
+        if total > size:
+            raise file_error(path, f"the GLB file is truncated: it announces {total:,} bytes "
+                             f"but has {size:,}.")
+        offset = 12
+        while offset + 8 <= total:
+            f.seek(offset)
+            length, _kind = struct.unpack("<II", f.read(8))
+            offset += 8 + length
+            if offset > total:
+                raise file_error(path, "the GLB file is damaged: a chunk runs past the end "
+                                 "of the file.")
