@@ -72,7 +72,13 @@ def server_error(status: int | str | None) -> e.ServerError:
 
 
 def map_auth_error(exc: Exception) -> e.WyntekError:
-    from supabase_auth.errors import AuthApiError, AuthRetryableError, AuthWeakPasswordError
+    from supabase_auth.errors import (
+        AuthApiError,
+        AuthRetryableError,
+        AuthSessionMissingError,
+        AuthUnknownError,
+        AuthWeakPasswordError,
+    )
 
     if isinstance(exc, AuthWeakPasswordError):
         return e.ValidationError(_sentence(exc.message, "The password is too weak"),
@@ -99,7 +105,16 @@ def map_auth_error(exc: Exception) -> e.WyntekError:
         if code in ("validation_failed", "email_address_invalid"):
             return e.ValidationError(_sentence(exc.message, "The request is invalid"))
         return e.AuthError(_sentence(exc.message, "The service refused to sign you in"))
-    return map_exception(exc)
+    if isinstance(exc, AuthSessionMissingError):
+        return e.SignInRequired()
+    if isinstance(exc, AuthUnknownError):  # a non-JSON answer, e.g. a proxy's error page
+        for item in _chain(exc):
+            if isinstance(item, httpx.HTTPStatusError):
+                return map_exception(item)
+        return server_error("unknown")
+    if not type(exc).__module__.startswith("supabase_auth"):
+        return map_exception(exc)
+    return e.AuthError("The service refused to sign you in; try again.")
 
 
 def is_jwt_expired(exc: BaseException) -> bool:
@@ -117,12 +132,12 @@ def is_jwt_expired(exc: BaseException) -> bool:
 
 def _refusal_for_sqlstate(code: str, message: str) -> e.WyntekError:
     text = message.lower()
-    if code == "PT402" or "balance" in text or "insufficient" in text or "not enough tokens" in text:
+    if code == "PT402" or any(w in text for w in ("balance", "insufficient", "not enough tokens")):
         return e.BalanceError(_sentence(message, "Not enough tokens"),
                               hint="Buy tokens on the web, then try again.")
-    if code in ("PT404", "P0002", "PGRST116", "42883", "PGRST202", "02000") or "not found" in text:
+    if code in ("PT404", "P0002", "PGRST116", "42883", "PGRST202") or "not found" in text:
         return e.NotFoundError(_sentence(message, "Not found"))
-    if code in ("PT409", "23505", "40001", "55000") or "conflict" in text or "different spec" in text:
+    if code in ("PT409", "23505", "40001", "55000") or "different spec" in text:
         return e.ConflictError(_sentence(message, "That conflicts with an earlier request"))
     if code in ("42501", "28000"):
         return e.AuthError(_sentence(message, "You are not allowed to do that"))
