@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         for page in self.pages.values():
             page.shutdown()
+            page.banner.dismiss()
         if self.tray is not None:
             self.tray.hide()
 
