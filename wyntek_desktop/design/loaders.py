@@ -8,6 +8,7 @@ Every failure leaves here as a ``FileError`` with one sentence.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from wyntek_desktop.core.errors import FileError
 from wyntek_desktop.design import glb, limits, ply, step, stl, textmesh, threemf, units
 from wyntek_desktop.design._errors import check_size, file_error
 from wyntek_desktop.design.formats import mesh_format
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ def load_mesh(path: Path | str) -> LoadedMesh:
     except MemoryError:
         raise file_error(path, "the file is too large to load into memory.") from None
     except Exception as exc:  # third-party parsers raise anything on hostile bytes
+        log.debug("loading %s failed", path.name, exc_info=True)
         raise file_error(path, f"the {fmt.upper()} file is damaged or not a {fmt.upper()} "
                          f"file ({type(exc).__name__}).") from None
     _check_triangles(path, loaded.triangles)
@@ -71,12 +75,15 @@ def _load(path: Path, fmt: str) -> LoadedMesh:
     if fmt == "glb":
         check_size(path, path.stat().st_size, limits.MAX_MESH_FILE_BYTES, "GLB")
         glb.check_glb(path)
-        return _from_scene(path, fmt, _trimesh().load_scene(str(path)), None)
+        return _from_scene(path, fmt, _trimesh().load_scene(str(path), skip_materials=True),
+                           None)
     if fmt == "gltf":
         check_size(path, path.stat().st_size, limits.MAX_TEXT_MESH_BYTES, "glTF")
-        return _from_scene(path, fmt, _trimesh().load_scene(str(path)), None)
+        return _from_scene(path, fmt, _trimesh().load_scene(str(path), skip_materials=True),
+                           None)
     converted = step.step_to_glb(path)  # fmt == "step"
-    scene = _trimesh().load_scene(io.BytesIO(converted), file_type="glb")
+    scene = _trimesh().load_scene(io.BytesIO(converted), file_type="glb",
+                                        skip_materials=True)
     return _from_scene(path, "step", scene, None, unit="meters")
 
 
