@@ -27,6 +27,7 @@ from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.local_backend import DEMO_EMAIL, LocalBackend, start_local_backend
 from wyntek_desktop.core.logging_setup import setup_logging
 from wyntek_desktop.core.models import Job
+from wyntek_desktop.core.paths import atomic_write_bytes
 
 log = logging.getLogger("wyntek_desktop.cli")
 
@@ -163,47 +164,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _report_dict(report: Any) -> dict[str, Any]:
-    data = report.to_json() if hasattr(report, "to_json") else report
-    if isinstance(data, str):
-        data = json.loads(data)
-    return data if isinstance(data, dict) else {"report": data}
-
-
-def _volume(report: dict[str, Any]) -> float:
-    for key in ("volume_cm3", "volume"):
-        value = report.get(key)
-        if isinstance(value, int | float):
-            return float(value)
-    nested = report.get("metrics") or report.get("mesh") or {}
-    return _volume(nested) if isinstance(nested, dict) and nested is not report else 0.0
-
-
 def analyse_file(path: Path) -> Analysed:
     if not path.is_file():
         raise errors.FileError(f"{path} does not exist or is not a file.")
-    try:
-        from wyntek_desktop import design
-    except ImportError as exc:  # pragma: no cover - design is part of the package
-        raise errors.FileError("Design analysis is not available in this build.") from exc
-    kind = str(design.classify(path))
-    report = _report_dict(design.analyze(path))
-    return Analysed(path=path, kind=kind, report=report, volume_cm3=_volume(report),
-                    size_bytes=path.stat().st_size, sha256=_sha256(path))
+    from wyntek_desktop.design.analysis import analyze
+
+    report = analyze(path)
+    return Analysed(path=path, kind=report.kind, report=report.to_dict(),
+                    volume_cm3=float(report.volume_cm3), size_bytes=path.stat().st_size,
+                    sha256=_sha256(path))
 
 
-def thumbnail(ctx_dirs: AppDirs, item: Analysed) -> Path | None:
+def thumbnail(dirs: AppDirs, item: Analysed) -> Path | None:
     if item.kind != "model":
         return None
-    from wyntek_desktop import design
+    from wyntek_desktop.design.thumbnail import render_thumbnail
 
-    target = ctx_dirs.thumbnails / f"{item.sha256[:32]}.png"
+    target = dirs.thumbnails / f"{item.sha256[:32]}.png"
     if not target.exists():
-        png = design.render_thumbnail(item.path, 256)
-        from wyntek_desktop.core.paths import atomic_write_bytes
-
-        atomic_write_bytes(target, png, mode=0o644)
+        atomic_write_bytes(target, render_thumbnail(item.path, 256), mode=0o644)
     return target
+
+
+def _findings(report: dict[str, Any], severity: str | None = None) -> list[str]:
+    return [f"{f.get('severity')}: {f.get('message')}" for f in report.get("findings") or []
+            if severity is None or f.get("severity") == severity]
 
 
 # --- the commands -------------------------------------------------------------------------
@@ -264,22 +249,19 @@ def cmd_analyze(run: Run) -> None:
         lines.append(f"{path}: {item.kind}, {item.size_bytes} bytes, "
                      f"volume {item.volume_cm3:.3f} cm³" + (f", thumbnail {thumb}" if thumb
                                                             else ""))
-        for problem in _problems(item.report):
-            lines.append(f"    {problem}")
+        lines += [f"    {finding}" for finding in _findings(item.report)]
     run.out.result(results, "\n".join(lines))
 
 
-def _problems(report: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-    for key in ("errors", "warnings", "issues", "problems"):
-        for entry in report.get(key) or []:
-            text = entry.get("message", entry) if isinstance(entry, dict) else entry
-            found.append(f"{key.rstrip('s')}: {text}")
-    return found
-
-
-def _prepare(run: Run) -> tuple[list[Analysed], float]:
+def _prepare(run: Run, *, for_submit: bool = False) -> tuple[list[Analysed], float]:
     items = [analyse_file(path) for path in run.args.files]
+    if for_submit:
+        for item in items:
+            blocking = _findings(item.report, "error")
+            if blocking:
+                raise errors.FileError(f"{item.path.name} cannot be submitted as is "
+                                       f"({blocking[0].removeprefix('error: ')})",
+                                       hint="Fix the file and check it again.")
     return items, sum(i.volume_cm3 for i in items)
 
 
@@ -340,7 +322,7 @@ def _send(run: Run, client_job_id: str, wait: bool) -> Job:
 def cmd_submit(run: Run) -> None:
     from wyntek_desktop.core.outbox import FileInput
 
-    items, volume = _prepare(run)
+    items, volume = _prepare(run, for_submit=True)
     api = run.ctx.api
     spec = _spec(run, volume)
     offline: errors.NetworkError | None = None
