@@ -146,6 +146,8 @@ class Database:
 
         self._forget_stale_handles(PostgresServer)
         try:
+            if not (self.pgdata / "PG_VERSION").exists():
+                self._initdb()
             # cleanup_mode=None: this class decides when the server stops (stop()).
             self._server = pgserver.get_server(self.pgdata, cleanup_mode=None)
         except subprocess.CalledProcessError as err:
@@ -154,6 +156,40 @@ class Database:
             raise DatabaseError(
                 f"PostgreSQL did not start in {self.pgdata}: {err}. Log tail: {tail}") from err
         self._uri = self._server.get_uri()
+
+    def _initdb(self) -> None:
+        """Create the cluster like pgserver does, but without fsyncing every file.
+
+        ``--no-sync`` cuts initdb from ~4 s to ~1.6 s on a busy 2-core machine; the new
+        cluster is synced by PostgreSQL's first checkpoint, and a crash in between only
+        loses a database that had nothing in it yet.
+        """
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        user = None
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        if os.name != "nt" and os.geteuid() == 0:
+            # PostgreSQL refuses to run as root: pgserver runs it as its own system user.
+            import pwd
+            import stat
+
+            from pgserver import utils
+
+            user = "pgserver"
+            utils.ensure_user_exists(user)
+            utils.ensure_prefix_permissions(self.pgdata)
+            utils.ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            readable = stat.S_IRGRP | stat.S_IROTH
+            utils.ensure_folder_permissions(
+                POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
+            utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+            entry = pwd.getpwnam(user)
+            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.pgdata), "--auth=trust",
+             "--auth-local=trust", "--encoding=utf8", "-U", "postgres", "--no-sync",
+             "--no-instructions"],
+            check=True, capture_output=True, timeout=120, user=user)
 
     def _forget_stale_handles(self, server_cls: Any) -> None:
         """Drop pgserver's bookkeeping left by a previous run (same or killed process).
