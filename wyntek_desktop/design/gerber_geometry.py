@@ -10,6 +10,7 @@ _STATEMENT = re.compile(
     rb"^(?:G0?([1-3]|74|75))?(?:X([+-]?\d+))?(?:Y([+-]?\d+))?(?:I([+-]?\d+))?"
     rb"(?:J([+-]?\d+))?(?:D0?([1-3]))?$")
 _APERTURE = re.compile(rb"%ADD(\d+)[A-Za-z_.$]*,([\d.]+)")
+_PARAMETERS = re.compile(rb"%[^%]*%")  # %FS...*%, %AD...*% blocks: read separately
 _SELECT = re.compile(rb"^(?:G54)?D(\d+)$")
 _DRILL_HIT = re.compile(rb"^(?:G\d+)?[XY][-+]?[\d.]", re.MULTILINE)
 
@@ -62,8 +63,9 @@ def _bounds(data: bytes) -> list[float] | None:
             xs.clear()
             ys.clear()
 
-    for raw in data.replace(b"\r", b"").replace(b"\n", b"").split(b"*"):
-        if raw.startswith((b"%", b"G04")) or not raw:
+    commands = _PARAMETERS.sub(b"", data.replace(b"\r", b"").replace(b"\n", b""))
+    for raw in commands.split(b"*"):
+        if raw.startswith(b"G04") or not raw:
             continue
         select = _SELECT.match(raw)
         if select and int(select.group(1)) >= 10:
