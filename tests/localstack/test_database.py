@@ -269,3 +269,19 @@ def test_restart_after_the_owning_process_was_killed(scratch):
     assert scalar(db, "select count(*) from public.materials") >= 10
     db.stop()
     assert not (data / "postgres" / "postmaster.pid").exists()
+
+
+def test_profile_backfill_covers_users_created_without_the_trigger(pg):
+    backfill = next((REPO_SUPABASE / "migrations").glob("*_backfill_profiles.sql")).read_text()
+    uid = str(uuid.uuid4())
+    with pg.transaction(force_rollback=True):
+        pg.execute("alter table auth.users disable trigger on_auth_user_created")
+        pg.execute("insert into auth.users (id, aud, role, email, created_at, updated_at) "
+                   "values (%s, 'authenticated', 'authenticated', 'old@example.test', now(), "
+                   "now())", (uid,))
+        assert pg.execute("select count(*) from public.profiles where id = %s",
+                          (uid,)).fetchone() == (0,)
+        pg.execute(backfill.encode())
+        pg.execute(backfill.encode())
+        assert pg.execute("select email, token_balance from public.profiles where id = %s",
+                          (uid,)).fetchall() == [("old@example.test", 0)]
