@@ -76,10 +76,13 @@ def test_pause_resume_and_cancel(upload_env: UploadEnv) -> None:
     env.wait_for(lambda: env.outbox.get(job.client_job_id).files[0].offset >= CHUNK_SIZE)
     runner.pause(job.client_job_id)
     env.wait_for(lambda: not runner._controls)
+    time.sleep(1.5)  # what the socket buffers already held still drains through the proxy
     sent = env.proxy.body_bytes["PATCH"]
-    time.sleep(0.5)
+    time.sleep(0.7)
     assert env.proxy.body_bytes["PATCH"] == sent  # paused: nothing more goes out
-    assert env.outbox.get(job.client_job_id).paused
+    paused = env.outbox.get(job.client_job_id)
+    assert paused.paused and paused.state == "uploading"
+    assert paused.files[0].offset < src.stat().st_size
     env.proxy.throttle(None)
     runner.resume(job.client_job_id)
     env.wait_for(lambda: env.outbox.get(job.client_job_id).state == "submitted")

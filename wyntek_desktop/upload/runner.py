@@ -9,6 +9,7 @@ the session is gone, and never blocks its caller: results arrive as events.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -52,7 +53,7 @@ from wyntek_desktop.upload.transfer import (
     IntegrityError,
     upload_file,
 )
-from wyntek_desktop.upload.tus import CHUNK_SIZE, Interrupted, TusClient
+from wyntek_desktop.upload.tus import CHUNK_SIZE, Interrupted, OffsetConflict, TusClient
 
 log = logging.getLogger(__name__)
 _SETTLED = (IDLE, OFFLINE, SIGN_IN_REQUIRED, STOPPED)
@@ -251,8 +252,9 @@ class UploadRunner:
             with self._lock:
                 self._controls.pop(job.client_job_id, None)
                 self._locks.release(job.client_job_id)
-                if self.outbox.get(job.client_job_id).state == ob.SUBMITTED:
-                    self._locks.forget({job.client_job_id})
+                with contextlib.suppress(WyntekError):  # removed meanwhile: nothing to keep
+                    if self.outbox.get(job.client_job_id).state == ob.SUBMITTED:
+                        self._locks.forget({job.client_job_id})
         return True
 
     def _next_job(self) -> OutboxJob | None:
@@ -394,7 +396,7 @@ class UploadRunner:
                         tus.delete_object(f.storage_path)
                     elif f.tus_url:
                         tus.terminate(f.tus_url)
-                except (WyntekError, httpx.HTTPError) as exc:
+                except (WyntekError, httpx.HTTPError, OffsetConflict) as exc:
                     log.info("could not remove the upload of %s: %s", f.file_name, exc)
                 self.outbox.reset_upload(f)
         except WyntekError as exc:  # the job was removed meanwhile

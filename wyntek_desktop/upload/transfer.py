@@ -95,6 +95,8 @@ def upload_file(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str
                 outbox.save_offset(f, new_offset, expires)
                 meter.set(f.index, new_offset)
                 failures = auth_failures = 0
+            if f.size == 0:
+                _finish_empty(tus, f, storage_path)
             _confirm(tus, outbox, f, storage_path)
             return
         except UploadGone:
@@ -132,6 +134,16 @@ def _resume_or_create(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_pat
     if offset != f.offset:
         outbox.save_offset(f, offset)
     meter.set(f.index, offset)
+
+
+def _finish_empty(tus: TusClient, f: OutboxFile, storage_path: str) -> None:
+    """A zero-byte upload: some servers finish it on creation, others on an empty PATCH."""
+    if f.tus_url is None or tus.object_info(storage_path) is not None:
+        return
+    try:
+        tus.patch(f.tus_url, f.local_path, 0, 0, lambda n: None, lambda: None)
+    except OffsetConflict:
+        pass  # finished meanwhile; _confirm checks
 
 
 def _confirm(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str) -> None:

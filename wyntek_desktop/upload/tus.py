@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import email.utils
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -93,12 +94,22 @@ class TusClient:
             "Content-Length": str(length)}, content=body)
         return _offset(resp), _expires(resp)
 
-    def terminate(self, url: str) -> None:
-        """DELETE a partial upload (best effort: a gone upload is fine)."""
-        try:
-            self._send("DELETE", self.rebase(url), {})
-        except (UploadGone, OffsetConflict):
-            pass
+    def terminate(self, url: str, attempts: int = 15) -> None:
+        """DELETE a partial upload (a gone upload is fine).
+
+        A PATCH we just abandoned may still hold the upload on the server (409 "locked")
+        until the server has read what was in flight; ask again for a few seconds.
+        """
+        for attempt in range(attempts):
+            try:
+                self._send("DELETE", self.rebase(url), {})
+                return
+            except UploadGone:
+                return
+            except OffsetConflict:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2)
 
     def delete_object(self, object_name: str) -> None:
         """DELETE a stored object (a missing one is fine)."""
