@@ -116,43 +116,126 @@ def is_unused_data(dest: str) -> bool:
     return any(fnmatch.fnmatch(path, pattern) for pattern in DATA_EXCLUDED)
 
 
-def prune_qt_libraries(binaries: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """Drop Qt shared libraries nothing kept links to (left over from dropped plugins).
+def _basename(dest: str) -> str:
+    return PurePosixPath(_posix(dest)).name
 
-    PyInstaller collects every plugin of a type and then their dependencies, e.g. the PDF
-    image-format plugin pulls in QtPdf and QtQml. After the plugin filter, keep a Qt
-    library only if a kept binary needs it, directly or through another kept library.
-    """
+
+def _linked_names(src: str) -> list[str]:
     from PyInstaller.depend import bindepend
 
-    def is_qt_lib(dest: str) -> bool:
-        name = PurePosixPath(_posix(dest)).name
-        return (name.startswith(("libQt6", "Qt6")) and "plugins" not in _posix(dest)) \
-            or (sys.platform == "darwin" and ".framework/" in _posix(dest))
+    try:
+        return [PurePosixPath(name.replace("\\", "/")).name
+                for name, _ in bindepend.get_imports(src)]
+    except Exception:  # not a binary PyInstaller can parse: it links nothing we collect
+        return []
 
-    by_name = {PurePosixPath(_posix(dest)).name: (dest, src, kind)
-               for dest, src, kind in binaries if is_qt_lib(dest)}
-    roots = [(dest, src) for dest, src, _ in binaries if not is_qt_lib(dest)]
-    needed: set[str] = set()
-    pending = [src for _, src in roots]
+
+def _closure(starts: Iterable[str], sources: dict[str, list[str]]) -> set[str]:
+    """Basenames of the collected binaries reachable by linking from `starts` (included).
+
+    `sources` maps a basename to the source files collected under it (several extension
+    modules share names such as `_core.*.so`; every one of them is followed).
+    """
+    seen: set[str] = set()
+    pending = [name for name in starts if name in sources]
     while pending:
-        src = pending.pop()
-        for name, _path in bindepend.get_imports(src):
-            base = PurePosixPath(name.replace("\\", "/")).name
-            if base in by_name and base not in needed:
-                needed.add(base)
-                pending.append(by_name[base][1])
-    return [entry for entry in binaries
-            if not is_qt_lib(entry[0]) or PurePosixPath(_posix(entry[0])).name in needed]
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for src in sources[name]:
+            pending += [dep for dep in _linked_names(src) if dep in sources]
+    return seen
 
 
 def filter_binaries(binaries: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    kept = [entry for entry in binaries if not is_unused_qt_plugin(entry[0])]
-    return prune_qt_libraries(kept)
+    """Drop unused Qt plugins, then every library only they needed.
+
+    PyInstaller collects every plugin of a type and then their dependencies: the PDF
+    image-format plugin brings QtPdf and QtQml, the GTK theme brings GTK, cairo and
+    pango. A library is removed only if a dropped plugin needs it and nothing kept
+    needs it, so libraries collected for other reasons are never touched.
+    """
+    entries = list(binaries)
+    dropped = {_basename(d) for d, _, kind in entries
+               if kind != "SYMLINK" and is_unused_qt_plugin(d)}
+    sources: dict[str, list[str]] = {}
+    for dest, src, kind in entries:
+        if kind != "SYMLINK":
+            sources.setdefault(_basename(dest), []).append(src)
+    only_for_dropped = _closure(dropped, sources)
+    roots = [name for name in sources if name not in only_for_dropped]
+    still_needed = _closure(roots, sources)
+    removed = (only_for_dropped - still_needed) | dropped
+    return [entry for entry in entries if _basename(entry[0]) not in removed
+            and not (entry[2] == "SYMLINK" and _basename(entry[1]) in removed)]
 
 
 def filter_datas(datas: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
     return [entry for entry in datas if not is_unused_data(entry[0])]
+
+
+# --- stripping ------------------------------------------------------------------------
+
+# Libraries repaired by auditwheel/delocate (patchelf'd) break when stripped again
+# ("ELF load command address/offset not page-aligned", or a crash), so they are copied
+# as they are: they come stripped from their wheels anyway.
+NO_STRIP_PARTS = (".libs/", "cascadio./", "pgserver/", "libicudata")
+
+
+def strip_binaries(binaries: Iterable[tuple[str, str, str]], workdir: Path
+                   ) -> list[tuple[str, str, str]]:
+    """Point ELF binaries at stripped copies (Linux), keeping any copy that would not load.
+
+    Each copy is checked the way the dynamic loader checks it: every loadable segment's
+    file offset must match its address modulo the alignment. A copy that fails keeps the
+    original.
+    """
+    if not sys.platform.startswith("linux") or shutil.which("strip") is None:
+        return list(binaries)
+    import subprocess
+
+    out = []
+    for dest, src, kind in binaries:
+        posix = _posix(dest)
+        if kind not in ("BINARY", "EXTENSION") or any(p in posix for p in NO_STRIP_PARTS) \
+                or not _is_elf(Path(src)):
+            out.append((dest, src, kind))
+            continue
+        target = workdir / "stripped" / posix
+        if not target.exists() or target.stat().st_mtime < Path(src).stat().st_mtime:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            result = subprocess.run(["strip", "--strip-unneeded", "-o", str(target), src],
+                                    capture_output=True, check=False)
+            if result.returncode != 0 or not elf_segments_aligned(target):
+                target.unlink(missing_ok=True)
+        out.append((dest, str(target) if target.exists() else src, kind))
+    return out
+
+
+def _is_elf(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def elf_segments_aligned(path: Path) -> bool:
+    """True if every PT_LOAD segment of a 64-bit little-endian ELF file is loadable."""
+    import struct
+
+    data = path.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return True  # not a 64-bit LE ELF: nothing to judge, keep as is
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for index in range(phnum):
+        p_type, _flags, p_offset, p_vaddr, _paddr, _filesz, _memsz, p_align = \
+            struct.unpack_from("<IIQQQQQQ", data, phoff + index * phentsize)
+        if p_type == 1 and p_align > 1 and (p_vaddr - p_offset) % p_align:
+            return False
+    return True
 
 
 # --- pgserver's PostgreSQL ------------------------------------------------------------
@@ -167,9 +250,12 @@ def pgserver_datas() -> list[tuple[str, str]]:
     Collected as data (not binaries) so the relative layout the programs rely on
     (`bin/../lib`, `bin/../share`, `../../../pgserver.libs`) stays exactly as installed.
     """
-    import pgserver
+    import importlib.util
 
-    package = Path(pgserver.__file__).resolve().parent
+    spec = importlib.util.find_spec("pgserver")  # not imported: importing it starts work
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("pgserver is not installed: install the app with its [localstack] extra")
+    package = Path(next(iter(spec.submodule_search_locations))).resolve()
     install = package / "pginstall"
     exe = ".exe" if sys.platform == "win32" else ""
     datas: list[tuple[str, str]] = []
@@ -233,7 +319,9 @@ def stage_licences(target: Path) -> Path:
 # --- Windows version resource and macOS Info.plist --------------------------------------
 
 def version_tuple(version: str) -> tuple[int, int, int, int]:
-    numbers = [int("".join(ch for ch in part if ch.isdigit()) or 0)
+    import re
+
+    numbers = [int(match.group()) if (match := re.match(r"\d+", part)) else 0
                for part in version.split(".")[:4]]
     return tuple([*numbers, 0, 0, 0, 0][:4])  # type: ignore[return-value]
 

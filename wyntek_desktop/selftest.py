@@ -116,6 +116,34 @@ def _pyside_version() -> str:
     return str(PySide6.__version__)
 
 
+# Compiled modules the app cannot work without (a broken or missing one shows up here
+# first): arrays, meshes, STEP, 3MF/XML, the outbox, the local stack, the keyring's crypto.
+NATIVE_MODULES = (
+    "numpy._core._multiarray_umath", "scipy.sparse.csgraph._traversal",
+    "scipy.spatial._ckdtree", "scipy.linalg._fblas", "cascadio._core", "lxml.etree",
+    "_sqlite3", "_ssl", "pydantic_core._pydantic_core", "psycopg_binary.pq",
+    "bcrypt._bcrypt", "cryptography.hazmat.bindings._rust",
+)
+
+
+def check_native(options: Options) -> dict[str, Any]:
+    import importlib
+
+    if "psycopg_binary.pq" in NATIVE_MODULES:
+        importlib.import_module("psycopg")  # psycopg_binary refuses to load before it
+    broken = []
+    for name in NATIVE_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            last_line = (str(exc).strip().splitlines() or [""])[-1][:160]
+            broken.append(f"{name} ({type(exc).__name__}: {last_line})")
+    if broken:
+        raise CheckFailed("cannot load " + "; ".join(broken))
+    return {"summary": f"{len(NATIVE_MODULES)} compiled modules load",
+            "modules": list(NATIVE_MODULES)}
+
+
 def check_opengl(options: Options) -> dict[str, Any]:
     if _Qt.app is None:
         raise CheckWarning("not checked: Qt did not start")
@@ -284,6 +312,7 @@ def _sign_up(client: Any) -> str:
 
 # name, function, required
 CHECKS: tuple[tuple[str, Callable[[Options], dict[str, Any]], bool], ...] = (
+    ("native", check_native, True),
     ("qt", check_qt, True),
     ("opengl", check_opengl, False),
     ("keyring", check_keyring, True),

@@ -1,0 +1,125 @@
+"""Build the one-folder app with PyInstaller and run it with no Python environment.
+
+Slow (a full build takes minutes): run with `--run-slow`. Uses the interpreter running
+the tests as the build venv (`packaging/build.sh --no-install`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.isolation import REPO_ROOT
+from wyntek_desktop import selftest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800),
+              pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                 reason="the frozen build is checked on Linux here")]
+
+SAMPLE = Path("/work/shared/samples/featuretype.STL")
+# A regression guard, not the target: the README and benchmarks/README.md report the
+# measured size (the 300 MB target is not met with STEP support and the local stack).
+SIZE_LIMIT_BYTES = 450_000_000
+
+
+@pytest.fixture(scope="module")
+def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("frozen")
+    env = {**os.environ, "WYNTEK_BUILD_VENV": sys.prefix, "WYNTEK_DIST": str(out / "dist"),
+           "WYNTEK_WORK": str(out / "work")}
+    proc = subprocess.run([str(REPO_ROOT / "packaging" / "build.sh"), "--no-install",
+                           "--no-self-test"], env=env, capture_output=True, text=True,
+                          timeout=1700, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    app = out / "dist" / "wyntek-desktop"
+    assert (app / "wyntek-desktop").is_file() and (app / "wyntek").is_file()
+    return app
+
+
+def bare_env(home: Path) -> dict[str, str]:
+    """No Python anywhere: only the system's /usr/bin and /bin, a throw-away home."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+            "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
+            "XDG_CACHE_HOME": str(home / "cache"), "XDG_STATE_HOME": str(home / "state")}
+
+
+def test_frozen_self_test_passes_without_python(frozen_app: Path, tmp_path: Path) -> None:
+    proc = subprocess.run([str(frozen_app / "wyntek-desktop"), "--self-test", "--json"],
+                          env=bare_env(tmp_path), capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    report = json.loads(proc.stdout)
+    statuses = {check["name"]: check["status"] for check in report["checks"]}
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["frozen"] is True
+    required = [name for name, _, needed in selftest.CHECKS if needed and name != "keyring"]
+    assert all(statuses[name] == "pass" for name in required), statuses
+    # No D-Bus session here: the Secret Service cannot work, reported as a warning.
+    assert statuses["keyring"] in ("pass", "warn")
+
+
+def test_frozen_version(frozen_app: Path, tmp_path: Path) -> None:
+    for program in ("wyntek-desktop", "wyntek"):
+        proc = subprocess.run([str(frozen_app / program), "--version"], env=bare_env(tmp_path),
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip().endswith("0.1.0")
+
+
+@pytest.mark.parametrize(("part", "triangles", "bodies"), [(SAMPLE, 3476, 1),
+                                                            ("two-tetrahedra", 8, 2)])
+def test_frozen_cli_analyzes_a_part(frozen_app: Path, tmp_path: Path, part: Path | str,
+                                    triangles: int, bodies: int) -> None:
+    if part == "two-tetrahedra":
+        path = tmp_path / "two-tetrahedra.stl"
+        path.write_bytes(selftest.tetrahedra_stl(2))
+    else:
+        path = Path(part)
+        if not path.is_file():
+            pytest.skip(f"sample {path} is not on this machine")
+    proc = subprocess.run([str(frozen_app / "wyntek"), "--json", "analyze", str(path)],
+                          env=bare_env(tmp_path), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [item] = json.loads(proc.stdout)
+    mesh = item["report"]["mesh"]
+    assert item["kind"] == "model"
+    assert mesh["triangles"] == triangles
+    assert len(mesh["bodies"]) == bodies
+    assert Path(item["thumbnail"]).is_file()  # the software renderer works frozen too
+
+
+def test_frozen_app_sees_the_outbox_the_source_app_wrote(frozen_app: Path,
+                                                         tmp_path: Path) -> None:
+    """Same folders, same outbox: a job queued from source is listed by the frozen CLI."""
+    env = bare_env(tmp_path)
+    part = tmp_path / "part.stl"
+    part.write_bytes(selftest.tetrahedra_stl(1))
+    queue = ("import sys\n"
+             "from wyntek_desktop.core.outbox import Outbox\n"
+             "with Outbox.open() as box:\n"
+             "    box.add_job({'material_id': 'fdm-pla', 'quantity': 1, 'tolerance_mm': 0.2},"
+             " [sys.argv[1]])\n")
+    source_env = {**env, "PYTHONPATH": str(REPO_ROOT)}
+    subprocess.run([sys.executable, "-c", queue, str(part)], env=source_env, check=True,
+                   timeout=120, capture_output=True)
+    # Listing needs a configured service (never contacted: nothing is sent).
+    service = {"WYNTEK_SUPABASE_URL": "http://127.0.0.1:9", "WYNTEK_SUPABASE_ANON_KEY": "anon"}
+    proc = subprocess.run([str(frozen_app / "wyntek"), "--json", "outbox"],
+                          env={**env, **service}, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    jobs = json.loads(proc.stdout)
+    assert [(job["state"], job["files"]) for job in jobs] == [("queued", ["part.stl"])]
+
+
+def test_frozen_size_is_reported_and_bounded(frozen_app: Path) -> None:
+    size = sum(p.stat().st_size for p in frozen_app.rglob("*")
+               if p.is_file() and not p.is_symlink())
+    print(f"unpacked size: {size / 1e6:.0f} MB")
+    assert size < SIZE_LIMIT_BYTES
+    assert not list(frozen_app.rglob("*WebEngine*")) and not list(frozen_app.rglob("*Qml*"))
+    assert (frozen_app / "_internal" / "licenses" / "components.json").is_file()
