@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,28 +203,42 @@ def localstack(localstack_root: Path, localstack_ca: TestCA) -> Iterator[LocalSt
     instance.stop()
 
 
-Factory = Callable[..., LocalStackInstance]
+class StackFactory:
+    """Starts extra stacks for one test and stops them afterwards.
 
+    `factory(data_dir=None, tls=True, demo=False, jwt_expiry=None, tus_expiry=None, port=0,
+    refresh_reuse_interval=None)`; a new data dir is made when none is given, and passing
+    the same data dir again restarts on the kept data. Use `new_data_dir()` for a dir you
+    want to reuse: pytest's own tmp_path is not readable by the database's system user
+    when the tests run as root.
+    """
 
-@pytest.fixture
-def localstack_factory(localstack_root: Path, localstack_ca: TestCA) -> Iterator[Factory]:
-    """Start extra stacks: factory(data_dir=None, tls=True, demo=False, jwt_expiry=None,
-    tus_expiry=None, port=0, refresh_reuse_interval=None). A new data dir is made when none
-    is given; the same data_dir again restarts on the kept data."""
-    started: list[LocalStackInstance] = []
+    def __init__(self, root: Path, ca: TestCA) -> None:
+        self.root, self.ca = root, ca
+        self.started: list[LocalStackInstance] = []
 
-    def factory(data_dir: Path | None = None, *, tls: bool = True, demo: bool = False,
-                jwt_expiry: int | None = None, tus_expiry: int | None = None,
-                port: int = 0, refresh_reuse_interval: int | None = None) -> LocalStackInstance:
-        folder = Path(tempfile.mkdtemp(prefix="extra-", dir=localstack_root))
-        ca = localstack_ca if tls else None
+    def new_data_dir(self) -> Path:
+        return Path(tempfile.mkdtemp(prefix="data-", dir=self.root)) / "data"
+
+    def __call__(self, data_dir: Path | None = None, *, tls: bool = True, demo: bool = False,
+                 jwt_expiry: int | None = None, tus_expiry: int | None = None, port: int = 0,
+                 refresh_reuse_interval: int | None = None) -> LocalStackInstance:
+        folder = Path(tempfile.mkdtemp(prefix="extra-", dir=self.root))
+        ca = self.ca if tls else None
         argv = serve_argv(data_dir or folder / "data", ca, demo=demo, jwt_expiry=jwt_expiry,
                           tus_expiry=tus_expiry, port=port,
                           refresh_reuse_interval=refresh_reuse_interval)
         instance = start_instance(argv, folder / "server.log", ca)
-        started.append(instance)
+        self.started.append(instance)
         return instance
 
+    def stop_all(self) -> None:
+        for instance in self.started:
+            instance.stop()
+
+
+@pytest.fixture
+def localstack_factory(localstack_root: Path, localstack_ca: TestCA) -> Iterator[StackFactory]:
+    factory = StackFactory(localstack_root, localstack_ca)
     yield factory
-    for instance in started:
-        instance.stop()
+    factory.stop_all()
