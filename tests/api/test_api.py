@@ -131,7 +131,7 @@ def test_delete_my_files_in_batches(localstack, signed_in) -> None:
     ctx, user_id = signed_in
     bucket = ctx.session.client.storage.from_("designs")
     paths = [f"{user_id}/{uuid.uuid4()}/part-{i}.stl" for i in range(3)]
-    paths += [f"{user_id}/batch/nested/f{i:03}.bin" for i in range(205)]
+    paths += [f"{user_id}/batch/nested/f{i:03}.bin" for i in range(102)]
     for i, path in enumerate(paths):
         bucket.upload(path, b"x" * (i + 1), {"content-type": "application/octet-stream"})
     report = ctx.api.delete_my_files()

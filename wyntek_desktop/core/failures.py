@@ -39,7 +39,7 @@ def tls_problem(exc: BaseException) -> str | None:
     """Describe a certificate failure anywhere in the exception chain, else None."""
     for item in _chain(exc):
         if isinstance(item, ssl.SSLCertVerificationError):
-            return item.verify_message or "certificate verify failed"
+            return getattr(item, "verify_message", None) or "certificate verify failed"
         text = str(item)
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
             match = re.search(r"certificate verify failed: ([^(]+)", text)
