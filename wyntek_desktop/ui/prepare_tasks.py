@@ -72,7 +72,7 @@ def file_facts(state: Any, path: Path) -> tuple[str, int]:
 
 
 _DESIGN_HOMES = {"load_preview": "preview", "analyze": "analysis",
-                 "render_thumbnail": "thumbnail"}
+                 "render_thumbnail": "thumbnail", "decimate": "lod"}
 
 
 def _design(name: str) -> Any:
@@ -117,8 +117,33 @@ def analyze(state: Any, path: Path, material: Any = None, scale: float | None = 
     return analyze_fn(path, **kwargs)
 
 
-def thumbnail(state: Any, path: Path, size: int = 256) -> bytes:
-    return bytes(_design("render_thumbnail")(path, size))
+def thumbnail(state: Any, path: Path, size: int = 256, scale: float | None = None) -> bytes:
+    """A still image of the part; big meshes are thinned first (the picture is the same)."""
+    tris = load_preview(state, path, scale).triangles
+    if len(tris) > LOD_BUDGET:
+        tris = lod(state, tris)
+    return bytes(_design("render_thumbnail")(tris, size))
+
+
+LOD_BUDGET = 200_000
+
+
+def lod(state: Any, triangles: np.ndarray, budget: int = LOD_BUDGET) -> np.ndarray:
+    """At most ``budget`` triangles for drawing while the view moves."""
+    try:
+        out = np.asarray(_design("decimate")(triangles, budget), dtype=np.float32)
+        if 0 < len(out) <= budget:
+            return out.reshape(-1, 3, 3)
+    except (KeyError, ImportError, AttributeError):
+        pass
+    step = max(1, int(np.ceil(len(triangles) / budget)))
+    return np.ascontiguousarray(triangles[::step])
+
+
+def lod_from_file(state: Any, path: Path, scale: float | None = None,
+                  budget: int = LOD_BUDGET) -> np.ndarray:
+    """The level-of-detail copy, built in the helper process from the file itself."""
+    return lod(state, load_preview(state, path, scale).triangles, budget)
 
 
 def _attr(obj: Any, *names: str, default: Any = ...) -> Any:

@@ -68,9 +68,12 @@ class Services(QObject):
         self.balance: int | None = None
         self.catalogue: Any = None
         self.connection = NOT_CONFIGURED if ctx is None else SIGNED_OUT
+        from wyntek_desktop.ui.procpool import ProcessPool
+        self.procs = ProcessPool()
         self._bridge = _EventBridge(self)
         self._bridge.event.connect(self._on_runner_event)
         self.local_backend: Any = None
+        self.closing = False
 
     # -- running work ---------------------------------------------------------------------
     def call(self, fn: Callable[..., Any], *args: Any,
@@ -87,6 +90,10 @@ class Services(QObject):
         return self.pool.submit(fn, *args, on_result=on_result, on_error=failed,
                                 on_progress=on_progress, on_finished=on_finished,
                                 latest=latest)
+
+    def call_in_process(self, target: str, *args: Any, **callbacks: Any) -> Task:
+        """Like ``call`` for CPU-heavy ``module:function`` work: runs in a helper process."""
+        return self.call(self.procs.run, target, *args, **callbacks)
 
     def _note_failure(self, err: WyntekError) -> None:
         if isinstance(err, SignInRequired):
@@ -229,6 +236,8 @@ class Services(QObject):
     def _on_runner_event(self, event: object) -> None:
         from wyntek_desktop.upload.events import JobStateChanged, RunnerStateChanged
 
+        if self.closing:
+            return
         if isinstance(event, RunnerStateChanged):
             if event.state == "offline":
                 self._set_connection(OFFLINE, event.message)
@@ -246,7 +255,10 @@ class Services(QObject):
             self.call(lambda state: runner.start())
 
     def shutdown(self) -> None:
+        self.closing = True
         self._stop_runner()
+        self.pool.cancel_all()
+        self.procs.shutdown()
         self.pool.shutdown()
         if self.ctx is not None:
             self.ctx.close()

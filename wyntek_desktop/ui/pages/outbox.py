@@ -107,7 +107,8 @@ class OutboxPage(Page):
     # -- loading --------------------------------------------------------------------------
     def reload(self) -> None:
         """Coalesce bursts of changes into one read of the outbox (in a worker)."""
-        self._reload_pending.start()
+        if not self.services.closing:
+            self._reload_pending.start()
 
     def _reload_now(self) -> None:
         outbox = self.services.outbox

@@ -24,9 +24,10 @@ from wyntek_desktop.ui import prepare_tasks as tasks
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
 from wyntek_desktop.ui.spec_form import SpecForm
-from wyntek_desktop.ui.viewer import LOD_THRESHOLD, MeshView, build_lod
+from wyntek_desktop.ui.viewer import LOD_THRESHOLD, MeshView
 from wyntek_desktop.ui.widgets import Page, heading
 
+TASKS = "wyntek_desktop.ui.prepare_tasks:"
 KIND_ICONS = {"model": "model.svg", "drawing": "drawing.svg", "gerber": "gerber.svg",
               "other": "other.svg"}
 
@@ -165,8 +166,8 @@ class PreparePage(Page):
         pf.report = None
         self._refresh_item(pf)
         material = self.spec.selected_material()
-        self.services.call(
-            tasks.analyze, pf.path, material, pf.scale,
+        self.services.call_in_process(
+            TASKS + "analyze", pf.path, material, pf.scale,
             on_result=lambda report, pf=pf: self._got_report(pf, report),
             on_error=lambda err, pf=pf: self._file_failed(pf, str(err)),
             on_progress=lambda f, msg, pf=pf: self._analysis_progress(pf, f, msg),
@@ -236,7 +237,7 @@ class PreparePage(Page):
             return
         self._shown_path = pf.path
         if self.view.wants_thumbnail:
-            self.services.call(tasks.thumbnail, pf.path, 512,
+            self.services.call_in_process(TASKS + "thumbnail", pf.path, 512, pf.scale,
                                on_result=lambda png, p=pf.path: self._got_thumbnail(p, png),
                                on_error=lambda err: self.view.show_message(str(err)),
                                latest="preview")
@@ -256,9 +257,11 @@ class PreparePage(Page):
             return
         self.view.set_mesh(data.triangles, data.lo, data.hi, data.units or "mm")
         if len(data.triangles) > LOD_THRESHOLD:
-            self.services.call(build_lod, data.triangles,
-                               on_result=lambda lod, p=path: self._got_lod(p, lod),
-                               latest="lod")
+            pf = self.current()
+            self.services.call_in_process(TASKS + "lod_from_file", path,
+                                          pf.scale if pf is not None else None,
+                                          on_result=lambda lod, p=path: self._got_lod(p, lod),
+                                          latest="lod")
 
     def _got_lod(self, path: Path, lod: Any) -> None:
         if self._shown_path == path:
