@@ -386,3 +386,17 @@ def test_spec_must_be_an_object(pg, make_actor):
         call(pg, owner, "select public.submit_job(%s, %s, %s)",
              (str(uuid.uuid4()), Jsonb([1, 2]), Jsonb([])))
     assert err.value.sqlstate == "22023"
+
+
+def test_jobs_are_assigned_only_to_operators(pg, make_actor):
+    owner = make_actor("assignee-owner")
+    grant(pg, owner.uid, 300)
+    job = upload_and_submit(pg, owner)
+    plain = make_actor("not-an-operator")
+    with pytest.raises(psycopg.Error) as err:
+        call(pg, SERVICE, "insert into public.job_assignments (job_id, operator_id) "
+                          "values (%s, %s)", (job["id"], plain.uid))
+    assert err.value.sqlstate == "22023"
+    operator = make_actor("real-operator", operator=True)
+    call(pg, SERVICE, "insert into public.job_assignments (job_id, operator_id) "
+                      "values (%s, %s)", (job["id"], operator.uid))

@@ -114,7 +114,8 @@ CASES: dict[tuple[str, str], tuple[str | None, str, set[str]]] = {
         {"operator_assigned", "service"}),
     ("job_assignments", "insert"): (
         None,
-        "insert into public.job_assignments (job_id, operator_id) values (%(job)s, %(me)s)",
+        "insert into public.job_assignments (job_id, operator_id) "
+        "values (%(job)s, %(operator_unassigned)s)",
         {"service"}),
     ("job_assignments", "update"): (
         None, "update public.job_assignments set assigned_at = now() where job_id = %(job)s",
@@ -216,7 +217,9 @@ def world(local_db: Any) -> dict[str, Any]:
         fresh = str(uuid.uuid4())
         params = {
             "owner": owner.uid, "job": job["id"], "file": str(file_id), "object": object_name,
-            "message": str(message), "fresh": fresh, "fresh_email": f"{fresh}@example.test",
+            "message": str(message), "fresh": fresh,
+            "fresh_email": f"{fresh}@example.test",
+            "operator_unassigned": actors["operator_unassigned"].uid,
             "extra_path": f"{owner.uid}/{job['client_job_id']}/extra.stl",
             "new_object": f"{owner.uid}/{uuid.uuid4()}/new.stl",
         }
