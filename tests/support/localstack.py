@@ -155,13 +155,24 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
     return argv
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM if the test process dies without its teardown."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalStackInstance:
     """Run `serve` and wait for its JSON line; raise with the server log on failure."""
     env = dict(os.environ)
     env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}"
     log = log_path.open("ab")
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, cwd=REPO_ROOT,
-                               env=env)
+                               env=env,
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     log.close()
     line: list[bytes] = []
     reader = threading.Thread(target=lambda: line.append(process.stdout.readline()),  # type: ignore[union-attr]
