@@ -28,7 +28,7 @@ from wyntek_desktop.upload.events import Event, JobStateChanged, RunnerStateChan
 SPEC = {"material_id": "fdm-pla", "quantity": 1, "tolerance_mm": 0.2, "volume_cm3": 1.0,
         "finish": "", "delivery_instructions": "", "notes": "upload test"}
 MiB = 1024 * 1024
-FAST_RETRY = RetryPolicy(base=0.02, max_delay=0.1, max_attempts=8)
+FAST_RETRY = RetryPolicy(base=0.1, max_delay=0.3, max_attempts=8)
 
 
 def make_proxy(stack: Any, port: int | None = None) -> FaultProxy:
