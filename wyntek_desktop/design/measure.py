@@ -9,7 +9,7 @@ import numpy as np
 
 from wyntek_desktop.design import topology
 
-_CHUNK = 262_144  # triangles per block: bounds the float64 temporaries
+_CHUNK = 65_536  # triangles per block: bounds the float64 temporaries
 
 
 @dataclass(frozen=True)
@@ -41,27 +41,28 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
     vertices, faces = topology.weld(tris)
     faces, keep = topology.drop_degenerate_indices(faces)
     collapsed = int(len(keep) - len(faces))
-    step(0.3, "Measuring volume and area")
-    volume, area = _volume_area(tris, keep)
     if len(faces) == 0:
         z = np.zeros(0)
         return Measures(bounds, len(tris), 0.0, 0.0, 0, z, z, z, np.zeros((0, 2, 3)), z, 0, 0, 0,
                         collapsed, 0)
     vertices, faces = topology.compact(vertices, faces)
-    step(0.45, "Checking edges and bodies")
-    topo = topology.topology(faces, len(vertices))
-    reach = float(np.abs(bounds).max()) or 1.0
-    slivers = int((area <= (reach * 1e-7) ** 2).sum())
+    n_vertices = len(vertices)
+    del vertices
+    step(0.35, "Checking edges and bodies")
+    topo = topology.topology(faces, n_vertices)
+    step(0.65, "Looking for duplicate faces")
+    duplicates = topology.duplicate_faces(faces)
+    del faces
+    step(0.75, "Measuring volume and area")
     nb = topo.bodies
     labels = topo.face_body
-    step(0.8, "Looking for duplicate faces")
-    duplicates = topology.duplicate_faces(faces)
+    volume, area, slivers = _volume_area(tris, keep, labels, nb,
+                                         (float(np.abs(bounds).max()) or 1.0) * 1e-7)
     return Measures(
         bounds=bounds, triangles=len(tris),
         volume=float(volume.sum()), area=float(area.sum()), bodies=nb,
         body_triangles=np.bincount(labels, minlength=nb),
-        body_volume=np.bincount(labels, weights=volume, minlength=nb),
-        body_area=np.bincount(labels, weights=area, minlength=nb),
+        body_volume=volume, body_area=area,
         body_bounds=bounds[None] if nb == 1 else _body_bounds(tris[keep], labels, nb),
         body_open=topo.boundary_edges + topo.non_manifold_edges,
         boundary_edges=int(topo.boundary_edges.sum()),
@@ -70,18 +71,30 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
         degenerate_faces=collapsed + slivers, duplicate_faces=duplicates)
 
 
-def _volume_area(tris: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Signed volume (divergence theorem) and area of every kept face, in blocks."""
-    volume = np.empty(len(tris))
-    area = np.empty(len(tris))
+def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies: int,
+                 tiny: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Signed volume (divergence theorem) and area per body, and faces without area.
+
+    Works block by block so the float64 temporaries stay small.
+    """
+    volume = np.zeros(bodies)
+    area = np.zeros(bodies)
+    slivers = 0
     centre = tris[0, 0].astype(np.float64)  # relative coordinates keep the sum precise
+    done = 0  # kept faces before this block: where its labels start
     for start in range(0, len(tris), _CHUNK):
         block = tris[start:start + _CHUNK].astype(np.float64) - centre
         a, b, c = block[:, 0], block[:, 1], block[:, 2]
         cross = np.cross(b - a, c - a)
-        area[start:start + len(block)] = 0.5 * np.sqrt(np.einsum("ij,ij->i", cross, cross))
-        volume[start:start + len(block)] = np.einsum("ij,ij->i", a, np.cross(b, c)) / 6.0
-    return volume[keep], area[keep]
+        face_area = 0.5 * np.sqrt(np.einsum("ij,ij->i", cross, cross))
+        face_volume = np.einsum("ij,ij->i", a, np.cross(b, c)) / 6.0
+        kept = keep[start:start + _CHUNK]
+        block_labels = labels[done:done + int(kept.sum())]
+        done += len(block_labels)
+        volume += np.bincount(block_labels, weights=face_volume[kept], minlength=bodies)
+        area += np.bincount(block_labels, weights=face_area[kept], minlength=bodies)
+        slivers += int((face_area[kept] <= tiny * tiny).sum())
+    return volume, area, slivers
 
 
 def _body_bounds(tris: np.ndarray, labels: np.ndarray, bodies: int) -> np.ndarray:
