@@ -400,3 +400,20 @@ def test_jobs_are_assigned_only_to_operators(pg, make_actor):
     operator = make_actor("real-operator", operator=True)
     call(pg, SERVICE, "insert into public.job_assignments (job_id, operator_id) "
                       "values (%s, %s)", (job["id"], operator.uid))
+
+
+def test_oversized_payloads_are_refused_before_any_debit(pg, make_actor):
+    owner = make_actor("bulky")
+    grant(pg, owner.uid, 500)
+    with pytest.raises(psycopg.Error) as err:
+        upload_and_submit(pg, owner, job_spec=spec(extra="x" * 70000))
+    assert err.value.sqlstate == "22023" and "64 KiB" in str(err.value)
+
+    client_job_id = str(uuid.uuid4())
+    path = f"{owner.uid}/{client_job_id}/huge.stl"
+    put_object(pg, owner, path, DATA)
+    entry = {**file_entry(path, DATA), "analysis": {"faces": ["f" * 100] * 12000}}
+    with pytest.raises(psycopg.Error) as err:
+        submit(pg, owner, client_job_id, spec(), [entry])
+    assert err.value.sqlstate == "22023" and "1 MiB" in str(err.value)
+    assert balance(pg, owner.uid) == 500 == ledger_sum(pg, owner.uid)
