@@ -491,9 +491,9 @@ def _context_factory(args: argparse.Namespace, dirs: AppDirs, out: Output,
 
 def _announce_demo(dirs: AppDirs, backend: LocalBackend, out: Output) -> None:
     marker = dirs.localstack_data / ".demo-announced"
-    if not marker.exists():
-        out.note(f"Demo account: {DEMO_EMAIL}  password: {backend.demo_password}  "
-                 "(shown once)")
+    if not marker.exists():  # on stderr even with --json, or it would never be seen
+        print(f"Demo account: {DEMO_EMAIL}  password: {backend.demo_password}  (shown once)",
+              file=sys.stderr)
         with suppress(OSError):
             marker.touch()
 
