@@ -71,6 +71,12 @@ def test_non_finite_coordinates_in_binary_stl(tmp_path: Path, bad: float) -> Non
     expect_file_error(write_binary_stl(tmp_path / "nan.stl", tris), analyze, match="finite")
 
 
+def test_absurdly_large_coordinates(tmp_path: Path) -> None:
+    tris = cube(10)
+    tris[0, 0, 0] = 3e38
+    expect_file_error(write_binary_stl(tmp_path / "huge.stl", tris), analyze, match="beyond")
+
+
 def test_nan_in_ascii_stl(tmp_path: Path) -> None:
     path = write_ascii_stl(tmp_path / "nan.stl", cube(10))
     text = path.read_text().replace("vertex 1.000000e+01", "vertex nan", 1)

@@ -102,7 +102,7 @@ def test_decimate_reduces_and_keeps_the_shape() -> None:
     reduced = decimate(sphere.astype(np.float32), target=5_000)
     assert 4_000 <= len(reduced) <= 5_000 and reduced.dtype == np.float32
     radii = np.linalg.norm(reduced.reshape(-1, 3), axis=1)
-    assert radii.min() > 9.0 and radii.max() < 10.5
+    assert np.percentile(radii, 1) > 9.5 and np.percentile(radii, 99) < 10.5
     small = cube(10)
     assert decimate(small, target=100) is small or np.array_equal(decimate(small, 100), small)
 

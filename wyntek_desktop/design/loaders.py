@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from wyntek_desktop.design._errors import check_size, file_error
 from wyntek_desktop.design.formats import mesh_format
 
 log = logging.getLogger(__name__)
+MAX_COORDINATE = 1e9  # 1000 km in mm: anything larger is a broken file, not a part
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ def load_mesh(path: Path | str) -> LoadedMesh:
             raise file_error(path, "the file does not exist or is not a regular file.")
         if path.stat().st_size == 0:
             raise file_error(path, "the file is empty.")
-        loaded = _load(path, fmt)
+        with warnings.catch_warnings():  # hostile numbers make numpy/trimesh warn
+            warnings.simplefilter("ignore")
+            loaded = _load(path, fmt)
     except FileError:
         raise
     except MemoryError:
@@ -130,3 +134,7 @@ def _check_triangles(path: Path, tris: np.ndarray) -> None:
     if not np.isfinite(tris).all():
         raise file_error(path, "the file has coordinates that are not finite numbers (NaN or "
                          "infinity).", hint="Re-export the model from your CAD tool.")
+    reach = max(float(np.abs(tris[..., i]).max()) for i in range(3))
+    if reach > MAX_COORDINATE:
+        raise file_error(path, f"the file has coordinates up to {reach:.3g}, far beyond any "
+                         "part that can be made.", hint="Re-export the model from your CAD tool.")
