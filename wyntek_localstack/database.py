@@ -278,12 +278,14 @@ class Database:
                 continue
             with conn.transaction():
                 self._run_script(conn, text, path.name)
+                conn.execute("reset role")
                 conn.execute(
                     """insert into supabase_migrations.local_bootstrap (name, sha256)
                        values (%s, %s)
                        on conflict (name) do update
                          set sha256 = excluded.sha256, applied_at = now()""",
                     (path.name, digest))
+            conn.execute("reset all")
 
     def _apply_migrations(self, conn: psycopg.Connection[Any], folder: Path) -> list[str]:
         applied = {r[0] for r in conn.execute(
@@ -302,10 +304,14 @@ class Database:
             text = neutralise_missing_extensions(path.read_text(encoding="utf-8"), available)
             with conn.transaction():
                 self._run_script(conn, text, path.name)
+                conn.execute("reset role")
                 conn.execute(
                     """insert into supabase_migrations.schema_migrations
                        (version, statements, name) values (%s, %s, %s)""",
                     (version, [text], name))
+            # Dumps end migrations with session-wide settings (search_path = '', roles):
+            # the next file starts from the defaults, as with a fresh connection.
+            conn.execute("reset all")
             done.append(version)
             _log.info("applied migration %s", path.name)
         return done

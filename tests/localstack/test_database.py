@@ -56,6 +56,34 @@ SUPABASE_STYLE = textwrap.dedent("""\
     """)
 
 
+# The head of `supabase db dump` output: session settings and the platform's extensions.
+DUMP_STYLE = textwrap.dedent("""\
+    SET statement_timeout = 0;
+    SET lock_timeout = 0;
+    SET client_encoding = 'UTF8';
+    SET standard_conforming_strings = on;
+    SELECT pg_catalog.set_config('search_path', '', false);
+    SET check_function_bodies = false;
+    SET client_min_messages = warning;
+    CREATE EXTENSION IF NOT EXISTS "pg_graphql" WITH SCHEMA "graphql";
+    CREATE EXTENSION IF NOT EXISTS "pg_stat_statements" WITH SCHEMA "extensions";
+    CREATE EXTENSION IF NOT EXISTS "pgcrypto" WITH SCHEMA "extensions";
+    CREATE EXTENSION IF NOT EXISTS "supabase_vault" WITH SCHEMA "vault";
+    CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA "extensions";
+    SET default_tablespace = '';
+    SET default_table_access_method = "heap";
+    CREATE TABLE IF NOT EXISTS "public"."tags" ("id" bigint NOT NULL, "label" "text");
+    ALTER TABLE "public"."tags" OWNER TO "postgres";
+    ALTER TABLE "public"."tags" ENABLE ROW LEVEL SECURITY;
+    GRANT ALL ON TABLE "public"."tags" TO "anon";
+    GRANT ALL ON TABLE "public"."tags" TO "authenticated";
+    GRANT ALL ON TABLE "public"."tags" TO "service_role";
+    ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" IN SCHEMA "public"
+      GRANT ALL ON TABLES TO "service_role";
+    SET ROLE anon;
+    """)
+
+
 @pytest.fixture
 def scratch() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="wyntek-dbtest-"))
@@ -135,6 +163,21 @@ def test_supabase_style_migration_runs_unchanged_and_behaves(scratch):
                 "select tablename from pg_publication_tables "
                 "where pubname = 'supabase_realtime'").fetchall()
             assert ("notes",) in published
+    finally:
+        db.stop()
+
+
+def test_dump_style_migration_does_not_leak_session_settings(scratch):
+    supabase = copy_supabase(scratch / "supabase")
+    (supabase / "migrations" / "20991231000000_remote_schema.sql").write_text(DUMP_STYLE)
+    # Unqualified names: works only if the previous file's empty search_path was reset.
+    (supabase / "migrations" / "20991231000001_more.sql").write_text(
+        "create table tag_links (tag_id bigint);\n"
+        "alter table tag_links enable row level security;\n")
+    db = Database(scratch / "data", supabase_dir=supabase).start()
+    try:
+        assert db.applied_migrations[-2:] == ["20991231000000", "20991231000001"]
+        assert scalar(db, "select to_regclass('public.tag_links') is not null") is True
     finally:
         db.stop()
 
