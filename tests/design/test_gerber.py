@@ -144,3 +144,12 @@ def test_content_beats_name() -> None:
     assert recognise("misleading.gtl", x2)[:3] == ("copper", "bottom", "content")
     kicad = b"G04 #@! TF.FileFunction,Soldermask,Top*\n" + COPPER
     assert recognise("whatever.gbr", kicad)[:3] == ("soldermask", "top", "content")
+
+
+def test_long_ignored_list_is_summarised(tmp_path: Path) -> None:
+    from wyntek_desktop.design.report import MAX_LISTED_FILES
+
+    entries = {"b.gtl": COPPER, "b.gm1": OUTLINE} | {f"junk/{i}.txt": b"x" for i in range(600)}
+    info = analyze(_zip(tmp_path / "junk.zip", entries)).gerber
+    assert info is not None and len(info.ignored) == MAX_LISTED_FILES + 1
+    assert info.ignored[-1].reason == f"and {600 - MAX_LISTED_FILES} more files"

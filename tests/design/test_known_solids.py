@@ -186,3 +186,17 @@ def test_progress_and_cancel(tmp_path: Path) -> None:
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     with pytest.raises(CancelledError):
         analyze(path, state=State(cancel_after=2))
+
+
+def test_many_bodies_keep_the_stored_report_small(tmp_path: Path) -> None:
+    from wyntek_desktop.design.report import MAX_LISTED_BODIES
+
+    cubes = [cube(1 + (i % 7) * 0.1, offset=(3 * (i % 40), 3 * (i // 40), 0))
+             for i in range(1200)]
+    report = analyze(_stl(tmp_path, np.concatenate(cubes)))
+    mesh = report.mesh
+    assert mesh is not None and mesh.body_count == 1200
+    assert len(mesh.bodies) == MAX_LISTED_BODIES
+    assert min(b.volume_mm3 for b in mesh.bodies) >= 1.0 ** 3 - 1e-6
+    assert len(report.to_json().encode()) < 512 * 1024
+    assert DesignReport.from_json(report.to_json()) == report

@@ -14,7 +14,7 @@ from wyntek_desktop.design.formats import classify
 from wyntek_desktop.design.loaders import LoadedMesh, load_mesh
 from wyntek_desktop.design.measure import Measures, measure
 from wyntek_desktop.design.progress import State, Step, stepper
-from wyntek_desktop.design.report import Body, DesignReport, Finding, MeshInfo
+from wyntek_desktop.design.report import MAX_LISTED_BODIES, Body, DesignReport, Finding, MeshInfo
 
 
 def analyze(path: Path | str, material: Any = None, scale: float | None = None,
@@ -76,12 +76,13 @@ def mesh_report(path: Path, loaded: LoadedMesh, material: Any = None,
 def _mesh_info(m: Measures, loaded: LoadedMesh, scale: float | None, dims: np.ndarray,
                fit: Any) -> MeshInfo:
     volume = abs(m.volume)
+    listed = np.argsort(-np.abs(m.body_volume), kind="stable")[:MAX_LISTED_BODIES]
     bodies = [Body(index=i, triangles=int(m.body_triangles[i]),
                    volume_mm3=round(abs(float(m.body_volume[i])), 3),
                    area_mm2=round(float(m.body_area[i]), 3),
                    watertight=bool(m.body_open[i] == 0),
                    dimensions_mm=_t3(np.ptp(m.body_bounds[i], axis=0)))
-              for i in range(m.bodies)]
+              for i in sorted(int(i) for i in listed)]
     watertight = m.bodies > 0 and m.boundary_edges == 0 and m.non_manifold_edges == 0
     return MeshInfo(
         format=loaded.format, encoding=loaded.encoding,
@@ -95,7 +96,7 @@ def _mesh_info(m: Measures, loaded: LoadedMesh, scale: float | None, dims: np.nd
         degenerate_faces=m.degenerate_faces, duplicate_faces=m.duplicate_faces,
         boundary_edges=m.boundary_edges, non_manifold_edges=m.non_manifold_edges,
         instances=loaded.instances, fit=fit,
-        has_embedded_thumbnail=loaded.thumbnail_png is not None)
+        has_embedded_thumbnail=loaded.thumbnail_png is not None, body_count=m.bodies)
 
 
 def _t3(v: np.ndarray) -> tuple[float, float, float]:

@@ -13,7 +13,14 @@ from typing import Any
 
 from wyntek_desktop.design import gerber_geometry, safezip
 from wyntek_desktop.design.progress import Step
-from wyntek_desktop.design.report import DesignReport, Finding, GerberInfo, GerberLayer, IgnoredFile
+from wyntek_desktop.design.report import (
+    MAX_LISTED_FILES,
+    DesignReport,
+    Finding,
+    GerberInfo,
+    GerberLayer,
+    IgnoredFile,
+)
 
 _FUNCTION = re.compile(rb"TF\.FileFunction,([^*\r\n]*)")
 # extension -> (role, side), KiCad/Protel/Altium and EAGLE CAM conventions
@@ -74,6 +81,9 @@ def analyze_gerber(path: Path, material: Any = None, step: Step | None = None) -
     if step:
         step(0.6, "Measuring the board outline")
     outline = gerber_geometry.outline_size(outline_files)
+    if len(ignored) > MAX_LISTED_FILES:
+        more = len(ignored) - MAX_LISTED_FILES
+        ignored = [*ignored[:MAX_LISTED_FILES], IgnoredFile("…", f"and {more} more files")]
     copper = [x for x in layers if x.role == "copper"]
     info = GerberInfo(layers=layers, ignored=ignored, copper_layers=len(copper),
                       outline_mm=outline, drill_holes=drill_holes)

@@ -15,6 +15,9 @@ Number = float | int
 Value = Number | str | bool | None | list[Any]
 
 SCHEMA_VERSION = 1
+# The stored analysis must stay well under the backend's 1 MiB limit per file.
+MAX_LISTED_BODIES = 1000
+MAX_LISTED_FILES = 500
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class MeshInfo:
     volume_cm3: float
     area_mm2: float
     triangles: int
-    bodies: list[Body]
+    bodies: list[Body]              # the largest MAX_LISTED_BODIES bodies, by volume
     watertight: bool
     winding_consistent: bool
     inverted: bool                  # the mesh (or a body) is inside out
@@ -68,6 +71,7 @@ class MeshInfo:
     instances: int
     fit: Fit | None = None
     has_embedded_thumbnail: bool = False
+    body_count: int = 0             # all bodies, also those not listed
 
 
 @dataclass(frozen=True)
