@@ -29,7 +29,7 @@ sys.meta_path.insert(0, NoQt())
 import wyntek_desktop
 failed = []
 modules = ["wyntek_desktop.cli", "wyntek_desktop.context"]
-for package in %r:
+for package in NON_UI_PACKAGES:
     pkg = importlib.import_module("wyntek_desktop." + package)
     modules += [m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")]
 for name in modules:
@@ -41,7 +41,7 @@ assert "PySide6" not in sys.modules
 print(len(modules))
 if failed:
     raise SystemExit("\n".join(failed))
-""" % (NON_UI,)
+""".replace("NON_UI_PACKAGES", repr(NON_UI))
 
 
 def test_import_linter_contracts() -> None:
@@ -69,3 +69,22 @@ def test_no_qt_names_in_non_ui_sources(package: str) -> None:
                  if "import PySide6" in p.read_text("utf-8")
                  or "from PySide6" in p.read_text("utf-8")]
     assert offenders == []
+
+
+def test_non_ui_tests_pass_without_qt(tmp_path: Path) -> None:
+    """The Qt-free unit tests run green with PySide6 unimportable."""
+    blocker = BLOCK_QT.split("import wyntek_desktop")[0]
+    (tmp_path / "sitecustomize.py").write_text(blocker, "utf-8")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"}
+    probe = subprocess.run([sys.executable, "-c", "import PySide6"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert probe.returncode != 0 and "blocked" in probe.stderr
+    tests = ["tests/core/test_settings.py", "tests/core/test_paths.py",
+             "tests/core/test_failures.py", "tests/core/test_logging_redaction.py",
+             "tests/core/test_keyring_storage.py", "tests/api/test_polling.py"]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:pytest-qt",
+                           "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestConfigWarning",
+                           *tests], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
