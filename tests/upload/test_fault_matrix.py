@@ -271,26 +271,32 @@ def test_access_token_expires_during_the_upload(localstack_factory: Any,
         close_env(env)
 
 
-def test_a_stale_token_is_replaced_and_the_chunk_sent_again(localstack_factory: Any,
-                                                            tmp_path: Path) -> None:
-    stack = localstack_factory(jwt_expiry=2)
-    env = build_env(stack, tmp_path)
-    try:
-        stale = env.api.access_token()
-        time.sleep(3)  # the token is now expired
-        calls = {"n": 0}
+def test_an_expired_token_is_refused_then_replaced(upload_env: UploadEnv) -> None:
+    """A token two minutes past its expiry (e.g. after sleep) is refused; a fresh one works."""
+    import json
 
-        def access_token() -> str:  # the first two calls hand out the expired token
-            calls["n"] += 1
-            return stale if calls["n"] <= 2 else str(env.api.access_token())
+    import jwt
 
-        src = env.write("part.stl", 100_000)
-        job = env.add_job(src)
-        result = env.runner(access_token=access_token).run_pending(wait=True, timeout=60)
-        assert result is not None and result.submitted == [job.client_job_id], result
-        env.assert_delivered(job, [src])
-    finally:
-        close_env(env)
+    env = upload_env
+    fresh = env.api.access_token()
+    claims = jwt.decode(fresh, options={"verify_signature": False})
+    claims.update(iat=int(time.time()) - 3700, exp=int(time.time()) - 120)
+    secret = json.loads((env.stack.data_dir / "keys.json").read_text())["jwt_secret"]
+    expired = jwt.encode(claims, secret, algorithm="HS256")
+    calls = {"n": 0}
+
+    def access_token() -> str:  # the first two calls hand out the expired token
+        calls["n"] += 1
+        return expired if calls["n"] <= 2 else str(env.api.access_token())
+
+    src = env.write("part.stl", 100_000)
+    job = env.add_job(src)
+    result = env.runner(access_token=access_token).run_pending(wait=True, timeout=60)
+    assert result is not None and result.submitted == [job.client_job_id], result
+    refused = [e for e in env.proxy.log
+               if e[1].endswith("/upload/resumable") and e[2] in (400, 401, 403)]
+    assert len(refused) == 2  # refused twice, then the fresh token went through
+    env.assert_delivered(job, [src])
 
 
 def test_revoked_session_asks_to_sign_in_then_resumes(localstack_factory: Any,
