@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         services.error.connect(self._on_error)
         self.jobs.status_changed.connect(self._on_job_status)
         self.help.about_button.clicked.connect(self.show_about)
+        for signal in (self.jobs.model.rowsInserted, self.jobs.model.modelReset,
+                       self.jobs.model.rowsRemoved):
+            signal.connect(lambda *a: self.help.set_jobs(self.jobs.model.records()))
         self.prepare.job_queued.connect(self._on_job_queued)
         self.prepare.recent_file_opened.connect(self.remember_recent)
         self.nav.setCurrentRow(0)

@@ -76,7 +76,7 @@ class SettingsDialog(QDialog):
         self.theme.setCurrentIndex(max(self.theme.findData(settings.theme), 0))
         form.addRow("Backend &URL", self.url)
         form.addRow("&Anon key", self.anon_key)
-        form.addRow("&CA bundle", ca_row)
+        form.addRow("CA bundle", ca_row)
         form.addRow("&Proxy", self.proxy)
         form.addRow("&Theme", self.theme)
         layout.addLayout(form)

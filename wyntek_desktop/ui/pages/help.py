@@ -65,6 +65,8 @@ class HelpPage(Page):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.model.rowsInserted.connect(lambda *a: self.table.resizeColumnsToContents())
         self.table.verticalHeader().hide()
         self.body.addWidget(self.table, 1)
         logs = QGroupBox("Logs and app folders", self)

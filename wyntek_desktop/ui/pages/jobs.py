@@ -178,7 +178,11 @@ class JobsPage(Page):
                 history.append((job.updated_at or now, job.status))
         merged = {j.id: j for j in self.model.records()}
         merged.update({j.id: j for j in jobs})
+        first = self.model.rowCount() == 0
         self.model.set_records(merged.values())
+        if first and jobs:
+            for col in range(self.model.columnCount() - 1):
+                self.table.resizeColumnToContents(col)
 
     # -- detail ---------------------------------------------------------------------------
     def selected_job(self) -> Any:

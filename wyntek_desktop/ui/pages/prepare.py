@@ -305,7 +305,7 @@ class PreparePage(Page):
         mid = getattr(material, "id", None)
         if mid != self._last_material and self._last_material is not None:
             for pf in self.files:  # the fit in the build volume depends on the material
-                if pf.kind == "model" and pf.report is not None:
+                if pf.known and pf.kind == "model" and not pf.error:
                     self._analyse(pf)
         self._last_material = mid
         problems = self.spec.problems_list()

@@ -55,6 +55,8 @@ class TokensPage(Page):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.model.rowsInserted.connect(lambda *a: self.table.resizeColumnsToContents())
         self.table.verticalHeader().hide()
         self.body.addWidget(self.table, 1)
         services.balance_changed.connect(self._show_balance)
