@@ -50,15 +50,18 @@ class Pool:
         The transaction commits when the block exits normally and rolls back on error.
         """
         async with self._pool.connection() as conn:
-            await conn.execute("begin read only" if read_only else "begin")
             try:
-                if role != ADMIN:
-                    await _become(conn, role, claims, settings or {})
-                elif settings:
-                    await _set_many(conn, settings)
+                # One round trip for BEGIN and the settings (pipeline mode).
+                async with conn.pipeline():
+                    await conn.execute("begin read only" if read_only else "begin")
+                    if role != ADMIN:
+                        await _become(conn, role, claims, settings or {})
+                    elif settings:
+                        await _set_many(conn, settings)
                 yield conn
             except BaseException:
-                await conn.execute("rollback")
+                if not conn.closed:
+                    await conn.execute("rollback")
                 raise
             await conn.execute("commit")
 

@@ -99,8 +99,12 @@ class LocalStack:
     def _start(self) -> ServeInfo:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         keys = self.keys = load_or_create(self.data_dir)
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
+        # proto says TCP, and without it small responses stall on delayed ACKs (~40 ms).
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET,
+                             socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.host, self.port))
         self._sock = sock
         port = sock.getsockname()[1]

@@ -235,7 +235,8 @@ async def create(request: Request) -> Response:
             user_metadata = json.loads(meta["metadata"])
         except ValueError:
             raise TusError(400, "metadata must be JSON") from None
-    info: dict[str, Any] = {"bucket": bucket, "name": name, "length": length, "owner_id": caller.sub,
+    info: dict[str, Any] = {
+            "bucket": bucket, "name": name, "length": length, "owner_id": caller.sub,
             "role": caller.role, "upsert": upsert, "content_type": content_type,
             "cache_control": f"max-age={cache}" if cache and cache.isdigit() else
             (cache or "no-cache"), "user_metadata": user_metadata,

@@ -73,7 +73,8 @@ class LocalStackInstance:
 
     # -- clients
     def http(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(verify=self.ssl_context(), timeout=30, **kwargs)
+        kwargs.setdefault("timeout", 30)
+        return httpx.Client(verify=self.ssl_context(), **kwargs)
 
     def ssl_context(self) -> ssl.SSLContext:
         """Default verification, trusting the test CA (TLS checks stay on)."""
