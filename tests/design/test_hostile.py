@@ -283,3 +283,24 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     folder = tmp_path / "folder.stl"
     os.mkdir(folder)
     expect_file_error(folder, analyze)
+
+
+@pytest.mark.parametrize("uri", ["/dev/zero", "../../etc/passwd", "missing.bin"])
+def test_gltf_buffer_outside_its_folder(tmp_path: Path, uri: str) -> None:
+    path = tmp_path / "scene.gltf"
+    path.write_text('{"asset": {"version": "2.0"}, "buffers": [{"byteLength": 12, "uri": "'
+                    + uri + '"}]}')
+    expect_file_error(path, analyze, match="not a file next to it")
+
+
+def test_gltf_with_embedded_buffer_loads(tmp_path: Path) -> None:
+    import trimesh
+
+    scene = trimesh.Scene(trimesh.creation.box((10, 20, 30)))
+    path = tmp_path / "box.gltf"
+    path.write_bytes(trimesh.exchange.gltf.export_gltf(scene, embed_buffers=True)["model.gltf"])
+    mesh = analyze(path).mesh
+    assert mesh is not None and mesh.watertight
+    # glTF without units is in metres (its specification): 6000 m³ in mm³
+    assert mesh.volume_mm3 == pytest.approx(6000 * 1000**3)
+    assert mesh.source_unit == "meters"

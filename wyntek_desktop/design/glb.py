@@ -30,3 +30,33 @@ def check_glb(path: Path) -> None:
             if offset > total:
                 raise file_error(path, "the GLB file is damaged: a chunk runs past the end "
                                  "of the file.")
+
+
+def check_gltf(path: Path, max_bytes: int) -> None:
+    """A .gltf may only reference data URIs or files next to it (no absolute paths, no
+    '..', no devices), and the referenced files must be of reasonable size."""
+    import json
+
+    try:
+        document = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise file_error(path, "the glTF file is not valid JSON.") from None
+    if not isinstance(document, dict):
+        raise file_error(path, "the glTF file is not a glTF document.")
+    folder = path.parent.resolve()
+    total = 0
+    for group in ("buffers", "images"):
+        entries = document.get(group) or []
+        if not isinstance(entries, list):
+            raise file_error(path, f"the glTF '{group}' list is malformed.")
+        for entry in entries:
+            uri = entry.get("uri") if isinstance(entry, dict) else None
+            if not isinstance(uri, str) or uri.startswith("data:"):
+                continue
+            target = (folder / uri).resolve()
+            if folder not in target.parents or not target.is_file():
+                raise file_error(path, f"the glTF refers to '{uri}', which is not a file "
+                                 "next to it.")
+            total += target.stat().st_size
+            if total > max_bytes:
+                raise file_error(path, "the glTF's data files are too large to open.")

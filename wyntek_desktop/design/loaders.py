@@ -83,6 +83,7 @@ def _load(path: Path, fmt: str) -> LoadedMesh:
                            None)
     if fmt == "gltf":
         check_size(path, path.stat().st_size, limits.MAX_TEXT_MESH_BYTES, "glTF")
+        glb.check_gltf(path, limits.MAX_MESH_FILE_BYTES)
         return _from_scene(path, fmt, _trimesh().load_scene(str(path), skip_materials=True),
                            None)
     converted = step.step_to_glb(path)  # fmt == "step"

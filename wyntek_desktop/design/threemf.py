@@ -33,9 +33,10 @@ def check_3mf(path: Path) -> ThreeMF:
         if name.lower().endswith((".model", ".rels", ".xml")):
             _check_xml(path, name, xml)
     main = next(v for k, v in models.items() if k.lower().endswith("3d/3dmodel.model"))
-    thumb = next((v for k, v in members.items()
+    pngs = sorted((k.lower() != "metadata/thumbnail.png", k) for k, v in members.items()
                   if k.lower().startswith("metadata/") and k.lower().endswith(".png")
-                  and v.startswith(b"\x89PNG")), None)
+                  and v.startswith(b"\x89PNG"))
+    thumb = members[pngs[0][1]] if pngs else None  # Metadata/thumbnail.png first
     return ThreeMF(data=path.read_bytes(), unit=_unit(path, main), thumbnail_png=thumb)
 
 
