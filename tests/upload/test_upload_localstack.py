@@ -149,3 +149,25 @@ def test_server_recorded_sha256_matches(upload_env: UploadEnv) -> None:
     assert info is not None
     recorded = [v for k, v in (info.get("metadata") or {}).items() if k == "sha256"]
     assert recorded in ([], [hashlib.sha256(src.read_bytes()).hexdigest()])
+
+
+def test_a_file_changed_during_the_upload_is_caught_by_the_server_hash(
+        upload_env: UploadEnv) -> None:
+    env = upload_env
+    env.proxy.throttle(8 * MiB)
+    src = env.write("housing.stl", 2 * CHUNK_SIZE + 3)
+    job = env.add_job(src, copy=False)
+    runner = env.runner()
+    runner.start()
+    env.wait_for(lambda: env.outbox.get(job.client_job_id).files[0].offset >= CHUNK_SIZE)
+    with open(src, "r+b") as fh:  # edit a part that has not been sent yet
+        fh.seek(2 * CHUNK_SIZE)
+        fh.write(b"XYZ")
+    env.proxy.throttle(None)
+    env.wait_for(lambda: env.outbox.get(job.client_job_id).state == "failed")
+    failed = env.outbox.get(job.client_job_id)
+    assert failed.failure is not None
+    assert "uploaded copy of housing.stl does not match the checked file" in failed.failure
+    storage_path = f"{env.user_id}/{job.client_job_id}/housing.stl"
+    assert env.object_sha(storage_path) is None  # the unchecked bytes were deleted
+    assert env.jobs_for(job.client_job_id) == [] and env.debits() == []

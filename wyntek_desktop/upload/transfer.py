@@ -156,6 +156,7 @@ def _confirm(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str) -
     if (size is not None and int(str(size)) != f.size) or (
             digest is not None and str(digest).lower() != f.sha256):
         outbox.reset_upload(f)
+        tus.delete_object(storage_path)  # never leave bytes that were not checked
         raise IntegrityError(
             f"The uploaded copy of {f.file_name} does not match the checked file.",
             hint="Retry the job to upload it again.")
