@@ -10,8 +10,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.localstack.helpers import signed_in_client
 from tests.support.localstack import REPO_ROOT, LocalStackInstance
 
@@ -112,10 +110,3 @@ def test_restart_keeps_users_sessions_jobs_and_objects(localstack_factory: Any) 
     demo.auth.sign_in_with_password({"email": "demo@wyntek.local", "password": keys[2]})
     assert demo.table("profiles").select("token_balance").single().execute() \
         .data["token_balance"] == 500  # granted once, not on every start
-
-
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signals_stop_postgres(localstack_factory: Any, sig: int) -> None:
-    stack = localstack_factory()
-    assert stack.stop(sig) == 0
-    assert not _postgres_running(stack.data_dir)
