@@ -200,3 +200,15 @@ def test_many_bodies_keep_the_stored_report_small(tmp_path: Path) -> None:
     assert min(b.volume_mm3 for b in mesh.bodies) >= 1.0 ** 3 - 1e-6
     assert len(report.to_json().encode()) < 512 * 1024
     assert DesignReport.from_json(report.to_json()) == report
+
+
+def test_overhang_share_for_fdm(tmp_path: Path) -> None:
+    fdm = Material(id="pla", name="PLA", process="fdm")
+    # a table: a slab lifted on one thin leg -> its underside overhangs
+    table = np.concatenate([box((2, 2, 20)), box((60, 60, 2)) + np.float32([-29, -29, 20])])
+    report = analyze(_stl(tmp_path, table), material=fdm)
+    support = next(f for f in report.findings if f.code == "needs_support")
+    assert support.severity == "info"
+    assert support.values["overhang_area_mm2"] == pytest.approx(60 * 60, rel=0.01)
+    assert "needs_support" not in _codes(analyze(_stl(tmp_path, cube(10), "c.stl"),
+                                                 material=fdm))

@@ -66,6 +66,13 @@ def process_findings(m: Measures, dims: np.ndarray, material: Any) -> list[Findi
     out: list[Finding] = []
     if process in _MIN_WALL:
         out += _thin(m, process, _min_wall(material, process))
+    if process in ("fdm", "sla") and m.area > 0 and m.overhang_area / m.area > _FDM_OVERHANG_WARN:
+        share = m.overhang_area / m.area
+        out.append(Finding("info", "needs_support",
+                           f"{share:.0%} of the surface overhangs more than 45° as oriented; "
+                           "it will need support material or another orientation.",
+                           {"overhang_share": round(share, 4),
+                            "overhang_area_mm2": round(m.overhang_area, 2)}))
     if process == "cnc" and abs(m.volume) < _CNC_MIN_VOLUME_MM3:
         out.append(Finding("warning", "cnc_volume_too_small",
                            f"The part is only {abs(m.volume):.0f} mm³; parts under "

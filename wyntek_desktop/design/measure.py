@@ -29,6 +29,7 @@ class Measures:
     flipped_edges: int
     degenerate_faces: int       # repeated corners or zero area
     duplicate_faces: int
+    overhang_area: float = 0.0  # facing down more than 45° and not on the bed
 
 
 def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: None
@@ -56,8 +57,8 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
     step(0.75, "Measuring volume and area")
     nb = topo.bodies
     labels = topo.face_body
-    volume, area, slivers = _volume_area(tris, keep, labels, nb,
-                                         (float(np.abs(bounds).max()) or 1.0) * 1e-7)
+    volume, area, slivers, overhang = _volume_area(
+        tris, keep, labels, nb, (float(np.abs(bounds).max()) or 1.0) * 1e-7, float(bounds[0, 2]))
     return Measures(
         bounds=bounds, triangles=len(tris),
         volume=float(volume.sum()), area=float(area.sum()), bodies=nb,
@@ -68,18 +69,22 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
         boundary_edges=int(topo.boundary_edges.sum()),
         non_manifold_edges=int(topo.non_manifold_edges.sum()),
         flipped_edges=int(topo.flipped_edges.sum()),
-        degenerate_faces=collapsed + slivers, duplicate_faces=duplicates)
+        degenerate_faces=collapsed + slivers, duplicate_faces=duplicates,
+        overhang_area=overhang)
 
 
 def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies: int,
-                 tiny: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """Signed volume (divergence theorem) and area per body, and faces without area.
+                 tiny: float, bed_z: float) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Signed volume (divergence theorem) and area per body, faces without area, and
+    the area that overhangs (would need support when printed as is).
 
     Works block by block so the float64 temporaries stay small.
     """
     volume = np.zeros(bodies)
     area = np.zeros(bodies)
     slivers = 0
+    overhang = 0.0
+    on_bed = bed_z + max(tiny * 1e4, 1e-3)
     centre = tris[0, 0].astype(np.float64)  # relative coordinates keep the sum precise
     done = 0  # kept faces before this block: where its labels start
     for start in range(0, len(tris), _CHUNK):
@@ -94,7 +99,11 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         volume += np.bincount(block_labels, weights=face_volume[kept], minlength=bodies)
         area += np.bincount(block_labels, weights=face_area[kept], minlength=bodies)
         slivers += int((face_area[kept] <= tiny * tiny).sum())
-    return volume, area, slivers
+        # normal z = cross_z / (2 * area); below -cos 45° faces down
+        down = cross[:, 2] < -0.7071 * 2.0 * face_area
+        lifted = block[:, :, 2].min(axis=1) + centre[2] > on_bed
+        overhang += float(face_area[down & lifted & kept].sum())
+    return volume, area, slivers, overhang
 
 
 def _body_bounds(tris: np.ndarray, labels: np.ndarray, bodies: int) -> np.ndarray:
