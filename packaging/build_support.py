@@ -58,7 +58,7 @@ EXCLUDED_MODULES = (
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
     "IPython", "matplotlib", "PIL", "pytest", "_pytest", "pytestqt", "hypothesis", "trustme",
     "mypy", "ruff", "importlinter", "grimp", "setuptools", "pkg_resources", "pip",
-    "distutils", "PyInstaller", "numpy.f2py", "numpy.distutils", "numpy.tests",
+    "distutils", "PyInstaller", "numpy.distutils", "numpy.tests",
     "sympy", "shapely", "rtree", "pyglet", "embreex", "manifold3d", "fast_simplification",
     "vhacdx", "mapbox_earcut", "meshio", "xxhash", "jsonschema", "openctm", "collada",
     "gmsh", "pandas", "torch", "sklearn", "skimage", "psycopg2", "psycopg_c",
@@ -177,10 +177,9 @@ def filter_datas(datas: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, 
 
 # --- stripping ------------------------------------------------------------------------
 
-# Libraries repaired by auditwheel/delocate (patchelf'd) break when stripped again
-# ("ELF load command address/offset not page-aligned", or a crash), so they are copied
-# as they are: they come stripped from their wheels anyway.
-NO_STRIP_PARTS = (".libs/", "cascadio./", "pgserver/", "libicudata")
+# pgserver's programs find libpq through a patched RUNPATH and crash once stripped again;
+# ICU's data library has nothing to strip. Everything else is stripped and checked.
+NO_STRIP_PARTS = ("pgserver/", "pgserver.libs/", "libicudata")
 
 
 def strip_binaries(binaries: Iterable[tuple[str, str, str]], workdir: Path
@@ -188,8 +187,9 @@ def strip_binaries(binaries: Iterable[tuple[str, str, str]], workdir: Path
     """Point ELF binaries at stripped copies (Linux), keeping any copy that would not load.
 
     Each copy is checked the way the dynamic loader checks it: every loadable segment's
-    file offset must match its address modulo the alignment. A copy that fails keeps the
-    original.
+    file offset must match its address modulo the alignment. Stripping breaks exactly that
+    in some auditwheel-repaired libraries (numpy's OpenBLAS: "ELF load command
+    address/offset not page-aligned"); such a file keeps the original.
     """
     if not sys.platform.startswith("linux") or shutil.which("strip") is None:
         return list(binaries)
@@ -247,6 +247,8 @@ PG_PROGRAMS = ("postgres", "initdb", "pg_ctl", "pg_isready")
 def pgserver_datas() -> list[tuple[str, str]]:
     """The PostgreSQL install inside the pgserver wheel, minus headers and client tools.
 
+    The server needs no libpq; the programs that do (initdb) link `pgserver.libs/`.
+
     Collected as data (not binaries) so the relative layout the programs rely on
     (`bin/../lib`, `bin/../share`, `../../../pgserver.libs`) stays exactly as installed.
     """
@@ -268,7 +270,7 @@ def pgserver_datas() -> list[tuple[str, str]]:
     lib = install / "lib"
     for path in lib.rglob("*"):
         if path.is_file() and path.suffix not in (".a", ".pc") and "pgxs" not in path.parts \
-                and not path.name.startswith(("libecpg", "libpgtypes")):
+                and not path.name.startswith(("libecpg", "libpgtypes", "libpq")):
             datas.append((str(path), str(Path("pgserver/pginstall") / path.parent.relative_to(
                 install))))
     share = install / "share"

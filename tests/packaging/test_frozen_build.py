@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,24 +94,30 @@ def test_frozen_cli_analyzes_a_part(frozen_app: Path, tmp_path: Path, part: Path
     assert Path(item["thumbnail"]).is_file()  # the software renderer works frozen too
 
 
-def test_frozen_app_sees_the_outbox_the_source_app_wrote(frozen_app: Path,
-                                                         tmp_path: Path) -> None:
-    """Same folders, same outbox: a job queued from source is listed by the frozen CLI."""
+def test_frozen_app_uses_the_settings_and_outbox_the_source_app_wrote(frozen_app: Path,
+                                                                     tmp_path: Path) -> None:
+    """Same folders, same files: the service configured and a job queued from source are
+    what the frozen CLI sees (no environment variables point it anywhere)."""
     env = bare_env(tmp_path)
     part = tmp_path / "part.stl"
     part.write_bytes(selftest.tetrahedra_stl(1))
-    queue = ("import sys\n"
-             "from wyntek_desktop.core.outbox import Outbox\n"
-             "with Outbox.open() as box:\n"
-             "    box.add_job({'material_id': 'fdm-pla', 'quantity': 1, 'tolerance_mm': 0.2},"
-             " [sys.argv[1]])\n")
-    source_env = {**env, "PYTHONPATH": str(REPO_ROOT)}
-    subprocess.run([sys.executable, "-c", queue, str(part)], env=source_env, check=True,
-                   timeout=120, capture_output=True)
+    from_source = (
+        "import dataclasses, sys\n"
+        "from wyntek_desktop.core.appdirs import AppDirs\n"
+        "from wyntek_desktop.core.outbox import Outbox\n"
+        "from wyntek_desktop.core.settings import Settings, save_settings\n"
+        "dirs = AppDirs.default()\n"
+        "save_settings(dirs.settings_file, dataclasses.replace(Settings(),\n"
+        "    supabase_url='http://127.0.0.1:9', anon_key='anon'))\n"
+        "with Outbox.open() as box:\n"
+        "    box.add_job({'material_id': 'fdm-pla', 'quantity': 1, 'tolerance_mm': 0.2},\n"
+        "                [sys.argv[1]])\n")
+    subprocess.run([sys.executable, "-c", from_source, str(part)],
+                   env={**env, "PYTHONPATH": str(REPO_ROOT)}, check=True, timeout=120,
+                   capture_output=True)
     # Listing needs a configured service (never contacted: nothing is sent).
-    service = {"WYNTEK_SUPABASE_URL": "http://127.0.0.1:9", "WYNTEK_SUPABASE_ANON_KEY": "anon"}
-    proc = subprocess.run([str(frozen_app / "wyntek"), "--json", "outbox"],
-                          env={**env, **service}, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([str(frozen_app / "wyntek"), "--json", "outbox"], env=env,
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     jobs = json.loads(proc.stdout)
     assert [(job["state"], job["files"]) for job in jobs] == [("queued", ["part.stl"])]
@@ -123,3 +130,41 @@ def test_frozen_size_is_reported_and_bounded(frozen_app: Path) -> None:
     assert size < SIZE_LIMIT_BYTES
     assert not list(frozen_app.rglob("*WebEngine*")) and not list(frozen_app.rglob("*Qml*"))
     assert (frozen_app / "_internal" / "licenses" / "components.json").is_file()
+
+
+def test_frozen_cli_runs_the_local_stack_through_its_own_executable(frozen_app: Path,
+                                                                    tmp_path: Path) -> None:
+    """`wyntek --local` starts `sys.executable -m wyntek_localstack serve`; frozen, the
+    executable itself answers that command line (packaging/entry_common.py)."""
+    proc = subprocess.run([str(frozen_app / "wyntek"), "--local", "--json", "balance"],
+                          env=bare_env(tmp_path), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["balance"] == 500
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (xvfb-run)")
+def test_frozen_opengl_on_x11_with_mesa(frozen_app: Path, tmp_path: Path) -> None:
+    """With a display the bundled xcb plugin and GL integration give a 3.3+ context."""
+    proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24",
+                           str(frozen_app / "wyntek-desktop"), "--self-test", "--json",
+                           "--platform", "xcb", "--skip", "localstack"],
+                          env=bare_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
+    assert checks["qt"]["details"]["platform"] == "xcb"
+    assert checks["opengl"]["status"] == "pass", checks["opengl"]["summary"]
+
+
+def test_frozen_window_starts_and_keeps_running(frozen_app: Path, tmp_path: Path) -> None:
+    """The GUI imports its whole start-up path in the bundle: alive after 10 s, then closed."""
+    env = {**bare_env(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen([str(frozen_app / "wyntek-desktop")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err and "ModuleNotFoundError" not in err, err
