@@ -66,7 +66,7 @@ class HelpPage(Page):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(False)
-        self.model.rowsInserted.connect(lambda *a: self.table.resizeColumnsToContents())
+        self.model.rowsInserted.connect(self._fit_columns)
         self.table.verticalHeader().hide()
         self.body.addWidget(self.table, 1)
         logs = QGroupBox("Logs and app folders", self)
@@ -136,6 +136,10 @@ class HelpPage(Page):
         self.services.call(lambda state: api.support_messages(),
                            on_result=self.model.set_records, on_error=self.show_error,
                            latest="messages")
+
+    def _fit_columns(self, *args: object) -> None:
+        for col in range(self.model.columnCount() - 1):  # the last one stretches
+            self.table.resizeColumnToContents(col)
 
     def page_shown(self) -> None:
         self.refresh()

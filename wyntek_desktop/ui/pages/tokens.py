@@ -56,7 +56,7 @@ class TokensPage(Page):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(False)
-        self.model.rowsInserted.connect(lambda *a: self.table.resizeColumnsToContents())
+        self.model.rowsInserted.connect(self._fit_columns)
         self.table.verticalHeader().hide()
         self.body.addWidget(self.table, 1)
         services.balance_changed.connect(self._show_balance)
@@ -94,6 +94,10 @@ class TokensPage(Page):
         self.services.refresh_profile()
         self.services.call(lambda state: api.ledger(), on_result=self.model.set_records,
                            on_error=self.show_error, latest="ledger")
+
+    def _fit_columns(self, *args: object) -> None:
+        for col in range(self.model.columnCount() - 1):  # the last one stretches
+            self.table.resizeColumnToContents(col)
 
     def page_shown(self) -> None:
         self.refresh()
