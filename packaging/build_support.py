@@ -269,7 +269,8 @@ def pgserver_datas() -> list[tuple[str, str]]:
         datas += [(str(p), "pgserver/pginstall/bin") for p in (install / "bin").glob("*.dll")]
     lib = install / "lib"
     for path in lib.rglob("*"):
-        if path.is_file() and path.suffix not in (".a", ".pc") and "pgxs" not in path.parts \
+        if path.is_file() and path.suffix not in (".a", ".pc", ".lib") \
+                and "pgxs" not in path.parts \
                 and not path.name.startswith(("libecpg", "libpgtypes", "libpq")):
             datas.append((str(path), str(Path("pgserver/pginstall") / path.parent.relative_to(
                 install))))
@@ -278,9 +279,12 @@ def pgserver_datas() -> list[tuple[str, str]]:
         if path.is_file():
             datas.append((str(path), str(Path("pgserver/pginstall") / path.parent.relative_to(
                 install))))
-    libs = package.parent / "pgserver.libs"  # auditwheel's copy of libpq for the programs
-    if libs.is_dir():
-        datas += [(str(p), "pgserver.libs") for p in libs.iterdir() if p.is_file()]
+    # The repaired wheel's own copies of libpq for the programs: auditwheel (Linux) puts
+    # them beside the package, delocate (macOS) inside it.
+    for libs, dest in ((package.parent / "pgserver.libs", "pgserver.libs"),
+                       (package / ".dylibs", "pgserver/.dylibs")):
+        if libs.is_dir():
+            datas += [(str(p), dest) for p in libs.iterdir() if p.is_file()]
     return datas
 
 

@@ -392,7 +392,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="Qt platform plugin for the checks (default: offscreen)")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds the local stack may take to start")
-    return parser.parse_args(argv)
+    args, ignored = parser.parse_known_args(argv)
+    if ignored:  # e.g. a file name given along with --self-test: not ours to judge
+        sys.stderr.write(f"self-test: ignoring {' '.join(ignored)}\n")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
