@@ -104,7 +104,8 @@ def put_object(conn: psycopg.Connection[Any], actor: Actor, name: str, data: byt
 
 def file_entry(path: str, data: bytes, *, kind: str = "model",
                file_name: str | None = None) -> dict[str, Any]:
-    return {"storage_path": path, "file_name": file_name or path.rsplit("/", 1)[-1],
+    name = path.rsplit("/", 1)[-1] if file_name is None else file_name
+    return {"storage_path": path, "file_name": name,
             "kind": kind, "size_bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest(), "analysis": {"volume_cm3": 12.5}}
 

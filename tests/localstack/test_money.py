@@ -417,3 +417,16 @@ def test_oversized_payloads_are_refused_before_any_debit(pg, make_actor):
         submit(pg, owner, client_job_id, spec(), [entry])
     assert err.value.sqlstate == "22023" and "1 MiB" in str(err.value)
     assert balance(pg, owner.uid) == 500 == ledger_sum(pg, owner.uid)
+
+
+@pytest.mark.parametrize("name", ["", "  ", "a\nb.stl", "n" * 256])
+def test_unusable_original_file_names_are_refused(pg, make_actor, name):
+    owner = make_actor("namer")
+    grant(pg, owner.uid, 500)
+    client_job_id = str(uuid.uuid4())
+    path = f"{owner.uid}/{client_job_id}/part.stl"
+    put_object(pg, owner, path, DATA)
+    with pytest.raises(psycopg.Error) as err:
+        submit(pg, owner, client_job_id, spec(), [file_entry(path, DATA, file_name=name)])
+    assert err.value.sqlstate == "22023" and "printable" in str(err.value)
+    assert balance(pg, owner.uid) == 500
