@@ -20,14 +20,13 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
-import jwt
 import psycopg
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from . import blobs
+from . import blobs, hs256
 from .context import Caller, Context, context_of
 from .keys import TokenError
 from .pg import ADMIN
@@ -681,11 +680,10 @@ async def signed_download(request: Request) -> Response:
         raise StorageError("400", "InvalidRequest", "querystring must have required property "
                            "'token'", "InvalidRequest")
     try:
-        claims = jwt.decode(token, ctx.keys.secret, algorithms=["HS256"],
-                            options={"require": ["exp", "url"]})
-    except jwt.ExpiredSignatureError:
-        raise StorageError("400", "InvalidJWT", "jwt expired", "InvalidJWT") from None
-    except jwt.PyJWTError:
+        claims = hs256.decode(token, ctx.keys.secret, require=("exp", "url"))
+    except hs256.JWTError as exc:
+        if exc.expired:
+            raise StorageError("400", "InvalidJWT", "jwt expired", "InvalidJWT") from None
         raise StorageError("400", "InvalidSignature", "The signature is invalid",
                            "InvalidSignature") from None
     if claims.get("url") != f"{bucket}/{name}":
