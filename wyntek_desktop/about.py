@@ -199,6 +199,36 @@ def about_info() -> AboutInfo:
     )
 
 
+def licence_text_paths(component: Component) -> list[Path]:
+    """The files holding a component's full licence texts on this machine (for links).
+
+    Frozen: inside the bundle's `licenses/`. From source: `resources/licenses/common/`,
+    the interpreter's own licence, or the distribution's installed licence files.
+    """
+    found = []
+    for name in component.licence_files:
+        path = _resolve_licence_file(name)
+        if path is not None and path.is_file():
+            found.append(path)
+    return found
+
+
+def _resolve_licence_file(name: str) -> Path | None:
+    if is_frozen() or name.startswith("common/"):
+        return licences_folder() / name
+    if name == "python/LICENSE.txt":
+        import sysconfig
+
+        return Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"
+    dist_name = name.split("/", 1)[0]
+    try:
+        dist = metadata.distribution(dist_name)
+    except metadata.PackageNotFoundError:
+        return None
+    return next((path for path in licence_paths(dist)
+                 if bundle_licence_name(dist_name, path) == name), None)
+
+
 def components() -> list[Component]:
     """The bundled components: the build-time list when frozen, else the live one."""
     written = licences_folder() / COMPONENTS_FILE

@@ -58,6 +58,14 @@ def test_every_component_is_licensed_and_has_a_text(components: list[about.Compo
     assert not unlicensed and not without_text, (unlicensed, without_text)
 
 
+def test_every_licence_text_is_found_from_source(components: list[about.Component]) -> None:
+    missing = [(c.name, c.licence_files) for c in components
+               if len(about.licence_text_paths(c)) != len(c.licence_files)]
+    assert not missing
+    [text] = next(about.licence_text_paths(c) for c in components if c.name == "trimesh")
+    assert "Permission is hereby granted" in text.read_text("utf-8")
+
+
 def test_dev_tools_are_not_listed_as_bundled(components: list[about.Component]) -> None:
     names = set(by_name(components))
     assert not names & {"pytest", "mypy", "ruff", "hypothesis", "pyinstaller", "trustme"}
@@ -78,6 +86,9 @@ def test_staged_licences_hold_every_listed_text_and_the_frozen_app_reads_them(
     monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
     assert about.licences_folder() == staged
     assert about.components() == components
+    qt = next(c for c in components if c.name == "Qt 6")
+    assert about.licence_text_paths(qt) == [staged / "common/LGPL-3.0.txt",
+                                            staged / "common/GPL-3.0.txt"]
     rows = json.loads((staged / about.COMPONENTS_FILE).read_text("utf-8"))
     assert {row["name"] for row in rows} == {c.name for c in components}
 
