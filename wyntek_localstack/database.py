@@ -93,6 +93,8 @@ class Database:
         self.created = False
         #: Migration versions applied by the last ``start()``.
         self.applied_migrations: list[str] = []
+        #: Migration files whose text differs from what was applied (never re-run).
+        self.changed_migrations: list[str] = []
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -288,17 +290,26 @@ class Database:
             conn.execute("reset all")
 
     def _apply_migrations(self, conn: psycopg.Connection[Any], folder: Path) -> list[str]:
-        applied = {r[0] for r in conn.execute(
-            "select version from supabase_migrations.schema_migrations").fetchall()}
+        applied = dict(conn.execute(
+            "select version, md5(coalesce(statements[1], '')) "
+            "from supabase_migrations.schema_migrations").fetchall())
+        available = {r[0] for r in conn.execute(
+            "select name from pg_available_extensions").fetchall()}
         pending = []
+        self.changed_migrations = []
         for path in _sql_files(folder):
             version, _, name = path.stem.partition("_")
             if version not in applied:
                 pending.append((version, name, path))
+                continue
+            text = neutralise_missing_extensions(path.read_text(encoding="utf-8"), available)
+            if hashlib.md5(text.encode()).hexdigest() != applied[version]:  # noqa: S324
+                # Like the Supabase CLI, an applied migration is never re-run; say so.
+                self.changed_migrations.append(path.name)
+                _log.warning("%s changed after it was applied; the database keeps the "
+                             "applied version (add a new migration instead)", path.name)
         if not pending:
             return []
-        available = {r[0] for r in conn.execute(
-            "select name from pg_available_extensions").fetchall()}
         done = []
         for version, name, path in pending:
             text = neutralise_missing_extensions(path.read_text(encoding="utf-8"), available)

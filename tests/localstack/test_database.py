@@ -112,6 +112,7 @@ def test_new_data_dir_gets_bootstrap_migrations_and_seed_and_restart_keeps_data(
         assert db.created
         files = sorted(p.stem.split("_", 1)[0] for p in (supabase / "migrations").glob("*.sql"))
         assert db.applied_migrations == files
+        assert db.changed_migrations == []
         assert scalar(db, "select count(*) from public.materials") >= 10
         assert db.dsn.startswith("postgresql://")
         with db.connect(autocommit=True) as conn:
@@ -123,13 +124,17 @@ def test_new_data_dir_gets_bootstrap_migrations_and_seed_and_restart_keeps_data(
     with pytest.raises(DatabaseError):
         _ = db.dsn
 
-    # New migration appears; the seed does not run again on an existing database.
+    # New migration appears; the seed does not run again on an existing database; an
+    # applied migration edited afterwards is reported, not re-run.
     (supabase / "migrations" / "20991231000000_notes.sql").write_text(SUPABASE_STYLE)
+    first = sorted((supabase / "migrations").glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited later\n")
     again = Database(scratch / "data", supabase_dir=supabase)
     again.start()
     try:
         assert not again.created
         assert again.applied_migrations == ["20991231000000"]
+        assert again.changed_migrations == [first.name]
         assert scalar(again, "select email from public.profiles where id = %s",
                       (uid,)) == "keep@example.test"
         assert scalar(again, "select count(*) from public.materials where id = 'fdm-abs'") == 0
