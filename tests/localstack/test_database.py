@@ -333,3 +333,18 @@ def test_profile_backfill_covers_users_created_without_the_trigger(pg):
         pg.execute(backfill.encode())
         assert pg.execute("select email, token_balance from public.profiles where id = %s",
                           (uid,)).fetchall() == [("old@example.test", 0)]
+
+
+def test_seed_is_idempotent_and_restores_the_catalogue(pg):
+    seed = (REPO_SUPABASE / "seed.sql").read_text()
+    with pg.transaction(force_rollback=True):
+        before = pg.execute("select count(*) from public.materials").fetchone()
+        pg.execute("update public.materials set name = 'tampered', tokens_per_cm3 = 0.01 "
+                   "where id = 'fdm-pla'")
+        pg.execute(seed.encode())
+        pg.execute(seed.encode())
+        after = pg.execute("select count(*) from public.materials").fetchone()
+        row = pg.execute("select name, tokens_per_cm3 from public.materials "
+                         "where id = 'fdm-pla'").fetchone()
+    assert before == after
+    assert row is not None and row[0] == "PLA" and row[1] > 1

@@ -430,3 +430,17 @@ def test_unusable_original_file_names_are_refused(pg, make_actor, name):
         submit(pg, owner, client_job_id, spec(), [file_entry(path, DATA, file_name=name)])
     assert err.value.sqlstate == "22023" and "printable" in str(err.value)
     assert balance(pg, owner.uid) == 500
+
+
+def test_updated_at_moves_with_every_change_and_completed_at_only_on_completion(pg, make_actor):
+    owner = make_actor("poller")
+    grant(pg, owner.uid, 500)
+    job = upload_and_submit(pg, owner)
+    seen = []
+    for status in ("reviewing", "in_production", "shipped"):
+        call(pg, SERVICE, "update public.jobs set status = %s where id = %s",
+             (status, job["id"]))
+        seen.append(call(pg, owner, "select updated_at, completed_at from public.jobs "
+                                    "where id = %s", (job["id"],))[0])
+    assert [u for u, _ in seen] == sorted({u for u, _ in seen})
+    assert all(c is None for _, c in seen)
