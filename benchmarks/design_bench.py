@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import struct
 import sys
@@ -102,8 +103,11 @@ def main() -> int:
         del tris
         peak = peak_memory(lambda p=path: analyze(p))
         rows.append((label, triangles, size, raw, ours, default, plain, report, thumb, peak))
+        print(f"done {label}", file=sys.stderr, flush=True)
 
-    print(f"trimesh import: {trimesh_import:.2f} s (paid once, outside the timings)\n")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"trimesh import: {trimesh_import:.2f} s (paid once, outside the timings); "
+          f"load average at the end: {load:.1f} on {os.cpu_count()} CPUs\n")
     print("| triangles | file MB | read bytes s | **first paint (ours) s** | trimesh.load s "
           "| trimesh process=False s | speed-up vs default | vs process=False "
           "| **full report s** | thumbnail 256 px s | **peak extra memory / file** |")
