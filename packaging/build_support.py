@@ -10,7 +10,6 @@ import fnmatch
 import json
 import shutil
 import sys
-import sysconfig
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
@@ -292,29 +291,26 @@ def pgserver_datas() -> list[tuple[str, str]]:
 
 def stage_licences(target: Path) -> Path:
     """Write the bundle's `licenses/` folder: texts of every component and the list the
-    About dialog shows (`components.json`)."""
+    About dialog shows (`components.json`). Runs from source, so each text is copied from
+    where it is installed (dist-info folders, `resources/licenses/common/`, the
+    interpreter's LICENSE.txt)."""
     sys.path.insert(0, str(ROOT))
-    from importlib import metadata
-
     from wyntek_desktop import about
 
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    shutil.copytree(ROOT / "resources" / "licenses" / "common", target / "common")
-    python_licence = Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"
-    if python_licence.is_file():
-        (target / "python").mkdir()
-        shutil.copy2(python_licence, target / "python" / "LICENSE.txt")
-    for name in sorted(about.runtime_distributions()):
-        dist = metadata.distribution(name)
-        for path in about.licence_paths(dist):
-            dest = target / about.bundle_licence_name(name, path)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest)
     components = about.collect_components()
-    missing = [f"{c.name}: {f}" for c in components for f in c.licence_files
-               if not (target / f).is_file()]
+    missing = []
+    for component in components:
+        for name in component.licence_files:
+            source = about.resolve_licence_file(name)  # from source: the installed file
+            if source is None or not source.is_file():
+                missing.append(f"{component.name}: {name}")
+                continue
+            dest = target / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest)
     if missing:
         raise SystemExit("licence texts missing from the bundle: " + "; ".join(missing))
     (target / about.COMPONENTS_FILE).write_text(

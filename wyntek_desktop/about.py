@@ -11,6 +11,7 @@ source checkout it is read live from the installed distributions.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -207,26 +208,31 @@ def licence_text_paths(component: Component) -> list[Path]:
     """
     found = []
     for name in component.licence_files:
-        path = _resolve_licence_file(name)
+        path = resolve_licence_file(name)
         if path is not None and path.is_file():
             found.append(path)
     return found
 
 
-def _resolve_licence_file(name: str) -> Path | None:
+def resolve_licence_file(name: str) -> Path | None:
+    """Where the licence file a component lists (bundle-relative `name`) is right now."""
     if is_frozen() or name.startswith("common/"):
         return licences_folder() / name
     if name == "python/LICENSE.txt":
         import sysconfig
 
         return Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt"
-    dist_name = name.split("/", 1)[0]
+    return _installed_licence_files(name.split("/", 1)[0]).get(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _installed_licence_files(dist_name: str) -> dict[str, Path]:
+    """Bundle name -> installed file, for one distribution (reading RECORD once)."""
     try:
         dist = metadata.distribution(dist_name)
     except metadata.PackageNotFoundError:
-        return None
-    return next((path for path in licence_paths(dist)
-                 if bundle_licence_name(dist_name, path) == name), None)
+        return {}
+    return {bundle_licence_name(dist_name, path): path for path in licence_paths(dist)}
 
 
 def components() -> list[Component]:
