@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 import anyio
 import bcrypt
+import psycopg
 from psycopg import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -754,6 +755,11 @@ def _wrap(handler: Any) -> Any:
             return response
         except AuthError as err:
             return error_response(request, err)
+        except psycopg.Error as exc:
+            # e.g. a project trigger on auth.users refusing the row: GoTrue's 500 shape.
+            message = exc.diag.message_primary or "Database error"
+            return error_response(request, AuthError(500, "unexpected_failure",
+                                                     f"Database error: {message}"))
     return endpoint
 
 

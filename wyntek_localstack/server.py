@@ -112,6 +112,8 @@ class LocalStack:
         host = f"[{self.host}]" if ":" in self.host else self.host
         url = f"{scheme}://{host}:{port}"
 
+        # Half-received uploads from a previous run are useless: their requests failed.
+        shutil.rmtree(self.data_dir / "storage" / ".incoming", ignore_errors=True)
         self._db = self._database_factory(self.data_dir)
         self._db.start()
         demo_password = asyncio.run(self._ensure_demo(keys)) if self.demo else None
