@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -172,6 +174,13 @@ def run(argv: list[str]) -> int:
         log.warning("file logging unavailable: %s", exc)
     desktop = DesktopApp(qapp, dirs=dirs, local=args.local)
     desktop.start()
+    if os.environ.get("WYNTEK_STARTUP_PROBE"):  # benchmarks: report "window shown", quit
+        from PySide6.QtCore import QTimer
+
+        def shown() -> None:
+            print(f"shown {time.time():.6f}", flush=True)
+            qapp.quit()
+        QTimer.singleShot(0, shown)
     if args.files:
         desktop.window.prepare.open_paths(args.files)
     qapp.aboutToQuit.connect(desktop.shutdown)

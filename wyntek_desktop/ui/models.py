@@ -8,6 +8,7 @@ of thousands of ``data()`` calls from a C++ comparator.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from PySide6.QtCore import (
     QRegularExpression,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -76,9 +78,16 @@ class Column:
 
 
 class RecordTableModel(QAbstractTableModel):
-    """A table of records (dataclasses); one row per record, columns by ``Column``."""
+    """A table of records (dataclasses); one row per record, columns by ``Column``.
+
+    Big tables sort off the GUI thread: the order is computed on a snapshot in a short
+    thread and applied (if nothing changed meanwhile) in one layout change.
+    """
 
     columns: Sequence[Column] = ()
+    ASYNC_SORT_ROWS = 2000
+    sorted_ = Signal()                    # the rows are in the requested order
+    _order_ready = Signal(int, int, object)  # (request, version, new rows) from the thread
 
     def __init__(self, parent: Any = None, key: Callable[[Any], Any] = lambda r: r.id) -> None:
         super().__init__(parent)
@@ -86,6 +95,9 @@ class RecordTableModel(QAbstractTableModel):
         self._key = key
         self._where: dict[Any, int] = {}
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._version = 0
+        self._request = 0
+        self._order_ready.connect(self._apply_order)
 
     # -- Qt interface -------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -101,8 +113,13 @@ class RecordTableModel(QAbstractTableModel):
             return self.columns[section].title
         return None
 
+    # The view asks ~8 roles per visible cell; unanswered roles return at once.
+    ROLES = frozenset({int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.ToolTipRole),
+                       int(Qt.ItemDataRole.TextAlignmentRole), int(SORT_ROLE),
+                       int(RECORD_ROLE), int(STATUS_ROLE), int(PROGRESS_ROLE)})
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        if role not in self.ROLES or not index.isValid() or index.row() >= len(self._rows):
             return None
         record = self._rows[index.row()]
         column = self.columns[index.column()]
@@ -131,6 +148,7 @@ class RecordTableModel(QAbstractTableModel):
         return self._where.get(key)
 
     def _reindex(self) -> None:
+        self._version += 1
         self._where = {self._key(r): i for i, r in enumerate(self._rows)}
 
     def set_records(self, records: Iterable[Any]) -> None:
@@ -145,13 +163,24 @@ class RecordTableModel(QAbstractTableModel):
             self.endRemoveRows()
         if gone:
             self._reindex()
+        if not self._rows:  # first load: one reset is far cheaper than 10 000 inserts
+            self.beginResetModel()
+            self._rows = new
+            self._reindex()
+            self.endResetModel()
+            if self._sort is not None and new:
+                self.sort(*self._sort)
+            return
         added = []
+        changed = False
         for record in new:
             row = self._where.get(self._key(record))
             if row is None:
                 added.append(record)
             elif self._rows[row] != record:
                 self._rows[row] = record
+                self._version += 1
+                changed = True
                 self.dataChanged.emit(self.index(row, 0),
                                       self.index(row, len(self.columns) - 1))
         if added:
@@ -160,8 +189,8 @@ class RecordTableModel(QAbstractTableModel):
             self._rows.extend(added)
             self.endInsertRows()
             self._reindex()
-            if self._sort is not None:
-                self.sort(*self._sort)
+        if (added or changed) and self._sort is not None:
+            self.sort(*self._sort)
 
     def clear(self) -> None:
         self.beginResetModel()
@@ -173,18 +202,39 @@ class RecordTableModel(QAbstractTableModel):
         if not 0 <= column < len(self.columns):
             return
         self._sort = (column, order)
+        self._request += 1
+        request, version = self._request, self._version
+        if len(self._rows) <= self.ASYNC_SORT_ROWS:
+            self._apply_order(request, version, self._sorted_copy(self._rows, column, order))
+            return
+        rows = list(self._rows)
+        threading.Thread(target=lambda: self._order_ready.emit(
+            request, version, self._sorted_copy(rows, column, order)),
+            name="wyntek-table-sort", daemon=True).start()
+
+    def _sorted_copy(self, rows: list[Any], column: int, order: Qt.SortOrder) -> list[Any]:
         col = self.columns[column]
         get = col.sort_key or col.display
+        return sorted(rows, key=lambda r: _sortable(get(r)),
+                      reverse=order == Qt.SortOrder.DescendingOrder)
+
+    def _apply_order(self, request: int, version: int, rows: list[Any]) -> None:
+        if request != self._request:  # a newer sort was asked for: it will apply
+            return
+        if version != self._version:  # the rows changed meanwhile: sort them again
+            if self._sort is not None:
+                self.sort(*self._sort)
+            return
         self.layoutAboutToBeChanged.emit()
         old_keys = [self._key(r) for r in self._rows]
-        self._rows.sort(key=lambda r: _sortable(get(r)),
-                        reverse=order == Qt.SortOrder.DescendingOrder)
+        self._rows = rows
         self._reindex()
         persistent = self.persistentIndexList()
         if persistent:
             moved = [self.index(self._where[old_keys[p.row()]], p.column()) for p in persistent]
             self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
+        self.sorted_.emit()
 
 
 def _ranges_desc(rows_desc: list[int]) -> list[tuple[int, int]]:
