@@ -57,14 +57,14 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
     step(0.75, "Measuring volume and area")
     nb = topo.bodies
     labels = topo.face_body
-    volume, area, slivers, overhang = _volume_area(
+    volume, area, slivers, overhang, body_bounds = _volume_area(
         tris, keep, labels, nb, (float(np.abs(bounds).max()) or 1.0) * 1e-7, float(bounds[0, 2]))
     return Measures(
         bounds=bounds, triangles=len(tris),
         volume=float(volume.sum()), area=float(area.sum()), bodies=nb,
         body_triangles=np.bincount(labels, minlength=nb),
         body_volume=volume, body_area=area,
-        body_bounds=bounds[None] if nb == 1 else _body_bounds(tris[keep], labels, nb),
+        body_bounds=bounds[None] if nb == 1 else body_bounds,
         body_open=topo.boundary_edges + topo.non_manifold_edges,
         boundary_edges=int(topo.boundary_edges.sum()),
         non_manifold_edges=int(topo.non_manifold_edges.sum()),
@@ -74,9 +74,11 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
 
 
 def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies: int,
-                 tiny: float, bed_z: float) -> tuple[np.ndarray, np.ndarray, int, float]:
+                 tiny: float, bed_z: float
+                 ) -> tuple[np.ndarray, np.ndarray, int, float, np.ndarray]:
     """Signed volume (divergence theorem) and area per body, faces without area, and
-    the area that overhangs (would need support when printed as is).
+    the area that overhangs (would need support when printed as is), and each body's
+    bounding box (only computed when there are several bodies).
 
     Works block by block so the float64 temporaries stay small.
     """
@@ -85,6 +87,8 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
     slivers = 0
     overhang = 0.0
     on_bed = bed_z + max(tiny * 1e4, 1e-3)
+    lows = np.full((bodies, 3), np.inf)
+    highs = np.full((bodies, 3), -np.inf)
     centre = tris[0, 0].astype(np.float64)  # relative coordinates keep the sum precise
     done = 0  # kept faces before this block: where its labels start
     for start in range(0, len(tris), _CHUNK):
@@ -103,18 +107,10 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         down = cross[:, 2] < -0.7071 * 2.0 * face_area
         lifted = block[:, :, 2].min(axis=1) + centre[2] > on_bed
         overhang += float(face_area[down & lifted & kept].sum())
-    return volume, area, slivers, overhang
-
-
-def _body_bounds(tris: np.ndarray, labels: np.ndarray, bodies: int) -> np.ndarray:
-    out = np.empty((bodies, 2, 3))
-    lows = tris.min(axis=1)
-    highs = tris.max(axis=1)
-    for axis in range(3):
-        lo = np.full(bodies, np.inf)
-        hi = np.full(bodies, -np.inf)
-        np.minimum.at(lo, labels, lows[:, axis])
-        np.maximum.at(hi, labels, highs[:, axis])
-        out[:, 0, axis] = lo
-        out[:, 1, axis] = hi
-    return out
+        if bodies > 1:
+            kept_block = block[kept]
+            for axis in range(3):
+                np.minimum.at(lows[:, axis], block_labels, kept_block[:, :, axis].min(axis=1))
+                np.maximum.at(highs[:, axis], block_labels, kept_block[:, :, axis].max(axis=1))
+    body_bounds = np.stack([lows + centre, highs + centre], axis=1)
+    return volume, area, slivers, overhang, body_bounds
