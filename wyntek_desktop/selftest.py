@@ -1,9 +1,10 @@
 """`wyntek-desktop --self-test` and `--version`: check the app's moving parts without a window.
 
 Run in the frozen app (and from source) to prove that what the bundle needs at run time
-is there: Qt and its platform plugins, OpenGL (reported, not required), the OS keyring
-backend (a missing one is a warning: sessions are then memory-only), TLS certificates,
-trimesh's loaders including STEP through cascadio, and the embedded local stack.
+is there: the compiled modules, Qt and its plugins, OpenGL (reported, not required), the
+OS keyring backend (a missing one is a warning: sessions are then memory-only), TLS
+certificates, trimesh's loaders including STEP through cascadio, and the embedded local
+stack.
 
     wyntek-desktop --self-test [--json] [--skip NAME ...] [--platform offscreen]
 
@@ -57,6 +58,8 @@ class Options:
     platform: str = "offscreen"
     timeout: float = 60.0
     skip: frozenset[str] = frozenset()
+    # The QGuiApplication the Qt check found or made; the OpenGL check needs it.
+    qt_app: Any = None
 
 
 class CheckFailed(Exception):
@@ -85,17 +88,13 @@ def _qualified(obj: object) -> str:
 
 # --- the checks -----------------------------------------------------------------------
 
-class _Qt:
-    app: Any = None
-
-
 def check_qt(options: Options) -> dict[str, Any]:
     from PySide6 import QtCore, QtGui, QtOpenGL, QtOpenGLWidgets, QtWidgets  # noqa: F401
 
     app: Any = QtGui.QGuiApplication.instance()
     if app is None:
         app = QtGui.QGuiApplication(["wyntek-desktop", "-platform", options.platform])
-    _Qt.app = app
+    options.qt_app = app
     formats = sorted(bytes(f.data()).decode() for f in QtGui.QImageReader.supportedImageFormats())
     missing = [fmt for fmt in ("png", "svg") if fmt not in formats]
     if missing:
@@ -145,7 +144,7 @@ def check_native(options: Options) -> dict[str, Any]:
 
 
 def check_opengl(options: Options) -> dict[str, Any]:
-    if _Qt.app is None:
+    if options.qt_app is None:
         raise CheckWarning("not checked: Qt did not start")
     from PySide6.QtGui import QOffscreenSurface, QOpenGLContext, QSurfaceFormat
 
@@ -155,8 +154,9 @@ def check_opengl(options: Options) -> dict[str, Any]:
     context = QOpenGLContext()
     context.setFormat(wanted)
     if not context.create():
-        raise CheckWarning(f"unavailable on platform '{_Qt.app.platformName()}': the 3D view "
-                           "shows thumbnails instead", available=False)
+        platform = options.qt_app.platformName()
+        raise CheckWarning(f"unavailable on platform '{platform}': the 3D view shows "
+                           "thumbnails instead", available=False)
     surface = QOffscreenSurface()
     surface.setFormat(context.format())
     surface.create()
@@ -192,7 +192,8 @@ def check_keyring(options: Options) -> dict[str, Any]:
     if frozen and not named and backend not in (expected, NO_KEYRING):
         raise CheckFailed(f"the frozen app uses {backend}, not {expected} or none: the "
                           "runtime hook that selects the keyring did not run")
-    problem = _keyring_problem()
+    # A locked keyring may wait for the user to unlock it: do not hang the report.
+    problem = _run_with_timeout(_keyring_problem, 30.0)
     if problem:
         raise CheckWarning(f"{backend}: no usable OS keyring here ({MEMORY_ONLY})",
                            usable=False, problem=problem, **details)

@@ -43,10 +43,12 @@ def test_generated_step_is_a_closed_cube_of_the_given_size() -> None:
 
 
 def test_qt_and_opengl_checks_run_headless(qapp: object) -> None:
-    result = selftest.run_check("qt", selftest.check_qt, True, OPTIONS)
+    options = selftest.Options()
+    result = selftest.run_check("qt", selftest.check_qt, True, options)
     assert result.status == selftest.PASS, result.summary
     assert {"png", "svg"} <= set(result.details["image_formats"])
-    gl = selftest.run_check("opengl", selftest.check_opengl, False, OPTIONS)
+    assert options.qt_app is qapp  # the running application is reused, not replaced
+    gl = selftest.run_check("opengl", selftest.check_opengl, False, options)
     # Offscreen without a display: reported, never a failure.
     assert gl.status in (selftest.PASS, selftest.WARN)
     assert "available" in gl.details
