@@ -1,6 +1,6 @@
 """Upload benchmark: resumable TUS upload vs a plain streamed PUT, memory, hashing.
 
-    .venv/bin/python benchmarks/upload_bench.py [--size-mib 1024] [--rounds 2]
+    .venv/bin/python benchmarks/upload_bench.py [--size-mib 1024] [--rounds 3]
 
 Starts the local stack (plain HTTP on 127.0.0.1), creates a random file, then, in the
 same run and against the same server:
@@ -140,7 +140,7 @@ def bench_hash(path: Path, rounds: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     size = args.size_mib * MiB
     with tempfile.TemporaryDirectory(prefix="wyntek-upload-bench-") as tmp:
@@ -155,6 +155,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 for mode in ("put", "tus"):
                     r = run_child(mode, info, token, user_id, path, folder)
+                    print(f"  {mode}: {r['seconds']:.2f} s", flush=True)
                     if mode not in best or r["seconds"] < best[mode]["seconds"]:
                         best[mode] = r
         finally:

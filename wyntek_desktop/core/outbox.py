@@ -1,6 +1,7 @@
 """The outbox: prepared jobs that survive restarts, crashes and lost connectivity.
 
-A SQLite database (WAL, ``synchronous=FULL``) in the user data folder holds every job
+A SQLite database (WAL, ``synchronous=FULL`` except for per-chunk offsets, which the
+server can always tell again) in the user data folder holds every job
 prepared on this machine, with its ``client_job_id`` (uuid4, chosen offline: the
 idempotency key of ``submit_job``), its spec, its files and their analyses, and the
 upload state of each file (TUS URL, server offset, expiry, verified flag).
@@ -394,7 +395,14 @@ class Outbox:
         values: dict[str, Any] = {"upload_offset": offset}
         if expires_at is not None:
             values["expires_at"] = f.expires_at = expires_at
-        self._update_file(f, **values)
+        # An offset survives a crashed app without an fsync (WAL); after a power loss the
+        # client asks the server (HEAD) anyway, so the per-chunk fsync is not needed.
+        with self._lock:
+            self._conn.execute("pragma synchronous=normal")
+            try:
+                self._update_file(f, **values)
+            finally:
+                self._conn.execute("pragma synchronous=full")
         f.offset = offset
         checkpoint("outbox.after_save_offset")
 
