@@ -1,7 +1,8 @@
 """Build the one-folder app with PyInstaller and run it with no Python environment.
 
 Slow (a full build takes minutes): run with `--run-slow`. Uses the interpreter running
-the tests as the build venv (`packaging/build.sh --no-install`).
+the tests as the build venv (`packaging/build.sh --no-install`), or checks an app already
+built when WYNTEK_FROZEN_APP names its folder (e.g. `dist/wyntek-desktop`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ SIZE_LIMIT_BYTES = 450_000_000
 
 @pytest.fixture(scope="module")
 def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Builds the app, or uses WYNTEK_FROZEN_APP (a folder packaging/build.sh made)."""
+    prebuilt = os.environ.get("WYNTEK_FROZEN_APP")
+    if prebuilt:
+        return Path(prebuilt).resolve()
     out = tmp_path_factory.mktemp("frozen")
     env = {**os.environ, "WYNTEK_BUILD_VENV": sys.prefix, "WYNTEK_DIST": str(out / "dist"),
            "WYNTEK_WORK": str(out / "work")}
