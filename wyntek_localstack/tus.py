@@ -247,7 +247,10 @@ async def create(request: Request) -> Response:
     (folder / "data").touch()
     await anyio.to_thread.run_sync(uploads.write, version, info)
     upload_id = encode_id(bucket, name, version)
-    location = f"{ctx.settings.public_url}/storage/v1{BASE}/{upload_id}"
+    # Like Storage, answer with the host the client used (127.0.0.1, localhost, a proxy).
+    host = request.headers.get("host")
+    origin = f"{request.url.scheme}://{host}" if host else ctx.settings.public_url
+    location = f"{origin}/storage/v1{BASE}/{upload_id}"
     extra = {"Location": location, "Upload-Expires": _expires_header(info["expires_at"])}
     if request.headers.get("content-type") == "application/offset+octet-stream":
         async with uploads.lock(version):

@@ -226,3 +226,20 @@ def test_embedded_resources_and_rls_on_jobs(localstack: LocalStackInstance) -> N
         sb.table("jobs").delete().eq("id", job["id"]).execute()
     assert err.value.code == "42501"
     assert other.table("jobs").select("notes").execute().data == [{"notes": "theirs"}]
+
+
+def test_bulk_insert_missing_default(localstack: LocalStackInstance) -> None:
+    svc = localstack.service_client()
+    base = {k: v for k, v in a_material(localstack).items()
+            if k not in ("active", "setup_tokens", "description")}
+    stem = f"dflt-{uuid.uuid4().hex[:8]}"
+    rows = [{**base, "id": stem + "-a", "active": False, "setup_tokens": 7},
+            {**base, "id": stem + "-b"}]
+    with pytest.raises(APIError) as err:  # missing keys become NULL by default
+        svc.table("materials").insert(rows).execute()
+    assert err.value.code == "23502"
+    made = svc.table("materials").insert(rows, default_to_null=False).execute().data
+    by_id = {r["id"]: r for r in made}
+    assert by_id[stem + "-a"]["active"] is False and by_id[stem + "-a"]["setup_tokens"] == 7
+    assert by_id[stem + "-b"]["active"] is True and by_id[stem + "-b"]["setup_tokens"] == 0
+    svc.table("materials").delete().like("id", f"{stem}%").execute()

@@ -130,3 +130,14 @@ def test_rpc_argument_values() -> None:
     assert sql_value({"k": [1]}, "jsonb") == '{"k": [1]}'
     assert sql_value(True, "boolean") == "true"
     assert sql_value(None, "uuid") is None
+
+
+def test_missing_default_uses_column_defaults() -> None:
+    builder = Builder(_schema())
+    sql = builder.insert("jobs", parse_query([]), [{"status": "a"}, {"quantity": 2}],
+                         representation=False, resolution=None, missing_default=True)
+    assert "values (%s::text, default), (default, %s::integer)" in sql.text
+    assert sql.params == ["a", "2"]
+    plain = builder.insert("jobs", parse_query([]), [{"status": "a"}, {"quantity": 2}],
+                           representation=False, resolution=None)
+    assert "json_populate_recordset" in plain.text

@@ -301,8 +301,10 @@ async def _insert(ctx: Context, request: Request, caller: Caller) -> Response:
         if representation:
             return raw_json_response("[]", 201, headers)
         return Response(status_code=201, headers=headers)
+    missing_default = _prefer(request).get("missing") == "default"
     sql = await _with_schema_retry(ctx, lambda b: b.insert(
-        table, query, rows, representation=representation, resolution=resolution))
+        table, query, rows, representation=representation, resolution=resolution,
+        missing_default=missing_default))
     return await _run_mutation(ctx, request, caller, sql, representation=representation,
                                success=201)
 

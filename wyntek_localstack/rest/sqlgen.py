@@ -212,7 +212,8 @@ class Builder:
                 f"from (select {cols} from _src _t0{order}) _r")
 
     def insert(self, table_name: str, query: Query, rows: list[dict[str, Any]], *,
-               representation: bool, resolution: str | None) -> Sql:
+               representation: bool, resolution: str | None,
+               missing_default: bool = False) -> Sql:
         table = self.table(table_name)
         if query.columns is not None:
             names = query.columns
@@ -229,7 +230,22 @@ class Builder:
                                "schema cache")
         params: list[Any] = []
         target = f"{qualified(table.name)} as _t0"
-        if names:
+        if names and missing_default:
+            # `Prefer: missing=default`: a key absent from a row takes the column default.
+            cols = ", ".join(ident(n) for n in names)
+            tuples = []
+            for row in rows:
+                cells = []
+                for name in names:
+                    if name in row:
+                        column = table.columns[name]
+                        params.append(sql_value(row[name], column.type))
+                        cells.append(f"%s::{column.type}")
+                    else:
+                        cells.append("default")
+                tuples.append("(" + ", ".join(cells) + ")")
+            stmt = f"insert into {target} ({cols}) values " + ", ".join(tuples)
+        elif names:
             cols = ", ".join(ident(n) for n in names)
             params.append(json.dumps(rows))
             stmt = (f"insert into {target} ({cols}) select {cols} from "
