@@ -1,1 +1,22 @@
-"""An embedded, Supabase-compatible backend (Auth, PostgREST, Storage with TUS) on loopback."""
+"""An embedded, Supabase-compatible backend (Auth, PostgREST, Storage with TUS) on loopback.
+
+Command line (SPEC §3)::
+
+    python -m wyntek_localstack serve [--host 127.0.0.1] [--port 0] [--data-dir DIR]
+        [--tls-cert FILE --tls-key FILE] [--demo] [--jwt-expiry S] [--tus-expiry S]
+
+prints one JSON line when ready (`url`, `anon_key`, `service_role_key`, `data_dir`, and
+`demo_password` with `--demo`) and stops cleanly on SIGINT/SIGTERM.
+
+In-process::
+
+    from wyntek_localstack.server import LocalStack
+    stack = LocalStack(data_dir, demo=True)      # data_dir=None: a temp dir, removed by stop()
+    info = stack.start()                          # ServeInfo(url, anon_key, ...)
+    ...
+    stack.stop()
+
+Layout: `server` (lifecycle), `app` (routing), `auth` (GoTrue), `rest` (PostgREST grammar,
+SQL generation, handlers), `storage` + `blobs` (objects on disk), `tus` (resumable
+uploads), `pg` (one transaction per request as the caller), `keys` + `hs256` (JWTs).
+"""

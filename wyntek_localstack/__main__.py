@@ -60,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wyntek_localstack: could not start: {exc}", file=sys.stderr, flush=True)
         return 1
     try:
-        sys.stdout.write(info.to_json() + "\n")
-        sys.stdout.flush()
+        if not stop.is_set():  # a signal during start-up: stop without announcing
+            sys.stdout.write(info.to_json() + "\n")
+            sys.stdout.flush()
         while not stop.wait(0.5):
             pass
     finally:
