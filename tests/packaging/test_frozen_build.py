@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,3 +176,57 @@ def test_frozen_window_starts_and_keeps_running(frozen_app: Path, tmp_path: Path
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert "Traceback" not in err and "ModuleNotFoundError" not in err, err
+
+
+@pytest.fixture
+def secret_service(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A real Secret Service (gnome-keyring on a private D-Bus session), unlocked."""
+    if not (shutil.which("dbus-daemon") and shutil.which("gnome-keyring-daemon")):
+        pytest.skip("needs dbus-daemon and gnome-keyring-daemon")
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {**bare_env(tmp_path), "XDG_RUNTIME_DIR": str(runtime)}
+    bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1",
+                          "--print-pid=1"], env=env, capture_output=True, text=True,
+                         check=True, timeout=30).stdout.split()
+    env["DBUS_SESSION_BUS_ADDRESS"] = bus[0]
+    keyring_daemon = subprocess.Popen(
+        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert keyring_daemon.stdin is not None
+    keyring_daemon.stdin.write(b"test-keyring-password")
+    keyring_daemon.stdin.close()
+    try:
+        yield env
+    finally:
+        keyring_daemon.terminate()
+        keyring_daemon.wait(timeout=30)
+        os.kill(int(bus[1]), signal.SIGTERM)
+
+
+def test_frozen_and_source_apps_share_the_session_in_the_os_keyring(
+        frozen_app: Path, secret_service: dict[str, str], localstack: Any) -> None:
+    """Signed in from source, the frozen CLI is signed in too (same Secret Service entries);
+    signed out by the frozen CLI, the source app is signed out."""
+    email, password, _ = localstack.new_user("frozen")
+    service = ["--url", localstack.url, "--anon-key", localstack.anon_key,
+               "--ca-bundle", str(localstack.ca_path)]
+    source_cli = [sys.executable, "-c", "import sys; from wyntek_desktop.cli import main; "
+                  "sys.exit(main(sys.argv[1:]))"]
+    source_env = {**secret_service, "PYTHONPATH": str(REPO_ROOT)}
+
+    login = subprocess.run([*source_cli, *service, "login", "--email", email,
+                            "--password-stdin"], input=password, env=source_env,
+                           capture_output=True, text=True, timeout=120)
+    assert login.returncode == 0, login.stdout + login.stderr
+    frozen = subprocess.run([str(frozen_app / "wyntek"), *service, "--json", "balance"],
+                            env=secret_service, capture_output=True, text=True, timeout=120)
+    assert frozen.returncode == 0, frozen.stdout + frozen.stderr
+    assert json.loads(frozen.stdout)["balance"] == 0
+
+    logout = subprocess.run([str(frozen_app / "wyntek"), *service, "logout"],
+                            env=secret_service, capture_output=True, text=True, timeout=120)
+    assert logout.returncode == 0, logout.stdout + logout.stderr
+    after = subprocess.run([*source_cli, *service, "--json", "balance"], env=source_env,
+                           capture_output=True, text=True, timeout=120)
+    assert after.returncode == 2, after.stdout + after.stderr  # refused: sign in again
