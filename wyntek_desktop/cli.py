@@ -18,16 +18,18 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from wyntek_desktop import __version__
-from wyntek_desktop.context import AppContext
 from wyntek_desktop.core import errors
 from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.local_backend import DEMO_EMAIL, LocalBackend, start_local_backend
 from wyntek_desktop.core.logging_setup import setup_logging
 from wyntek_desktop.core.models import Job
 from wyntek_desktop.core.paths import atomic_write_bytes
+
+if TYPE_CHECKING:  # the context pulls in the supabase client: imported only when needed
+    from wyntek_desktop.context import AppContext
 
 log = logging.getLogger("wyntek_desktop.cli")
 
@@ -472,6 +474,8 @@ OFFLINE = {"analyze"}
 def _context_factory(args: argparse.Namespace, dirs: AppDirs, out: Output,
                      local: list[LocalBackend]) -> Callable[[], AppContext]:
     def make() -> AppContext:
+        from wyntek_desktop.context import AppContext
+
         flags = {"supabase_url": args.url, "anon_key": args.anon_key,
                  "ca_bundle": args.ca_bundle, "proxy": args.proxy}
         if args.local:
