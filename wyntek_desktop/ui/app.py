@@ -98,6 +98,8 @@ class DesktopApp(QObject):
         self.window.statusBar().clearMessage()
         self.services.set_context(b.ctx)
         self.window.outbox.reload()
+        # start the checking process now, so opening the first file does not pay for it
+        self.services.call(lambda state: self.services.procs.warm_up())
         self.booted = True
         self.ready.emit()
 

@@ -39,6 +39,7 @@ class PreviewData:
     lo: np.ndarray
     hi: np.ndarray
     units: str = "mm"
+    quick_lod: np.ndarray | None = None  # every k-th triangle: the first frame's copy
 
 
 def expand_paths(state: Any, paths: list[str]) -> list[Path]:
@@ -86,12 +87,27 @@ def _design(name: str) -> Any:
     return getattr(module, name)
 
 
-def load_preview(state: Any, path: Path, scale: float | None = None) -> PreviewData:
+def _fast_triangles(path: Path) -> Any:
+    """The design loader without the preview's normals (the view shades on the GPU)."""
+    try:
+        from wyntek_desktop.design.loaders import load_mesh
+    except ImportError:
+        return _design("load_preview")(path)
+    return load_mesh(path)
+
+
+def load_preview(state: Any, path: Path, scale: float | None = None,
+                 quick_lod: bool = False) -> PreviewData:
     """The fast path: triangles straight from the file, for the first paint."""
-    preview = _design("load_preview")(path)
+    preview = _fast_triangles(path)
     tris = np.asarray(_attr(preview, "triangles", "tris", "vertices"), dtype=np.float32)
     tris = tris.reshape(-1, 3, 3)
+    if not len(tris):
+        raise FileError(f"{path.name} contains no triangles to show.")
     bounds = _attr(preview, "bounds", default=None)
+    if bounds is None and len(tris):
+        flat = tris.reshape(-1, 3)
+        bounds = (flat.min(axis=0), flat.max(axis=0))
     if scale is not None and scale != 1.0:
         tris = tris * np.float32(scale)
         bounds = None
@@ -103,7 +119,11 @@ def load_preview(state: Any, path: Path, scale: float | None = None) -> PreviewD
     units = str(_attr(preview, "unit", "units", default="") or "")
     units = {"millimeter": "mm", "millimeters": "mm", "inch": "in", "inches": "in"}.get(
         units, units)
-    return PreviewData(tris, lo, hi, "mm")  # the preview is in millimetres
+    quick = None
+    if quick_lod and len(tris) > LOD_BUDGET:
+        step = int(np.ceil(len(tris) / LOD_BUDGET))
+        quick = np.ascontiguousarray(tris[::step])
+    return PreviewData(tris, lo, hi, "mm", quick)  # the preview is in millimetres
 
 
 def analyze(state: Any, path: Path, material: Any = None, scale: float | None = None) -> Any:

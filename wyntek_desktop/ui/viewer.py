@@ -189,6 +189,8 @@ class GLMeshView(QOpenGLWidget):
         self._program: QOpenGLShaderProgram | None = None
         self._pending: dict[str, np.ndarray | None] = {}
         self._full: _Mesh | None = None
+        self._deferred: np.ndarray | None = None   # full mesh waiting for the 2nd frame
+        self._painted_since_set = True
         self._lod: _Mesh | None = None
         self._lines: _Mesh | None = None
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
@@ -207,13 +209,17 @@ class GLMeshView(QOpenGLWidget):
 
     # -- data -------------------------------------------------------------------
     def set_mesh(self, triangles: np.ndarray, lo: np.ndarray | None = None,
-                 hi: np.ndarray | None = None, units: str = "mm") -> None:
+                 hi: np.ndarray | None = None, units: str = "mm",
+                 lod: np.ndarray | None = None) -> None:
+        """Show a mesh. With ``lod`` the first frame draws the light copy (fast first
+        paint) and the full mesh is uploaded and drawn on the next frame."""
         tri = np.asarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
         if lo is None or hi is None:
             flat = tri.reshape(-1, 3)
             lo, hi = flat.min(axis=0), flat.max(axis=0)
         self._bounds = (np.asarray(lo, np.float64), np.asarray(hi, np.float64))
-        self._pending = {"full": tri, "lod": None}
+        self._pending = {"full": tri, "lod": lod}
+        self._painted_since_set = False
         self._triangles = len(tri)
         self.units = units
         self._set_at = time.perf_counter()
@@ -238,6 +244,10 @@ class GLMeshView(QOpenGLWidget):
     @property
     def has_lod(self) -> bool:
         return self._lod is not None or self._pending.get("lod") is not None
+
+    @property
+    def full_uploaded(self) -> bool:
+        return self._full is not None
 
     # -- view commands ------------------------------------------------------------
     def set_view(self, name: str) -> None:
@@ -279,23 +289,34 @@ class GLMeshView(QOpenGLWidget):
                 if mesh is not None:
                     mesh.destroy()
             self._full = self._lod = self._lines = None
+            self._deferred = None
         if pending.get("full") is not None and self._bounds is not None:
-            self._full = _Mesh(pending["full"])  # type: ignore[arg-type]
-            self._full.bind_attributes(self._program)
-            self._lines = _Mesh(bbox_lines(*self._bounds))
-            self._lines.bind_attributes(self._program)
-        if pending.get("lod") is not None and self._full is not None:
-            self._lod = _Mesh(pending["lod"])  # type: ignore[arg-type]
-            self._lod.bind_attributes(self._program)
+            if pending.get("lod") is not None:
+                self._deferred = pending["full"]
+            else:
+                self._full = self._mesh(pending["full"])  # type: ignore[arg-type]
+            self._lines = self._mesh(bbox_lines(*self._bounds))
+        if pending.get("lod") is not None and (self._full or self._deferred is not None):
+            if self._lod is not None:
+                self._lod.destroy()
+            self._lod = self._mesh(pending["lod"])  # type: ignore[arg-type]
+
+    def _mesh(self, data: np.ndarray) -> _Mesh:
+        mesh = _Mesh(data)
+        assert self._program is not None
+        mesh.bind_attributes(self._program)
+        return mesh
 
     def paintGL(self) -> None:
         t0 = time.perf_counter()
         f = self.context().functions()
         self._upload_pending()
+        if self._deferred is not None and self._painted_since_set:
+            self._full, self._deferred = self._mesh(self._deferred), None
         f.glClearColor(0.16, 0.17, 0.19, 1.0)
         f.glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT)
         program = self._program
-        if program is None or self._full is None:
+        if program is None or (self._full is None and self._lod is None):
             self._paint_overlay(None)
             return
         f.glEnable(GL_DEPTH_TEST)
@@ -307,7 +328,9 @@ class GLMeshView(QOpenGLWidget):
         program.bind()
         program.setUniformValue("mvp", mvp)
         program.setUniformValue("mv", mv)
-        mesh = self._lod if (self.moving and self._lod is not None) else self._full
+        use_lod = self._lod is not None and (self.moving or self._full is None)
+        mesh = self._lod if use_lod else self._full
+        assert mesh is not None
         self.drew_lod = mesh is self._lod
         f.glEnable(GL_POLYGON_OFFSET_FILL)
         f.glPolygonOffset(1.0, 1.0)
@@ -337,6 +360,9 @@ class GLMeshView(QOpenGLWidget):
         if self._set_at is not None:
             self.first_frame.emit((time.perf_counter() - self._set_at) * 1000)
             self._set_at = None
+        self._painted_since_set = True
+        if self._deferred is not None:
+            self.update()  # the full mesh goes up on the next frame
 
     def _project(self, mvp: Any, p: tuple[float, float, float]) -> QPointF | None:
         v = mvp.map(QVector3D(*p))
@@ -477,9 +503,9 @@ class MeshView(QWidget):
         return self.gl is None
 
     def set_mesh(self, triangles: np.ndarray, lo: Any = None, hi: Any = None,
-                 units: str = "mm") -> None:
+                 units: str = "mm", lod: np.ndarray | None = None) -> None:
         if self.gl is not None:
-            self.gl.set_mesh(triangles, lo, hi, units)
+            self.gl.set_mesh(triangles, lo, hi, units, lod)
 
     def set_lod(self, triangles: np.ndarray) -> None:
         if self.gl is not None:

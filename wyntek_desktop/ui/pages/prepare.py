@@ -117,6 +117,7 @@ class PreparePage(Page):
         self.spec.submit_button.clicked.connect(lambda: self.queue_job(submit=True))
         services.catalogue_changed.connect(lambda c: self.spec.set_materials(list(c.materials)))
         self._last_material: str | None = None
+        self._after_preview: set[Path] = set()
         self.revalidate()
 
     # -- opening --------------------------------------------------------------------------
@@ -157,6 +158,11 @@ class PreparePage(Page):
         pf.kind, pf.size = facts
         pf.known = True
         self._refresh_item(pf)
+        if pf is self.current() and pf.kind == "model" and not self.view.wants_thumbnail:
+            # first paint first: the analysis competes for the CPU, it starts after
+            self._after_preview.add(pf.path)
+            self._show(pf)
+            return
         self._analyse(pf)
         if pf is self.current():
             self._show(pf)
@@ -243,19 +249,34 @@ class PreparePage(Page):
                                latest="preview")
         else:
             self._preview_started = time.perf_counter()
-            self.services.call(tasks.load_preview, pf.path, pf.scale,
+            self.services.call(tasks.load_preview, pf.path, pf.scale, True,
                                on_result=lambda data, p=pf.path: self._got_preview(p, data),
-                               on_error=lambda err: self.view.show_message(str(err)),
+                               on_error=lambda err, p=pf.path: self._preview_failed(p, err),
+                               on_finished=lambda p=pf.path: self._start_deferred_analysis(p),
                                latest="preview")
+
+    def _preview_failed(self, path: Path, err: Any) -> None:
+        self._start_deferred_analysis(path)
+        if self._shown_path == path:
+            self.view.show_message(str(err))
 
     def _got_thumbnail(self, path: Path, png: bytes) -> None:
         if self._shown_path == path:
             self.view.set_thumbnail(png)
 
+    def _start_deferred_analysis(self, path: Path) -> None:
+        if path in self._after_preview:
+            self._after_preview.discard(path)
+            pf = next((f for f in self.files if f.path == path), None)
+            if pf is not None:
+                self._analyse(pf)
+
     def _got_preview(self, path: Path, data: tasks.PreviewData) -> None:
+        self._start_deferred_analysis(path)
         if self._shown_path != path:
             return
-        self.view.set_mesh(data.triangles, data.lo, data.hi, data.units or "mm")
+        self.view.set_mesh(data.triangles, data.lo, data.hi, data.units or "mm",
+                           data.quick_lod)
         if len(data.triangles) > LOD_THRESHOLD:
             pf = self.current()
             self.services.call_in_process(TASKS + "lod_from_file", path,
