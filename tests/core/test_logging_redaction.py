@@ -4,7 +4,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from wyntek_desktop.core.logging_setup import REDACTOR, LOG_FILE, setup_logging
+from wyntek_desktop.core.logging_setup import LOG_FILE, REDACTOR, setup_logging
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJl"
 
