@@ -128,7 +128,7 @@ class Output:
         if self.json_mode:
             print(json.dumps(err.to_dict(), ensure_ascii=False), file=sys.stderr)
         else:
-            print(f"wyntek: {err}", file=sys.stderr)
+            print(f"wyntek: {' '.join(str(err).split())}", file=sys.stderr)  # always one line
 
 
 def _job_line(job: Job) -> str:
