@@ -71,3 +71,13 @@ def test_failing_writes_switch_to_memory() -> None:
 def test_working_keyring_has_no_warning() -> None:
     with httpx.Client() as http:
         assert Session(SETTINGS, http).persistence_warning is None
+
+
+def test_without_keyring_the_cli_says_how_to_work_unattended(tmp_path) -> None:
+    from tests.e2e.cli_support import wyntek
+
+    r = wyntek("balance", env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+                               "WYNTEK_SUPABASE_URL": "https://127.0.0.1:9",
+                               "WYNTEK_SUPABASE_ANON_KEY": "k"})
+    assert r.code == 2
+    assert "WYNTEK_EMAIL and WYNTEK_PASSWORD" in r.one_line_error()

@@ -139,7 +139,11 @@ class Session:
                 self.sign_in(*self._fallback)
                 stored = self.stored()
             if stored is None:
-                raise errors.SignInRequired(NOT_SIGNED_IN)
+                hint = None
+                if self.persistence_warning:  # e.g. a CI machine without a keyring
+                    hint = ("No system keyring is available to keep a session; set "
+                            "WYNTEK_EMAIL and WYNTEK_PASSWORD for unattended use.")
+                raise errors.SignInRequired(NOT_SIGNED_IN, hint=hint)
             if force_refresh or self._near_expiry(stored):
                 stored = self._refresh(stored)
             if stored.access_token != self._applied:
