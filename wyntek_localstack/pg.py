@@ -51,20 +51,22 @@ class Pool:
         """
         async with self._pool.connection() as conn:
             try:
-                # One round trip for BEGIN and the settings (pipeline mode).
+                # Pipeline mode: BEGIN, the settings and the first query travel in one
+                # round trip (results are read when the handler fetches), and COMMIT in
+                # one more. Nested `conn.pipeline()` blocks sync when a handler needs a
+                # result right away (rowcount).
                 async with conn.pipeline():
                     await conn.execute("begin read only" if read_only else "begin")
                     if role != ADMIN:
                         await _become(conn, role, claims, settings or {})
                     elif settings:
                         await _set_many(conn, settings)
-                yield conn
+                    yield conn
+                    await conn.execute("commit")
             except BaseException:
                 if not conn.closed:
                     await conn.execute("rollback")
                 raise
-            await conn.execute("commit")
-
 
 async def _become(conn: AsyncConnection[Any], role: str, claims: dict[str, Any] | None,
                   settings: dict[str, str]) -> None:

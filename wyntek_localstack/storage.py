@@ -180,7 +180,8 @@ async def test_insert(ctx: Context, caller: Caller, request: Request, bucket: st
         async with ctx.pool.transaction(caller.role, caller.claims, settings=_settings(
                 request, "storage.object.upload", caller)) as conn:
             async with conn.transaction():
-                await conn.execute(sql, params)
+                async with conn.pipeline():  # sync: the INSERT's verdict is needed now
+                    await conn.execute(sql, params)
                 raise _RolledBack()
     except _RolledBack:
         return

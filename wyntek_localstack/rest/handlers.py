@@ -252,7 +252,8 @@ async def _run_mutation(ctx: Context, request: Request, caller: Caller, sql: Sql
     try:
         async with ctx.pool.transaction(caller.role, caller.claims,
                                         settings=_request_settings(request)) as conn:
-            cur = await conn.execute(sql.text, sql.params)
+            async with conn.pipeline():  # sync here: rowcount needs the result
+                cur = await conn.execute(sql.text, sql.params)
             if representation:
                 row = await cur.fetchone()
                 assert row is not None
