@@ -15,8 +15,8 @@ SAMPLES = Path("/work/shared/samples")
 
 
 def start_app(qtbot: Any, stack: Any | None = None) -> DesktopApp:
-    """The desktop app against ``stack`` (None: no service configured), booted."""
-    settings = Settings()
+    """The desktop app against ``stack`` (None: the settings file, if any), booted."""
+    settings = None
     if stack is not None:
         settings = Settings(supabase_url=stack.url, anon_key=stack.anon_key,
                             ca_bundle=str(stack.ca_path) if stack.ca_path else None)

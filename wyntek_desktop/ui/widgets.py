@@ -73,7 +73,7 @@ class Banner(QFrame):
             self._fade.stop()
 
     def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
+        return "" if self.isHidden() else self.label.text()
 
     def _run_action(self) -> None:
         callback = self._callback
