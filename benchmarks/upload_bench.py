@@ -1,9 +1,10 @@
 """Upload benchmark: resumable TUS upload vs a plain streamed PUT, memory, hashing.
 
-    .venv/bin/python benchmarks/upload_bench.py [--size-mib 1024] [--rounds 3]
+    .venv/bin/python benchmarks/upload_bench.py [--size-mib 1024] [--rounds 3] [--plain-http]
 
-Starts the local stack (plain HTTP on 127.0.0.1), creates a random file, then, in the
-same run and against the same server:
+Starts the local stack on 127.0.0.1 (HTTPS with a throw-away CA, as the app always uses
+TLS; ``--plain-http`` to leave it out), creates a random file, then, in the same run and
+against the same server:
 
 1. baseline: one streamed httpx ``PUT /storage/v1/object/designs/...`` of the file;
 2. ours: the outbox + TUS transfer (6 MiB PATCHes streamed from disk, offset committed
@@ -43,11 +44,11 @@ def rss(field):
             return int(line.split()[1]) * 1024
     return 0
 
-mode, url, key, token, user_id, path = sys.argv[1:7]
+mode, url, key, token, user_id, path, work, ca = sys.argv[1:9]
 path = Path(path)
 size = path.stat().st_size
 headers = {"apikey": key, "Authorization": f"Bearer {token}"}
-http = httpx.Client(timeout=httpx.Timeout(120, connect=10))
+http = httpx.Client(timeout=httpx.Timeout(120, connect=10), verify=ca if ca else True)
 if mode == "put":
     def body():
         with open(path, "rb") as f:
@@ -65,7 +66,7 @@ else:
     from wyntek_desktop.upload.retry import RetryPolicy
     from wyntek_desktop.upload.transfer import Control, upload_file
     from wyntek_desktop.upload.tus import TusClient
-    box = Outbox.open(Path(sys.argv[7]) / "outbox.sqlite3")
+    box = Outbox.open(Path(work) / "outbox.sqlite3")
     job = box.add_job({"bench": True}, [path], copy=False)
     f = job.files[0]
     tus = TusClient(http, f"{url}/storage/v1", key, lambda: token)
@@ -79,9 +80,21 @@ print(json.dumps({"seconds": seconds, "rss_growth": rss("VmHWM:") - start_rss}))
 """
 
 
-def start_stack(folder: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "wyntek_localstack", "serve", "--port", "0",
-                             "--data-dir", str(folder / "data")], cwd=REPO,
+def start_stack(folder: Path, tls: bool) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    argv = [sys.executable, "-m", "wyntek_localstack", "serve", "--port", "0",
+            "--data-dir", str(folder / "data")]
+    if tls:
+        import trustme
+
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        cert.private_key_pem.write_to_path(str(folder / "key.pem"))
+        with open(folder / "cert.pem", "wb") as fh:
+            for blob in cert.cert_chain_pems:
+                fh.write(blob.bytes())
+        argv += ["--tls-cert", str(folder / "cert.pem"), "--tls-key", str(folder / "key.pem")]
+    proc = subprocess.Popen(argv, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=open(folder / "stack.log", "wb"))
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -90,8 +103,8 @@ def start_stack(folder: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     return proc, json.loads(line)
 
 
-def sign_up(info: dict[str, str]) -> tuple[str, str]:
-    with httpx.Client(timeout=30) as http:
+def sign_up(info: dict[str, str], ca: str) -> tuple[str, str]:
+    with httpx.Client(timeout=30, verify=ca or True) as http:
         r = http.post(f"{info['url']}/auth/v1/signup", headers={"apikey": info["anon_key"]},
                       json={"email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
                             "password": uuid.uuid4().hex})
@@ -110,10 +123,10 @@ def make_file(path: Path, size: int) -> None:
 
 
 def run_child(mode: str, info: dict[str, str], token: str, user_id: str, path: Path,
-              folder: Path) -> dict[str, float]:
+              folder: Path, ca: str) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(dir=folder))
     out = subprocess.run([sys.executable, "-c", CHILD, mode, info["url"], info["anon_key"],
-                          token, user_id, str(path), str(work)], cwd=REPO, check=True,
+                          token, user_id, str(path), str(work), ca], cwd=REPO, check=True,
                          capture_output=True, text=True, env={**os.environ,
                                                                "PYTHONPATH": str(REPO)})
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -141,6 +154,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--plain-http", action="store_true",
+                        help="serve without TLS (default: HTTPS with a throw-away CA)")
     args = parser.parse_args()
     size = args.size_mib * MiB
     with tempfile.TemporaryDirectory(prefix="wyntek-upload-bench-") as tmp:
@@ -148,13 +163,14 @@ def main() -> None:
         path = folder / "design.bin"
         make_file(path, size)
         h_ours, h_ref = bench_hash(path, args.rounds)
-        proc, info = start_stack(folder)
+        proc, info = start_stack(folder, tls=not args.plain_http)
+        ca = "" if args.plain_http else str(folder / "ca.pem")
         try:
-            token, user_id = sign_up(info)
+            token, user_id = sign_up(info, ca)
             best: dict[str, dict[str, float]] = {}
             for _ in range(args.rounds):
                 for mode in ("put", "tus"):
-                    r = run_child(mode, info, token, user_id, path, folder)
+                    r = run_child(mode, info, token, user_id, path, folder, ca)
                     print(f"  {mode}: {r['seconds']:.2f} s", flush=True)
                     if mode not in best or r["seconds"] < best[mode]["seconds"]:
                         best[mode] = r
@@ -163,7 +179,9 @@ def main() -> None:
             proc.wait(60)
     put, tus = best["put"], best["tus"]
     mbps = {k: size / v["seconds"] / MiB for k, v in best.items()}
-    print(f"file: {args.size_mib} MiB, rounds: {args.rounds} (best of each)")
+    print(f"file: {args.size_mib} MiB, rounds: {args.rounds} (best of each), "
+          f"{'plain HTTP' if args.plain_http else 'HTTPS'}, load average "
+          f"{os.getloadavg()[0]:.1f}")
     print(f"plain streamed PUT : {put['seconds']:.2f} s  {mbps['put']:.0f} MiB/s  "
           f"RSS growth {put['rss_growth'] / MiB:.1f} MiB")
     print(f"TUS via outbox     : {tus['seconds']:.2f} s  {mbps['tus']:.0f} MiB/s  "
