@@ -20,3 +20,11 @@ def test_gl_view_draws_orbits_and_uses_lod_while_moving(xvfb: str) -> None:  # n
     assert out["yaw_changed"]
     assert out["lod_while_moving"], "the simplified copy is not used while orbiting"
     assert out["full_when_still"], "the full mesh is not drawn again once still"
+
+
+def test_prepare_page_paints_a_big_part_light_first_then_full(xvfb: str) -> None:  # noqa: F811
+    out = run_gl_script(xvfb, "gl_prepare_script", "450000", timeout=300)
+    assert out["gl"] and out["first_frame"], out
+    assert out["first_frame_was_lod"] is True, "the first frame should use the light copy"
+    assert out["full_uploaded"] and out["still_draws_full"]
+    assert out["report"] and out["triangles_in_report"] >= 440_000
