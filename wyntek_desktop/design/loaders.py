@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class LoadedMesh:
     scale: float                   # factor applied to the file's numbers (to millimetres)
     instances: int                 # placed geometries in a scene (1 for plain meshes)
     thumbnail_png: bytes | None    # embedded preview image (3MF)
+    bounds: np.ndarray = field(default_factory=lambda: np.zeros((2, 3)))  # min, max corner
 
 
 def load_mesh(path: Path | str) -> LoadedMesh:
@@ -58,8 +59,8 @@ def load_mesh(path: Path | str) -> LoadedMesh:
         log.debug("loading %s failed", path.name, exc_info=True)
         raise file_error(path, f"the {fmt.upper()} file is damaged or not a {fmt.upper()} "
                          f"file ({type(exc).__name__}).") from None
-    _check_triangles(path, loaded.triangles)
-    return loaded
+    bounds = check_triangles(path, loaded.triangles)
+    return replace(loaded, bounds=bounds)
 
 
 def _load(path: Path, fmt: str) -> LoadedMesh:
@@ -129,13 +130,21 @@ def _from_scene(path: Path, fmt: str, scene: Any, thumb: bytes | None,
                       factor or 1.0, len(parts), thumb)
 
 
-def _check_triangles(path: Path, tris: np.ndarray) -> None:
+def check_triangles(path: Path, tris: np.ndarray) -> np.ndarray:
+    """Bounds (2,3) of the triangles; FileError for NaN/inf or absurd coordinates.
+
+    Six column reductions do it all: min/max propagate NaN and inf, so no separate
+    ``isfinite`` pass (and its full-size temporary) is needed.
+    """
     if tris.ndim != 3 or tris.shape[1:] != (3, 3) or len(tris) == 0:
         raise file_error(path, "the file contains no triangles.")
-    if not np.isfinite(tris).all():
+    bounds = np.array([[tris[..., i].min() for i in range(3)],
+                       [tris[..., i].max() for i in range(3)]], dtype=np.float64)
+    if not np.isfinite(bounds).all():
         raise file_error(path, "the file has coordinates that are not finite numbers (NaN or "
                          "infinity).", hint="Re-export the model from your CAD tool.")
-    reach = max(float(np.abs(tris[..., i]).max()) for i in range(3))
+    reach = float(np.abs(bounds).max())
     if reach > MAX_COORDINATE:
         raise file_error(path, f"the file has coordinates up to {reach:.3g}, far beyond any "
                          "part that can be made.", hint="Re-export the model from your CAD tool.")
+    return bounds

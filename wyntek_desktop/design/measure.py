@@ -9,7 +9,7 @@ import numpy as np
 
 from wyntek_desktop.design import topology
 
-_CHUNK = 65_536  # triangles per block: bounds the float64 temporaries
+_CHUNK = 131_072  # triangles per block: bounds the float64 temporaries
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,8 @@ class Measures:
 def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: None
             ) -> Measures:
     """All numbers of the report that come from the mesh itself."""
-    corners = tris.reshape(-1, 3)
-    bounds = np.array([[corners[:, i].min() for i in range(3)],
-                       [corners[:, i].max() for i in range(3)]], dtype=np.float64)
+    bounds = np.array([[tris[..., i].min() for i in range(3)],
+                       [tris[..., i].max() for i in range(3)]], dtype=np.float64)
     step(0.1, "Welding vertices")
     vertices, faces = topology.weld(tris)
     faces, keep = topology.drop_degenerate_indices(faces)
@@ -93,10 +92,16 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
     done = 0  # kept faces before this block: where its labels start
     for start in range(0, len(tris), _CHUNK):
         block = tris[start:start + _CHUNK].astype(np.float64) - centre
-        a, b, c = block[:, 0], block[:, 1], block[:, 2]
-        cross = np.cross(b - a, c - a)
-        face_area = 0.5 * np.sqrt(np.einsum("ij,ij->i", cross, cross))
-        face_volume = np.einsum("ij,ij->i", a, np.cross(b, c)) / 6.0
+        # per component on (n,) columns: much faster than cross/einsum over axis 3
+        ax, ay, az = block[:, 0, 0], block[:, 0, 1], block[:, 0, 2]
+        bx, by, bz = block[:, 1, 0], block[:, 1, 1], block[:, 1, 2]
+        cx, cy, cz = block[:, 2, 0], block[:, 2, 1], block[:, 2, 2]
+        ux, uy, uz = bx - ax, by - ay, bz - az
+        vx, vy, vz = cx - ax, cy - ay, cz - az
+        nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+        face_area = 0.5 * np.sqrt(nx * nx + ny * ny + nz * nz)
+        face_volume = (ax * (by * cz - bz * cy) + ay * (bz * cx - bx * cz)
+                       + az * (bx * cy - by * cx)) / 6.0
         kept = keep[start:start + _CHUNK]
         block_labels = labels[done:done + int(kept.sum())]
         done += len(block_labels)
@@ -104,8 +109,8 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         area += np.bincount(block_labels, weights=face_area[kept], minlength=bodies)
         slivers += int((face_area[kept] <= tiny * tiny).sum())
         # normal z = cross_z / (2 * area); below -cos 45° faces down
-        down = cross[:, 2] < -0.7071 * 2.0 * face_area
-        lifted = block[:, :, 2].min(axis=1) + centre[2] > on_bed
+        down = nz < -0.7071 * 2.0 * face_area
+        lifted = np.minimum(np.minimum(az, bz), cz) + centre[2] > on_bed
         overhang += float(face_area[down & lifted & kept].sum())
         if bodies > 1:
             kept_block = block[kept]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,16 @@ from wyntek_desktop.design.loaders import load_mesh
 @dataclass(frozen=True)
 class Preview:
     triangles: np.ndarray        # float32 (n, 3, 3), millimetres
-    normals: np.ndarray          # float32 (n, 3), unit length (zero for degenerate faces)
     bounds: np.ndarray           # float64 (2, 3): min and max corner
     format: str
     unit: str | None             # unit declared by the file (None: unitless, mm assumed)
     thumbnail_png: bytes | None  # embedded thumbnail (3MF) if any
+
+    @cached_property
+    def normals(self) -> np.ndarray:
+        """float32 (n, 3) unit face normals, computed on first use (about 0.1 s per
+        million triangles), so first paint does not wait for them."""
+        return face_normals(self.triangles)
 
     @property
     def dimensions(self) -> np.ndarray:
@@ -29,15 +35,15 @@ class Preview:
 
 
 def load_preview(path: Path | str) -> Preview:
-    """Triangles straight from the file (binary STL: one memory-mapped numpy pass).
+    """Triangles and bounds straight from the file (binary STL: one memory-mapped
+    numpy pass); ``normals`` are computed when first asked for.
 
     Raises ``FileError`` for anything that cannot be shown.
     """
     loaded = load_mesh(path)
     tris = loaded.triangles
-    return Preview(triangles=tris, normals=face_normals(tris), bounds=bounds_of(tris),
-                   format=loaded.format, unit=loaded.declared_unit,
-                   thumbnail_png=loaded.thumbnail_png)
+    return Preview(triangles=tris, bounds=loaded.bounds, format=loaded.format,
+                   unit=loaded.declared_unit, thumbnail_png=loaded.thumbnail_png)
 
 
 def face_normals(tris: np.ndarray) -> np.ndarray:
@@ -57,9 +63,3 @@ def face_normals(tris: np.ndarray) -> np.ndarray:
     length[length == 0] = 1
     normals /= length[:, None]
     return normals
-
-
-def bounds_of(tris: np.ndarray) -> np.ndarray:
-    corners = tris.reshape(-1, 3)
-    return np.array([[corners[:, i].min() for i in range(3)],
-                     [corners[:, i].max() for i in range(3)]], dtype=np.float64)

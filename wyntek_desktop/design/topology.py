@@ -186,11 +186,15 @@ def duplicate_faces(faces: np.ndarray) -> int:
     """Faces that use exactly the same three vertices as another face."""
     if len(faces) < 2:
         return 0
-    s = np.sort(faces, axis=1)
-    keys = s[:, 0].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    keys ^= s[:, 1].astype(np.uint64) << np.uint64(21)
-    keys ^= s[:, 2].astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+    a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
+    low = np.minimum(np.minimum(a, b), c)
+    high = np.maximum(np.maximum(a, b), c)
+    middle = a.astype(np.int64) + b + c - low - high  # sorting 3 columns without np.sort
+    keys = low.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    keys ^= middle.astype(np.uint64) << np.uint64(21)
+    keys ^= high.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
     keys.sort()
     if not (keys[1:] == keys[:-1]).any():
         return 0
-    return int(len(faces) - len(np.unique(s, axis=0)))  # exact, only when a hit is likely
+    exact = np.stack([low, middle, high], axis=1)  # exact, only when a hit is likely
+    return int(len(faces) - len(np.unique(exact, axis=0)))
