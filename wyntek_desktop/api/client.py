@@ -83,11 +83,13 @@ class Api:
         data = self._call(lambda: build().execute().data)
         return list(data or [])
 
+    def _page(self, build: Callable[[], Any], start: int) -> list[dict[str, Any]]:
+        return self._rows(lambda: build().range(start, start + PAGE - 1))
+
     def _paged(self, build: Callable[[], Any]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         while True:
-            start = len(rows)
-            page = self._rows(lambda s=start: build().range(s, s + PAGE - 1))  # type: ignore[misc]
+            page = self._page(build, len(rows))
             rows.extend(page)
             if len(page) < PAGE:
                 return rows
@@ -149,13 +151,15 @@ class Api:
         ids = [job.id for job in jobs]
         rows: list[dict[str, Any]] = []
         for start in range(0, len(ids), 100):
-            chunk = ids[start:start + 100]
-            rows += self._rows(lambda c=chunk: self.session.client.table("job_files")  # type: ignore[misc]
-                               .select("*").in_("job_id", c).order("file_name"))
+            rows += self._files_of(ids[start:start + 100])
         by_job: dict[str, list[JobFile]] = {}
         for row in rows:
             by_job.setdefault(str(row.get("job_id")), []).append(JobFile.from_row(row))
         return [job.with_files(by_job.get(job.id, [])) for job in jobs]
+
+    def _files_of(self, job_ids: list[str]) -> list[dict[str, Any]]:
+        return self._rows(lambda: self.session.client.table("job_files").select("*")
+                          .in_("job_id", job_ids).order("file_name"))
 
     def list_jobs(self, status: str | None = None) -> list[Job]:
         def build() -> Any:
@@ -222,6 +226,13 @@ class Api:
             raise errors.NotFoundError("Your profile was not found; contact support.")
         return Profile.from_row(rows[0])
 
+    def _list_folder(self, folder: str, offset: int) -> list[dict[str, Any]]:
+        return self._call(lambda: self.session.client.storage.from_(BUCKET)
+                          .list(folder, {"limit": 1000, "offset": offset}))
+
+    def _remove(self, paths: list[str]) -> list[dict[str, Any]]:
+        return self._call(lambda: self.session.client.storage.from_(BUCKET).remove(paths))
+
     def _list_objects(self, prefix: str) -> list[tuple[str, int]]:
         """Every object below ``prefix`` (recursive) as (path, size)."""
         found: list[tuple[str, int]] = []
@@ -230,8 +241,7 @@ class Api:
             folder = folders.pop()
             offset = 0
             while True:
-                entries = self._call(lambda f=folder, o=offset: self.session.client.storage  # type: ignore[misc]
-                                     .from_(BUCKET).list(f, {"limit": 1000, "offset": o}))
+                entries = self._list_folder(folder, offset)
                 for entry in entries:
                     path = f"{folder}/{entry['name']}"
                     if entry.get("id") is None:
@@ -255,8 +265,7 @@ class Api:
         for start in range(0, len(paths), REMOVE_BATCH):
             batch = paths[start:start + REMOVE_BATCH]
             try:
-                rows = self._call(lambda b=batch: self.session.client.storage  # type: ignore[misc]
-                                  .from_(BUCKET).remove(b))
+                rows = self._remove(batch)
             except errors.NetworkError:
                 failed.extend(batch)
                 continue
