@@ -58,20 +58,27 @@ def build_parser() -> Parser:
     parser.add_argument("--anon-key", help="backend anon key (else WYNTEK_SUPABASE_ANON_KEY)")
     parser.add_argument("--ca-bundle", help="PEM file of an extra certificate authority")
     parser.add_argument("--proxy", help="HTTPS proxy URL (else HTTPS_PROXY)")
+    # `wyntek jobs --json` works as well as `wyntek --json jobs`.
+    json_too = Parser(add_help=False)
+    json_too.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                          help="machine-readable output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[json_too])
+
     for name, text in (("login", "sign in and stay signed in"),
                        ("signup", "create an account and sign in")):
-        p = sub.add_parser(name, help=text)
+        p = command(name, help=text)
         p.add_argument("--email", required=True)
         p.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input")
-    sub.add_parser("logout", help="sign out on this device")
-    p = sub.add_parser("analyze", help="check design files locally")
+    command("logout", help="sign out on this device")
+    p = command("analyze", help="check design files locally")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     for name in ("quote", "submit"):
-        p = sub.add_parser(name, help=f"{name} a job")
+        p = command(name, help=f"{name} a job")
         p.add_argument("files", nargs="+", type=Path, metavar="FILE")
         p.add_argument("--material", required=True, metavar="ID")
         p.add_argument("--quantity", type=int, default=1, metavar="N")
@@ -82,27 +89,27 @@ def build_parser() -> Parser:
             p.add_argument("--delivery", default=None, metavar="TEXT")
             p.add_argument("--wait", action="store_true",
                            help="wait until the job has left the outbox")
-    p = sub.add_parser("jobs", help="list your jobs")
+    p = command("jobs", help="list your jobs")
     p.add_argument("--status", choices=STATUSES)
-    p = sub.add_parser("job", help="show one job")
+    p = command("job", help="show one job")
     p.add_argument("job_id", metavar="ID")
-    p = sub.add_parser("cancel", help="cancel a job that is still 'submitted' (refunds)")
+    p = command("cancel", help="cancel a job that is still 'submitted' (refunds)")
     p.add_argument("job_id", metavar="ID")
-    sub.add_parser("balance", help="token balance and ledger")
-    sub.add_parser("materials", help="the materials catalogue")
-    p = sub.add_parser("outbox", help="jobs waiting to be sent")
+    command("balance", help="token balance and ledger")
+    command("materials", help="the materials catalogue")
+    p = command("outbox", help="jobs waiting to be sent")
     p.add_argument("--retry", action="store_true", help="send waiting jobs now")
-    p = sub.add_parser("delete-files", help="delete all your stored design files")
+    p = command("delete-files", help="delete all your stored design files")
     p.add_argument("--yes", action="store_true", help="confirm")
-    p = sub.add_parser("export", help="export your data as JSON")
+    p = command("export", help="export your data as JSON")
     p.add_argument("file", type=Path, metavar="FILE")
-    p = sub.add_parser("profile", help="show or correct your profile")
+    p = command("profile", help="show or correct your profile")
     p.add_argument("--display-name", metavar="NAME")
-    p = sub.add_parser("support", help="message support (or list your messages)")
+    p = command("support", help="message support (or list your messages)")
     p.add_argument("--subject", metavar="S")
     p.add_argument("--message", metavar="M")
     p.add_argument("--job", metavar="ID")
-    p = sub.add_parser("delete-account", help="request deletion of your account")
+    p = command("delete-account", help="request deletion of your account")
     p.add_argument("--yes", action="store_true", help="confirm")
     return parser
 

@@ -76,6 +76,8 @@ def test_missing_file_and_missing_confirmation(localstack, user) -> None:
 def test_no_backend_configured() -> None:
     r = wyntek("balance")
     assert r.code == 1 and "No WYNTEK service is configured" in r.one_line_error()
+    r = wyntek("balance", "--json")  # --json is accepted after the command too
+    assert r.code == 1 and r.error()["error"] == "config"
 
 
 def test_plain_http_to_a_remote_host_is_refused() -> None:
