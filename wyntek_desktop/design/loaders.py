@@ -138,8 +138,9 @@ def check_triangles(path: Path, tris: np.ndarray) -> np.ndarray:
     """
     if tris.ndim != 3 or tris.shape[1:] != (3, 3) or len(tris) == 0:
         raise file_error(path, "the file contains no triangles.")
-    bounds = np.array([[tris[..., i].min() for i in range(3)],
-                       [tris[..., i].max() for i in range(3)]], dtype=np.float64)
+    with np.errstate(all="ignore"):  # NaN/inf are expected here and checked just below
+        bounds = np.array([[tris[..., i].min() for i in range(3)],
+                           [tris[..., i].max() for i in range(3)]], dtype=np.float64)
     if not np.isfinite(bounds).all():
         raise file_error(path, "the file has coordinates that are not finite numbers (NaN or "
                          "infinity).", hint="Re-export the model from your CAD tool.")
