@@ -149,10 +149,12 @@ def topology(faces: np.ndarray, n_vertices: int) -> Topology:
         key.sort()
         face_of = _low_bits(key, face_bits)
         key >>= face_bits
-    else:
-        key = key.reshape(-1)
-        order = np.argsort(key)
-        key = key[order]
+    else:  # too many bits to pack exactly: hash-and-pack sort, collisions fixed up
+        # group by edge (direction bit off); the hash sort keeps equal edges adjacent
+        flat = key.reshape(-1)
+        order, edges = sort_order(flat >> 1)
+        key = (edges << 1) | (flat[order] & 1)
+        del flat, edges
         face_of = (order // 3).astype(np.int32)
         del order
     # neighbours in sorted order are the same edge iff they differ only in the low bit
