@@ -10,11 +10,12 @@ import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from wyntek_desktop.core.errors import FileError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SUPPORTED = (".stl", ".obj", ".ply", ".off", ".3mf", ".glb", ".gltf", ".step", ".stp",
              ".zip", ".pdf")
@@ -99,6 +100,7 @@ def _fast_triangles(path: Path) -> Any:
 def load_preview(state: Any, path: Path, scale: float | None = None,
                  quick_lod: bool = False) -> PreviewData:
     """The fast path: triangles straight from the file, for the first paint."""
+    import numpy as np
     preview = _fast_triangles(path)
     tris = np.asarray(_attr(preview, "triangles", "tris", "vertices"), dtype=np.float32)
     tris = tris.reshape(-1, 3, 3)
@@ -150,6 +152,7 @@ LOD_BUDGET = 200_000
 
 def lod(state: Any, triangles: np.ndarray, budget: int = LOD_BUDGET) -> np.ndarray:
     """At most ``budget`` triangles for drawing while the view moves."""
+    import numpy as np
     try:
         out = np.asarray(_design("decimate")(triangles, budget), dtype=np.float32)
         if 0 < len(out) <= budget:
@@ -178,6 +181,8 @@ def _attr(obj: Any, *names: str, default: Any = ...) -> Any:
 
 
 def job_volume_cm3(reports: list[Any]) -> float:
+
+
     return float(sum(getattr(r, "volume_cm3", 0.0) or 0.0 for r in reports if r is not None))
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -38,6 +37,9 @@ from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from wyntek_desktop.ui.camera import Camera
+
+if TYPE_CHECKING:
+    import numpy as np
 
 GL_FLOAT = 0x1406
 GL_TRIANGLES = 0x0004
@@ -103,6 +105,7 @@ def gl_available() -> bool:
 
 def bbox_lines(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The 12 edges of the box as 24 line vertices, then 3 axes (6 vertices)."""
+    import numpy as np
     x0, y0, z0 = lo
     x1, y1, z1 = hi
     c = [(x0, y0, z0), (x1, y0, z0), (x1, y1, z0), (x0, y1, z0),
@@ -121,12 +124,14 @@ def bbox_lines(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def stride_decimate(triangles: np.ndarray, budget: int) -> np.ndarray:
     """Cheap level of detail: keep every k-th triangle (used when nothing better exists)."""
+    import numpy as np
     step = max(1, int(np.ceil(len(triangles) / budget)))
     return np.ascontiguousarray(triangles[::step])
 
 
 def build_lod(state: Any, triangles: np.ndarray, budget: int = LOD_THRESHOLD) -> np.ndarray:
     """Worker: a copy with at most ``budget`` triangles for drawing while the view moves."""
+    import numpy as np
     try:
         from wyntek_desktop.design import decimate  # type: ignore[attr-defined]
     except ImportError:
@@ -146,6 +151,7 @@ class _Mesh:
     """One vertex buffer + vertex array on the GL side."""
 
     def __init__(self, data: np.ndarray) -> None:
+        import numpy as np
         self.vao = QOpenGLVertexArrayObject()
         self.vao.create()
         self.vao.bind()
@@ -213,6 +219,7 @@ class GLMeshView(QOpenGLWidget):
                  lod: np.ndarray | None = None) -> None:
         """Show a mesh. With ``lod`` the first frame draws the light copy (fast first
         paint) and the full mesh is uploaded and drawn on the next frame."""
+        import numpy as np
         tri = np.asarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
         if lo is None or hi is None:
             flat = tri.reshape(-1, 3)
@@ -228,6 +235,7 @@ class GLMeshView(QOpenGLWidget):
         self.update()
 
     def set_lod(self, triangles: np.ndarray) -> None:
+        import numpy as np
         self._pending["lod"] = np.asarray(triangles, dtype=np.float32)
         self.update()
 
