@@ -33,10 +33,25 @@ def test_paths_agree_on_a_flipped_face() -> None:
     assert exact.flipped_edges.sum() == hashed.flipped_edges.sum() == 3
 
 
-def test_sort_order_groups_equal_keys_despite_hash_clashes() -> None:
+def test_sort_order_groups_equal_keys() -> None:
     rng = np.random.default_rng(5)
     keys = rng.integers(0, 50, 10_000).astype(np.int64) << np.int64(40)
     order, ordered = topology.sort_order(keys)
     assert np.array_equal(ordered, keys[order])
     changes = np.count_nonzero(ordered[1:] != ordered[:-1]) + 1
     assert changes == len(np.unique(keys))  # every key forms one contiguous run
+
+
+def test_sort_order_separates_keys_whose_hashes_clash() -> None:
+    # k2 * C = k1 * C + 1 (mod 2**64): the same top bits, so the same hash
+    multiplier = 0x9E3779B97F4A7C15
+    step = pow(multiplier, -1, 2**64) - 2**64  # negative, |step| < 2**63
+    k1 = 2**62 + 2**61
+    k2 = k1 + step
+    assert 0 < k2 < 2**63
+    hash_of = [((k * multiplier) % 2**64) >> 3 for k in (k1, k2)]
+    assert hash_of[0] == hash_of[1]  # a real clash for a 61-bit hash (4 keys: 2 index bits)
+    keys = np.array([k1, k2, k1, k2], dtype=np.int64)
+    order, ordered = topology.sort_order(keys)
+    assert np.array_equal(ordered, keys[order])
+    assert ordered[0] == ordered[1] and ordered[2] == ordered[3] and ordered[1] != ordered[2]
