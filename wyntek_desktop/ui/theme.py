@@ -38,7 +38,7 @@ def effective_theme(choice: str) -> str:
 
 def apply_theme(app: QApplication, choice: str) -> str:
     """Apply ``system``/``light``/``dark``; returns the theme actually used."""
-    from wyntek_desktop.about import resources_folder
+    from wyntek_desktop.ui.resources import resources_folder
 
     app.setStyle("Fusion")
     theme = effective_theme(choice)

@@ -69,28 +69,28 @@ class HelpPage(Page):
         self.model.rowsInserted.connect(self._fit_columns)
         self.table.verticalHeader().hide()
         self.body.addWidget(self.table, 1)
-        logs = QGroupBox("Logs and app folders", self)
-        lv = QVBoxLayout(logs)
-        from wyntek_desktop.about import app_folders
-        folders = app_folders()
-        self.logs_path = str(folders.logs)
-        self.logs_label = QLabel(f"Logs are written to {folders.logs}. Attach the newest log "
+        logs_box = QGroupBox("Logs and app folders", self)
+        lv = QVBoxLayout(logs_box)
+        from wyntek_desktop.core.appdirs import AppDirs
+        logs = AppDirs.default().log
+        self.logs_path = str(logs)
+        self.logs_label = QLabel(f"Logs are written to {logs}. Attach the newest log "
                                  "file when you report a problem; it never contains your "
-                                 "password or tokens.", logs)
+                                 "password or tokens.", logs_box)
         self.logs_label.setWordWrap(True)
         lv.addWidget(self.logs_label)
         lrow = QHBoxLayout()
-        open_logs = QPushButton("Open logs folder", logs)
+        open_logs = QPushButton("Open logs folder", logs_box)
         open_logs.setAccessibleName("Open logs folder")
         open_logs.clicked.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(self.logs_path)))
-        self.about_button = QPushButton("About WYNTEK Desktop", logs)
+        self.about_button = QPushButton("About WYNTEK Desktop", logs_box)
         self.about_button.setAccessibleName("About WYNTEK Desktop")
         lrow.addWidget(open_logs)
         lrow.addWidget(self.about_button)
         lrow.addStretch(1)
         lv.addLayout(lrow)
-        self.body.addWidget(logs)
+        self.body.addWidget(logs_box)
         self.message.textChanged.connect(self._validate)
         self.subject.textChanged.connect(self._validate)
         services.signed_in_changed.connect(lambda e: self._validate())

@@ -33,7 +33,7 @@ KIND_ICONS = {"model": "model.svg", "drawing": "drawing.svg", "gerber": "gerber.
 
 
 def icon(name: str) -> QIcon:
-    from wyntek_desktop.about import resources_folder
+    from wyntek_desktop.ui.resources import resources_folder
     return QIcon(str(resources_folder() / "icons" / name))
 
 
