@@ -7,7 +7,8 @@ TLS; ``--plain-http`` to leave it out), creates a random file, then, in the same
 against the same server:
 
 1. baseline: one streamed httpx ``PUT /storage/v1/object/designs/...`` of the file;
-2. ours: the outbox + TUS transfer (6 MiB PATCHes streamed from disk, offset committed
+2. bare: ``TusClient.create`` + a loop of ``patch`` (the protocol alone, no state);
+3. ours: the outbox + TUS transfer (6 MiB PATCHes streamed from disk, offset committed
    to SQLite after each chunk, object info confirmed at the end);
 
 each in a fresh child process that reports its wall time and its peak RSS growth
@@ -60,6 +61,16 @@ if mode == "put":
                  headers={**headers, "x-upsert": "true", "Content-Type":
                           "application/octet-stream", "Content-Length": str(size)})
     r.raise_for_status()
+elif mode == "bare":
+    from wyntek_desktop.upload.tus import CHUNK_SIZE, TusClient
+    tus = TusClient(http, f"{url}/storage/v1", key, lambda: token)
+    start_rss = rss("VmRSS:")
+    t0 = time.perf_counter()
+    upload, _ = tus.create(f"{user_id}/bench/bare-{time.time()}.bin", size, "x/y")
+    offset = 0
+    while offset < size:
+        offset, _ = tus.patch(upload, path, offset, min(CHUNK_SIZE, size - offset),
+                              lambda n: None, lambda: None)
 else:
     from wyntek_desktop.core.outbox import Outbox
     from wyntek_desktop.upload.progress import ProgressMeter
@@ -169,7 +180,7 @@ def main() -> None:
             token, user_id = sign_up(info, ca)
             best: dict[str, dict[str, float]] = {}
             for _ in range(args.rounds):
-                for mode in ("put", "tus"):
+                for mode in ("put", "bare", "tus"):
                     r = run_child(mode, info, token, user_id, path, folder, ca)
                     print(f"  {mode}: {r['seconds']:.2f} s", flush=True)
                     if mode not in best or r["seconds"] < best[mode]["seconds"]:
@@ -186,7 +197,10 @@ def main() -> None:
           f"RSS growth {put['rss_growth'] / MiB:.1f} MiB")
     print(f"TUS via outbox     : {tus['seconds']:.2f} s  {mbps['tus']:.0f} MiB/s  "
           f"RSS growth {tus['rss_growth'] / MiB:.1f} MiB")
-    print(f"throughput ratio   : {mbps['tus'] / mbps['put'] * 100:.0f} % (target >= 80 %)")
+    print(f"bare TUS loop      : {best['bare']['seconds']:.2f} s  {mbps['bare']:.0f} MiB/s "
+          "(TusClient create + PATCH loop only: the protocol's cost on this server)")
+    print(f"throughput ratio   : {mbps['tus'] / mbps['put'] * 100:.0f} % of PUT (target >= 80 %)"
+          f", {mbps['tus'] / mbps['bare'] * 100:.0f} % of the bare TUS loop")
     print(f"client RSS growth  : {tus['rss_growth'] / MiB:.1f} MiB (target <= 64 MiB)")
     print(f"sha256_file        : {h_ours:.2f} s  sha256sum {h_ref:.2f} s  -> "
           f"{h_ref / h_ours * 100:.0f} % of sha256sum speed (target >= 80 %)")
