@@ -134,3 +134,33 @@ def test_json_output_is_valid_json(localstack, command: list[str]) -> None:
     r = wyntek("--json", *command, env=env)
     assert r.code == 0, r.err
     json.loads(r.out)
+
+
+def test_profile_support_and_account_deletion_commands(localstack) -> None:
+    email, password, user_id = localstack.new_user()
+    env = {**stack_env(localstack), "WYNTEK_EMAIL": email, "WYNTEK_PASSWORD": password}
+    r = wyntek("--json", "profile", "--display-name", "Grace Hopper", env=env)
+    assert r.code == 0 and r.json()["display_name"] == "Grace Hopper", r.err
+    r = wyntek("support", "--subject", "Question", "--message", "Can you anodise?", env=env)
+    assert r.code == 0 and "sent to support" in r.out, r.err
+    r = wyntek("support", "--subject", "Only a subject", env=env)
+    assert r.code == 1 and "--subject and --message" in r.one_line_error()
+    listed = wyntek("--json", "support", env=env).json()
+    assert [m["subject"] for m in listed] == ["Question"]
+    r = wyntek("--json", "delete-account", "--yes", env=env)
+    assert r.code == 0 and r.json()["deletion_requested"], r.err
+    rows = localstack.service_client().table("account_deletion_requests").select("user_id") \
+        .eq("user_id", user_id).execute().data
+    assert rows == [{"user_id": user_id}]
+
+
+def test_corrupt_settings_are_reported_and_replaced(localstack, app_dirs) -> None:
+    settings = app_dirs["config"] / "wyntek-desktop" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("{ this is not json")
+    email, password, _ = localstack.new_user()
+    env = {**stack_env(localstack), "WYNTEK_EMAIL": email, "WYNTEK_PASSWORD": password}
+    r = wyntek("balance", env=env)
+    assert r.code == 0 and "Balance: 0 tokens" in r.out
+    assert "could not be read" in r.err and "Traceback" not in r.err
+    assert settings.with_name("settings.json.corrupt").read_text() == "{ this is not json"
