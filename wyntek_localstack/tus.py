@@ -20,6 +20,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import AsyncIterator
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -96,21 +97,47 @@ def parse_metadata(header: str) -> dict[str, str]:
     return out
 
 
+LOCK_WAIT_SECONDS = 10.0
+
+
+class UploadLock:
+    """One request at a time per upload. A newcomer asks the holder to stop (as tus-node's
+    lockers do), so a client resuming after a crash is not blocked by its own dead PATCH
+    that the server is still draining."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.release_requested = asyncio.Event()
+
+    async def acquire(self) -> None:
+        if self.lock.locked():
+            self.release_requested.set()
+        try:
+            async with asyncio.timeout(LOCK_WAIT_SECONDS):
+                await self.lock.acquire()
+        except TimeoutError:
+            raise TusError(409, "Upload is locked by another request") from None
+        self.release_requested.clear()
+
+    def release(self) -> None:
+        self.lock.release()
+
+
 class Uploads:
     """The on-disk upload registry plus in-process locks and running hashes."""
 
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / "tus"
         self.root.mkdir(parents=True, exist_ok=True)
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, UploadLock] = {}
         # version -> (offset covered, running SHA-256); lost on restart, then rehashed.
         self._hashes: dict[str, tuple[int, Any]] = {}
 
     def folder(self, version: str) -> Path:
         return self.root / version
 
-    def lock(self, version: str) -> asyncio.Lock:
-        return self._locks.setdefault(version, asyncio.Lock())
+    def lock(self, version: str) -> UploadLock:
+        return self._locks.setdefault(version, UploadLock())
 
     def read(self, version: str) -> dict[str, Any] | None:
         path = self.folder(version) / "info.json"
@@ -157,7 +184,7 @@ class Uploads:
         for folder in self.root.iterdir():
             info = self.read(folder.name)
             if info is None or info.get("expires_at", 0) < now:
-                if not self.lock(folder.name).locked():
+                if not self.lock(folder.name).lock.locked():
                     self.remove(folder.name)
 
 
@@ -253,8 +280,13 @@ async def create(request: Request) -> Response:
     location = f"{origin}/storage/v1{BASE}/{upload_id}"
     extra = {"Location": location, "Upload-Expires": _expires_header(info["expires_at"])}
     if request.headers.get("content-type") == "application/offset+octet-stream":
-        async with uploads.lock(version):
-            offset = await _append(ctx, request, caller, bucket, name, version, info, 0)
+        lock = uploads.lock(version)
+        await lock.acquire()
+        try:
+            offset = await _append(ctx, request, caller, bucket, name, version, info, 0,
+                                   lock.release_requested)
+        finally:
+            lock.release()
         extra["Upload-Offset"] = str(offset)
     return Response(status_code=201, headers=_headers(extra))
 
@@ -268,7 +300,14 @@ async def head(request: Request) -> Response:
         return Response(status_code=400, headers=_headers())  # HEAD: no body, like Storage
     _, _, version, info = _load(ctx, request.path_params["upload_id"])
     _same_owner(caller, info)
-    offset = _uploads(ctx).offset(version, info)
+    uploads = _uploads(ctx)
+    lock = uploads.lock(version)
+    await lock.acquire()
+    try:
+        info = uploads.read(version) or info
+        offset = uploads.offset(version, info)
+    finally:
+        lock.release()
     return Response(status_code=200, headers=_headers({
         "Upload-Offset": str(offset), "Upload-Length": str(info["length"]),
         "Cache-Control": "no-store", "Upload-Expires": _expires_header(info["expires_at"])}))
@@ -287,9 +326,8 @@ async def patch(request: Request) -> Response:
     _same_owner(caller, info)
     uploads = _uploads(ctx)
     lock = uploads.lock(version)
-    if lock.locked():
-        raise TusError(409, "Upload is locked by another request")
-    async with lock:
+    await lock.acquire()
+    try:
         info = uploads.read(version) or info
         if info.get("completed"):
             raise TusError(409, "Upload-Offset conflict")
@@ -297,13 +335,16 @@ async def patch(request: Request) -> Response:
             raise TusError(409, "Upload-Offset conflict")
         await test_insert(ctx, caller, request, bucket, name, upsert=bool(info["upsert"]))
         offset = await _append(ctx, request, caller, bucket, name, version, info,
-                               int(offset_text))
+                               int(offset_text), lock.release_requested)
+    finally:
+        lock.release()
     return Response(status_code=204, headers=_headers({
         "Upload-Offset": str(offset), "Upload-Expires": _expires_header(info["expires_at"])}))
 
 
 async def _append(ctx: Context, request: Request, caller: Caller, bucket: str, name: str,
-                  version: str, info: dict[str, Any], offset: int) -> int:
+                  version: str, info: dict[str, Any], offset: int,
+                  release_requested: asyncio.Event) -> int:
     """Stream the body onto `data`; finish the object when the last byte arrived."""
     uploads = _uploads(ctx)
     length = int(info["length"])
@@ -320,7 +361,7 @@ async def _append(ctx: Context, request: Request, caller: Caller, bucket: str, n
                           hasher=hasher if hasher is not None else hashlib.sha256())
     too_much = False
     try:
-        async for chunk in request.stream():
+        async for chunk in _body_until(request, release_requested):
             if sink.written + len(chunk) > room:
                 chunk = chunk[:room - sink.written]
                 too_much = True
@@ -339,6 +380,27 @@ async def _append(ctx: Context, request: Request, caller: Caller, bucket: str, n
     if offset == length:
         await _finish(ctx, request, caller, bucket, name, version, info)
     return offset
+
+
+async def _body_until(request: Request, stop: asyncio.Event) -> AsyncIterator[bytes]:
+    """The request body, ending early when `stop` is set, even while waiting for bytes
+    from a stalled client; what arrived so far is kept by the caller."""
+    chunks = request.stream().__aiter__()
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            following = asyncio.ensure_future(chunks.__anext__())
+            await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not following.done():
+                following.cancel()
+                return
+            try:
+                chunk = following.result()
+            except StopAsyncIteration:
+                return
+            yield chunk
+    finally:
+        stopped.cancel()
 
 
 async def _finish(ctx: Context, request: Request, caller: Caller, bucket: str, name: str,
@@ -372,9 +434,12 @@ async def terminate(request: Request) -> Response:
     _, _, version, info = _load(ctx, request.path_params["upload_id"])
     _same_owner(caller, info)
     uploads = _uploads(ctx)
-    if uploads.lock(version).locked():
-        raise TusError(409, "Upload is locked by another request")
-    await anyio.to_thread.run_sync(uploads.remove, version)
+    lock = uploads.lock(version)
+    await lock.acquire()
+    try:
+        await anyio.to_thread.run_sync(uploads.remove, version)
+    finally:
+        lock.release()
     return Response(status_code=204, headers=_headers())
 
 

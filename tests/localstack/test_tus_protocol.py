@@ -200,3 +200,46 @@ def test_restart_mid_upload_resumes(localstack_factory: Any) -> None:
         info = http.get(f"{again.url}/storage/v1/object/info/designs/{name}",
                         headers={"Authorization": f"Bearer {token}"}).json()
     assert info["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_stalled_patch_yields_to_a_resuming_client(user: tuple[Any, str, Tus]) -> None:
+    """The client died mid-chunk but its connection lingers: a HEAD must not wait for it,
+    and must report every byte the server kept."""
+    import threading
+
+    _, uid, tus = user
+    data = os.urandom(2 * CHUNK)
+    location = tus.create(f"{uid}/job/stalled.stl", len(data)).headers["location"]
+    sent, stall = threading.Event(), threading.Event()
+
+    def body() -> Any:
+        yield data[:1024 * 1024]
+        yield data[1024 * 1024:2 * 1024 * 1024]
+        sent.set()
+        stall.wait(30)  # never sends the rest of the chunk
+        yield b""
+
+    results: list[httpx.Response | Exception] = []
+
+    def stalled_patch() -> None:
+        try:
+            with tus.stack.http() as http:
+                results.append(http.patch(location, content=body(), headers=tus.headers(**{
+                    "Upload-Offset": "0", "Content-Type": OCTETS,
+                    "Content-Length": str(CHUNK)})))
+        except Exception as exc:  # the client gives up on its own short body
+            results.append(exc)
+
+    worker = threading.Thread(target=stalled_patch)
+    worker.start()
+    assert sent.wait(30)
+    time.sleep(0.5)
+    started = time.monotonic()
+    head = tus.head(location)
+    assert head.status_code == 200 and time.monotonic() - started < 5
+    offset = int(head.headers["upload-offset"])
+    assert offset == 2 * 1024 * 1024
+    stall.set()
+    worker.join(30)
+    tus.upload_all(location, data, start=offset)
+    assert tus.head(location).headers["upload-offset"] == str(len(data))
