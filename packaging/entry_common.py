@@ -1,9 +1,12 @@
 """Start-up shared by the frozen executables (bundled as a module, not an entry script).
 
-A frozen app has no Python interpreter to run ``python -m wyntek_localstack serve``, yet
-the client starts the local stack exactly that way (``[sys.executable, "-m", ...]``).
-``run_module_request()`` makes either executable answer such a command line itself, so
-the same code works from source and frozen.
+A frozen app has no Python interpreter to run ``python -m MODULE``, yet the app starts
+helpers exactly that way (``[sys.executable, "-m", ...]``): the local stack
+(``wyntek_localstack serve``) and the crash-isolated STEP converter
+(``wyntek_desktop.design._step_worker``). ``run_module_request()`` makes either executable
+answer such a command line itself, so the same code works from source and frozen.
+``multiprocessing``'s spawned children are handled by ``multiprocessing.freeze_support()``
+in the entry scripts.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ from __future__ import annotations
 import sys
 
 # Modules a frozen executable may be asked to run with `-m` (nothing else is allowed).
-RUNNABLE_MODULES = {"wyntek_localstack": "wyntek_localstack.__main__"}
+RUNNABLE_MODULES = {
+    "wyntek_localstack": "wyntek_localstack.__main__",
+    "wyntek_desktop.design._step_worker": "wyntek_desktop.design._step_worker",
+}
 
 
 def run_module_request(argv: list[str]) -> int | None:

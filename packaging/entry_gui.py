@@ -1,8 +1,12 @@
 """Entry script of the frozen `wyntek-desktop` executable (windowed)."""
 
+import multiprocessing
 import sys
 
 from entry_common import run_module_request
+
+# A child the helper-process pool spawned (`--multiprocessing-fork`) runs here and exits.
+multiprocessing.freeze_support()
 
 _module_exit = run_module_request(sys.argv)
 if _module_exit is not None:

@@ -1,10 +1,10 @@
 """`wyntek-desktop --self-test` and `--version`: check the app's moving parts without a window.
 
 Run in the frozen app (and from source) to prove that what the bundle needs at run time
-is there: the compiled modules, Qt and its plugins, OpenGL (reported, not required), the
-OS keyring backend (a missing one is a warning: sessions are then memory-only), TLS
-certificates, trimesh's loaders including STEP through cascadio, and the embedded local
-stack.
+is there: the compiled modules, helper processes, Qt and its plugins, OpenGL (reported,
+not required), the OS keyring backend (a missing one is a warning: sessions are then
+memory-only), TLS certificates, trimesh's loaders including STEP through cascadio, and
+the embedded local stack.
 
     wyntek-desktop --self-test [--json] [--skip NAME ...] [--platform offscreen]
 
@@ -141,6 +141,28 @@ def check_native(options: Options) -> dict[str, Any]:
         raise CheckFailed("cannot load " + "; ".join(broken))
     return {"summary": f"{len(NATIVE_MODULES)} compiled modules load",
             "modules": list(NATIVE_MODULES)}
+
+
+def check_processes(options: Options) -> dict[str, Any]:
+    """The window runs analysis in `spawn`-ed helper processes: start one and get an answer.
+
+    Frozen, the child is the app's own executable, routed by `freeze_support()`.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    started = time.perf_counter()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pid, frozen = pool.submit(_child_probe).result(timeout=options.timeout)
+    if pid == os.getpid():
+        raise CheckFailed("the helper ran in the app's own process")
+    seconds = time.perf_counter() - started
+    return {"summary": f"a spawned helper process answered in {seconds:.1f} s",
+            "child_frozen": frozen, "seconds": round(seconds, 2)}
+
+
+def _child_probe() -> tuple[int, bool]:
+    return os.getpid(), about.is_frozen()
 
 
 def check_opengl(options: Options) -> dict[str, Any]:
@@ -314,6 +336,7 @@ def _sign_up(client: Any) -> str:
 # name, function, required
 CHECKS: tuple[tuple[str, Callable[[Options], dict[str, Any]], bool], ...] = (
     ("native", check_native, True),
+    ("processes", check_processes, True),
     ("qt", check_qt, True),
     ("opengl", check_opengl, False),
     ("keyring", check_keyring, True),

@@ -202,3 +202,14 @@ def test_frozen_programs_answer_python_dash_m_for_the_local_stack(
         entry_common.run_module_request(["wyntek", "-m", "wyntek_localstack", "--help"])
     assert exc.value.code == 0
     assert "serve" in capsys.readouterr().out
+
+
+def test_frozen_programs_answer_python_dash_m_for_the_step_converter(tmp_path: Path) -> None:
+    from wyntek_desktop import selftest
+
+    source, target = tmp_path / "box.step", tmp_path / "box.glb"
+    source.write_bytes(selftest.box_step(10.0))
+    argv = ["wyntek", "-m", "wyntek_desktop.design._step_worker", str(source), str(target),
+            str(2 * 1024**3)]
+    assert entry_common.run_module_request(argv) == 0
+    assert target.read_bytes()[:4] == b"glTF"

@@ -54,7 +54,7 @@ def test_qt_and_opengl_checks_run_headless(qapp: object) -> None:
     assert "available" in gl.details
 
 
-@pytest.mark.parametrize("name", ["tls", "trimesh", "step"])
+@pytest.mark.parametrize("name", ["native", "processes", "tls", "trimesh", "step"])
 def test_required_checks_pass_here(name: str) -> None:
     func = dict((n, f) for n, f, _ in selftest.CHECKS)[name]
     result = selftest.run_check(name, func, True, OPTIONS)
@@ -105,7 +105,8 @@ def test_a_failing_required_check_makes_the_run_fail(monkeypatch: pytest.MonkeyP
 
     checks = tuple((n, broken if n == "step" else f, r) for n, f, r in selftest.CHECKS)
     monkeypatch.setattr(selftest, "CHECKS", checks)
-    skip = ["--skip", "qt", "--skip", "opengl", "--skip", "localstack", "--skip", "trimesh"]
+    skip = [arg for name in ("native", "processes", "qt", "opengl", "localstack", "trimesh")
+            for arg in ("--skip", name)]
     assert selftest.main(["--self-test", "--json", *skip]) == 1
     report = json.loads(capsys.readouterr().out)
     step = next(c for c in report["checks"] if c["name"] == "step")
