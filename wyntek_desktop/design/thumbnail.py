@@ -58,13 +58,13 @@ def render_rgba(tris: np.ndarray, size: int = 256) -> np.ndarray:
     cy = np.float32((sy.max() + sy.min()) / 2)
     sx = (sx - cx) * scale + np.float32(res / 2)
     sy = np.float32(res / 2) - (sy - cy) * scale
-    colours = _shade(sx, sy, sz * scale)
-    pix, depth, colour = _samples(sx, sy, sz, colours, res)
+    shades = _shade(sx, sy, sz * scale)
+    pix, depth, shade = _samples(sx, sy, sz, shades, res)
     flat = np.zeros((res * res, 4), dtype=np.uint8)
     nearest = np.full(res * res, -np.inf, dtype=np.float32)
     np.maximum.at(nearest, pix, depth)  # z-buffer: larger depth is nearer the viewer
     front = depth >= nearest[pix]
-    flat[pix[front], :3] = colour[front]
+    flat[pix[front], :3] = _PALETTE[shade[front]]
     flat[pix[front], 3] = 255
     image = flat.reshape(res, res, 4)
     if supersample > 1:
@@ -72,24 +72,33 @@ def render_rgba(tris: np.ndarray, size: int = 256) -> np.ndarray:
     return image
 
 
+def _palette() -> np.ndarray:
+    """Colour for each of 256 Lambert levels: ambient + diffuse + a small highlight."""
+    lambert = np.linspace(0.0, 1.0, 256, dtype=np.float32)
+    colour = _BASE[None, :] * (0.28 + 0.72 * lambert)[:, None] + 40 * (lambert**8)[:, None]
+    return np.clip(colour, 0, 255).astype(np.uint8)
+
+
+_PALETTE = _palette()
+
+
 def _shade(sx: np.ndarray, sy: np.ndarray, sz: np.ndarray) -> np.ndarray:
-    """Lambert shading per face in screen space (y points down, z to the viewer)."""
+    """Lambert level (0..255) per face in screen space (y points down, z to the viewer)."""
     ax, ay, az = sx[:, 1] - sx[:, 0], sy[:, 1] - sy[:, 0], sz[:, 1] - sz[:, 0]
     bx, by, bz = sx[:, 2] - sx[:, 0], sy[:, 2] - sy[:, 0], sz[:, 2] - sz[:, 0]
     nx, ny, nz = ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
     length = np.sqrt(nx * nx + ny * ny + nz * nz)
     length[length == 0] = 1
-    sign = np.where(nz < 0, -1.0, 1.0) / length  # two-sided: flipped faces still light
-    light = _LIGHT / np.linalg.norm(_LIGHT)
-    lambert = np.clip((nx * light[0] - ny * light[1] + nz * light[2]) * sign, 0, 1)
-    shade = 0.28 + 0.72 * lambert
-    out = _BASE[None, :] * shade[:, None] + 40 * (lambert ** 8)[:, None]
-    return np.clip(out, 0, 255).astype(np.uint8)
+    light = (_LIGHT / np.linalg.norm(_LIGHT)).astype(np.float32)
+    # two-sided: |n.l| with the normal turned to the viewer, so flipped faces still light
+    facing = np.where(nz < 0, np.float32(-255.0), np.float32(255.0)) / length
+    lambert = (nx * light[0] - ny * light[1] + nz * light[2]) * facing
+    return np.clip(lambert, 0, 255).astype(np.uint8)
 
 
-def _samples(sx: np.ndarray, sy: np.ndarray, sz: np.ndarray, colours: np.ndarray,
+def _samples(sx: np.ndarray, sy: np.ndarray, sz: np.ndarray, shades: np.ndarray,
              res: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pixel index, depth and colour of every sample of every triangle.
+    """Pixel index, depth and shade level of every sample of every triangle.
 
     A triangle under a pixel is one sample at its centroid. A bigger one is sampled on a
     grid along its longest and shortest edges (from the corner they share) with steps
@@ -106,8 +115,8 @@ def _samples(sx: np.ndarray, sy: np.ndarray, sz: np.ndarray, colours: np.ndarray
     small = ~big
     if small.any():
         third = np.float32(1 / 3)
-        centre = [(c[small, 0] + c[small, 1] + c[small, 2]) * third for c in (sx, sy, sz)]
-        _emit(centre[0], centre[1], centre[2], colours[small], res, pix, depth, col)
+        centre = [((c[:, 0] + c[:, 1] + c[:, 2]) * third)[small] for c in (sx, sy, sz)]
+        _emit(centre[0], centre[1], centre[2], shades[small], res, pix, depth, col)
     if big.any():
         tri = np.stack([sx[big], sy[big], sz[big]], axis=2)  # (m, corner, xyz)
         middle = np.argsort(lengths[big], axis=1)[:, 1]
@@ -130,16 +139,16 @@ def _samples(sx: np.ndarray, sy: np.ndarray, sz: np.ndarray, colours: np.ndarray
         keep = u + v <= 1.0 + 1e-9
         owner, u, v = owner[keep], u[keep, None], v[keep, None]
         points = corner[owner] + u * e1[owner] + v * e2[owner]
-        _emit(points[:, 0], points[:, 1], points[:, 2], colours[big][owner], res, pix, depth,
+        _emit(points[:, 0], points[:, 1], points[:, 2], shades[big][owner], res, pix, depth,
               col)
     return np.concatenate(pix), np.concatenate(depth), np.concatenate(col)
 
 
-def _emit(px: np.ndarray, py: np.ndarray, pz: np.ndarray, colours: np.ndarray, res: int,
+def _emit(px: np.ndarray, py: np.ndarray, pz: np.ndarray, shades: np.ndarray, res: int,
           pix: list[np.ndarray], depth: list[np.ndarray], col: list[np.ndarray]) -> None:
     x = px.astype(np.int64)
     y = py.astype(np.int64)
     inside = (x >= 0) & (x < res) & (y >= 0) & (y < res)
     pix.append((y * res + x)[inside])
     depth.append(pz[inside].astype(np.float32))
-    col.append(colours[inside])
+    col.append(shades[inside])
