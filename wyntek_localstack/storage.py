@@ -179,10 +179,9 @@ async def test_insert(ctx: Context, caller: Caller, request: Request, bucket: st
     try:
         async with ctx.pool.transaction(caller.role, caller.claims, settings=_settings(
                 request, "storage.object.upload", caller)) as conn:
-            async with conn.transaction():
-                async with conn.pipeline():  # sync: the INSERT's verdict is needed now
-                    await conn.execute(sql, params)
-                raise _RolledBack()
+            async with conn.pipeline():  # sync: the INSERT's verdict is needed now
+                await conn.execute(sql, params)
+            raise _RolledBack()  # the whole transaction rolls back
     except _RolledBack:
         return
     except psycopg.Error as exc:

@@ -1,10 +1,11 @@
 """TUS 1.0.0 resumable uploads at `/storage/v1/upload/resumable` (Supabase flavour).
 
 State lives on disk under `<data_dir>/tus/<version>/` (`info.json` + `data`), so a
-restarted server resumes an upload where it stopped: the offset is the size of `data`
-after each fsynced PATCH. Every request re-checks the bearer token and test-inserts the
-object row as the caller (rolled back), so RLS decides on each chunk. On the last byte the
-row is written as the caller with the SHA-256 of the bytes in its metadata.
+restarted server resumes an upload where it stopped: the offset is always the size of
+`data`, never a separately stored counter. Every request re-checks the bearer token and
+test-inserts the object row as the caller (rolled back), so RLS decides on each chunk.
+On the last byte the row is written as the caller with the SHA-256 of the bytes in its
+metadata.
 
 Unlike the REST routes, TUS errors use real HTTP statuses with plain-text bodies.
 """
@@ -108,10 +109,15 @@ class UploadLock:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.release_requested = asyncio.Event()
+        # The holder's task while (and only while) it waits for body bytes: cancelling it
+        # there loses nothing that was written, so a stalled client cannot block others.
+        self.reader: asyncio.Task[Any] | None = None
 
     async def acquire(self) -> None:
         if self.lock.locked():
             self.release_requested.set()
+            if self.reader is not None:
+                self.reader.cancel()
         try:
             async with asyncio.timeout(LOCK_WAIT_SECONDS):
                 await self.lock.acquire()
@@ -283,8 +289,7 @@ async def create(request: Request) -> Response:
         lock = uploads.lock(version)
         await lock.acquire()
         try:
-            offset = await _append(ctx, request, caller, bucket, name, version, info, 0,
-                                   lock.release_requested)
+            offset = await _append(ctx, request, caller, bucket, name, version, info, 0, lock)
         finally:
             lock.release()
         extra["Upload-Offset"] = str(offset)
@@ -335,7 +340,7 @@ async def patch(request: Request) -> Response:
             raise TusError(409, "Upload-Offset conflict")
         await test_insert(ctx, caller, request, bucket, name, upsert=bool(info["upsert"]))
         offset = await _append(ctx, request, caller, bucket, name, version, info,
-                               int(offset_text), lock.release_requested)
+                               int(offset_text), lock)
     finally:
         lock.release()
     return Response(status_code=204, headers=_headers({
@@ -343,8 +348,7 @@ async def patch(request: Request) -> Response:
 
 
 async def _append(ctx: Context, request: Request, caller: Caller, bucket: str, name: str,
-                  version: str, info: dict[str, Any], offset: int,
-                  release_requested: asyncio.Event) -> int:
+                  version: str, info: dict[str, Any], offset: int, lock: UploadLock) -> int:
     """Stream the body onto `data`; finish the object when the last byte arrived."""
     uploads = _uploads(ctx)
     length = int(info["length"])
@@ -361,17 +365,20 @@ async def _append(ctx: Context, request: Request, caller: Caller, bucket: str, n
                           hasher=hasher if hasher is not None else hashlib.sha256())
     too_much = False
     try:
-        async for chunk in _body_until(request, release_requested):
+        async for chunk in _body(request, lock):
             if sink.written + len(chunk) > room:
                 chunk = chunk[:room - sink.written]
                 too_much = True
             await sink.write(chunk)
-            if too_much:
+            if too_much or lock.release_requested.is_set():
                 break
     except ClientDisconnect:
         pass  # keep what arrived: the client resumes from the new offset
     finally:
-        await sink.close()
+        # No fsync per chunk: the offset we report is always the size of `data`, so after
+        # an OS crash a client simply gets 409, asks HEAD and resends the lost tail. The
+        # bytes are synced once, before the finished file becomes the object.
+        await sink.close(sync=offset + sink.written == length)
     offset += sink.written
     if hasher is not None or fresh_hash:
         uploads.remember(version, offset, sink.hasher)
@@ -382,25 +389,25 @@ async def _append(ctx: Context, request: Request, caller: Caller, bucket: str, n
     return offset
 
 
-async def _body_until(request: Request, stop: asyncio.Event) -> AsyncIterator[bytes]:
-    """The request body, ending early when `stop` is set, even while waiting for bytes
-    from a stalled client; what arrived so far is kept by the caller."""
+async def _body(request: Request, lock: UploadLock) -> AsyncIterator[bytes]:
+    """The request body; ends early when a newer request for the upload asks for it, even
+    while this one is waiting for bytes from a stalled client."""
     chunks = request.stream().__aiter__()
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        while True:
-            following = asyncio.ensure_future(chunks.__anext__())
-            await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            if not following.done():
-                following.cancel()
-                return
-            try:
-                chunk = following.result()
-            except StopAsyncIteration:
-                return
-            yield chunk
-    finally:
-        stopped.cancel()
+    task = asyncio.current_task()
+    while True:
+        lock.reader = task
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return
+        except asyncio.CancelledError:
+            if task is None or not lock.release_requested.is_set():
+                raise
+            task.uncancel()  # our own hand-over, not a shutdown: stop reading, keep data
+            return
+        finally:
+            lock.reader = None
+        yield chunk
 
 
 async def _finish(ctx: Context, request: Request, caller: Caller, bucket: str, name: str,
