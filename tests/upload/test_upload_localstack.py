@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.upload.conftest import MiB, UploadEnv
+from wyntek_desktop.core.errors import SignInRequired
 from wyntek_desktop.upload import CHUNK_SIZE, UploadProgress
 from wyntek_desktop.upload.tus import TusClient, UploadGone
 
@@ -64,6 +65,29 @@ def test_a_file_changed_after_checking_is_not_uploaded(upload_env: UploadEnv) ->
         failed.failure
     assert not [entry for entry in env.proxy.log if "/upload/resumable" in entry[1]]
     assert env.jobs_for(job.client_job_id) == [] and env.debits() == []
+    # the retry action: once the checked content is back, the job goes through
+    data[1000] ^= 0xFF
+    src.write_bytes(bytes(data))
+    os.utime(src, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    runner = env.runner()
+    runner.retry(job.client_job_id)
+    result = runner.run_pending(wait=True, timeout=60)
+    assert result is not None and result.submitted == [job.client_job_id]
+    env.assert_delivered(job, [src])
+
+
+def test_sign_in_required_stops_the_run_and_keeps_the_job(upload_env: UploadEnv) -> None:
+    env = upload_env
+    job = env.add_job(env.write("a.stl", 1000))
+
+    def signed_out() -> str:
+        raise SignInRequired()
+
+    result = env.runner(access_token=signed_out).run_pending(wait=True, timeout=30)
+    assert result is not None and result.state == "sign_in_required"
+    assert result.message == "Sign in to continue uploading."
+    assert result.pending == [job.client_job_id]
+    assert env.outbox.get(job.client_job_id).failure is None
 
 
 def test_pause_resume_and_cancel(upload_env: UploadEnv) -> None:
