@@ -219,8 +219,15 @@ class Outbox:
                     os.replace(entry, self.files_dir / cid)
                 elif cid in known or not _pid_alive(int(pid or 0)):
                     shutil.rmtree(entry, ignore_errors=True)
-            elif known.get(entry.name, SUBMITTED) == SUBMITTED:
+            elif known.get(entry.name, SUBMITTED) == SUBMITTED and not self._live(entry.name):
                 shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
+
+    def _live(self, client_job_id: str) -> bool:
+        """Asked again right before deleting: another process may have just committed it."""
+        with self._lock:
+            row = self._conn.execute("select state from jobs where client_job_id=?",
+                                     (client_job_id,)).fetchone()
+        return row is not None and row[0] != SUBMITTED
 
     # ---- adding jobs -----------------------------------------------------------------
     def add_job(self, spec: dict[str, Any], files: Sequence[FileInput | Path | str],

@@ -22,7 +22,9 @@ import httpx
 
 from wyntek_desktop.core import outbox as ob
 from wyntek_desktop.core.errors import (
+    FileError,
     NetworkError,
+    NotFoundError,
     SignInRequired,
     UsageError,
     WyntekError,
@@ -210,8 +212,14 @@ class UploadRunner:
         try:
             while not self._stopping:
                 self._wake.clear()
-                if not self._step(http, tus) and not self._auto:
-                    break
+                try:
+                    if not self._step(http, tus) and not self._auto:
+                        break
+                except Exception:  # never let one bad round end the uploads for good
+                    log.exception("upload runner round failed")
+                    if not self._auto:
+                        break
+                    self._wake.wait(self._offline_delays[0])
         finally:
             http.close()
             with self._lock:
@@ -314,7 +322,11 @@ class UploadRunner:
             self._fail(job, f"Unexpected error while sending the job: {exc}.", "error")
 
     def _fail(self, job: OutboxJob, reason: str, kind: str) -> None:
-        self.outbox.mark_failed(job.client_job_id, reason, kind)
+        try:
+            self.outbox.mark_failed(job.client_job_id, reason, kind)
+        except NotFoundError:  # the user removed the job meanwhile
+            log.info("job %s left the outbox while it was sent", job.client_job_id)
+            return
         self._record(job.client_job_id, ob.FAILED)
         self._emit_job(self.outbox.get(job.client_job_id))
 
@@ -331,8 +343,12 @@ class UploadRunner:
             if st.st_size != f.size or (f.mode == "path" and st.st_mtime_ns != f.mtime_ns):
                 raise _changed(f)
             if f.mode == "path":
-                digest = sha256_file(f.local_path, cancelled=lambda: control.reason is not None)
-                control.check()
+                try:
+                    digest = sha256_file(f.local_path,
+                                         cancelled=lambda: control.reason is not None)
+                except FileError:
+                    control.check()  # a pause or cancel stopped the hashing: not a failure
+                    raise
                 if digest.sha256 != f.sha256:
                     raise _changed(f)
 
