@@ -195,3 +195,36 @@ def test_a_file_changed_during_the_upload_is_caught_by_the_server_hash(
     storage_path = f"{env.user_id}/{job.client_job_id}/housing.stl"
     assert env.object_sha(storage_path) is None  # the unchecked bytes were deleted
     assert env.jobs_for(job.client_job_id) == [] and env.debits() == []
+
+
+def test_network_lost_mid_upload_ends_the_run_without_waiting_out_the_backoff(
+        upload_env: UploadEnv) -> None:
+    import threading
+
+    from wyntek_desktop.upload import RetryPolicy
+
+    env = upload_env
+    env.proxy.throttle(8 * MiB)
+    src = env.write("part.stl", 2 * CHUNK_SIZE + 9)
+    job = env.add_job(src)
+
+    def cut_the_network() -> None:
+        env.wait_for(lambda: env.outbox.get(job.client_job_id).files[0].offset >= CHUNK_SIZE)
+        env.proxy.set_offline(True)
+
+    cutter = threading.Thread(target=cut_the_network)
+    cutter.start()
+    started = time.monotonic()
+    # production backoff: exhausting it would take about a minute
+    runner = env.runner(retry=RetryPolicy())
+    result = runner.run_pending(wait=True, timeout=120)
+    cutter.join()
+    assert result is not None and result.state == "offline", result
+    assert time.monotonic() - started < 20
+    kept = env.outbox.get(job.client_job_id)
+    assert kept.state == "uploading" and kept.files[0].offset >= CHUNK_SIZE
+    env.proxy.set_offline(False)
+    env.proxy.throttle(None)
+    result = env.runner().run_pending(wait=True, timeout=60)
+    assert result is not None and result.submitted == [job.client_job_id]
+    env.assert_delivered(job, [src])

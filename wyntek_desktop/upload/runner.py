@@ -363,7 +363,8 @@ class UploadRunner:
             try:
                 upload_file(tus, self.outbox, f, f"{user_id}/{job.client_job_id}/"
                             f"{f.storage_name}", control, meter, self._retry,
-                            self._chunk_size, lambda: self._emit_progress(job, f, meter))
+                            self._chunk_size, lambda: self._emit_progress(job, f, meter),
+                            online=lambda: self._is_online(tus.http))
                 self._emit_progress(job, f, meter, force=True)
             except BaseException as exc:
                 errors.append(exc)

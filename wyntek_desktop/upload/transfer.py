@@ -66,10 +66,14 @@ def content_type_of(name: str) -> str:
 def upload_file(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str,
                 control: Control, meter: ProgressMeter, policy: RetryPolicy,
                 chunk_size: int = CHUNK_SIZE,
-                on_progress: Callable[[], None] = lambda: None) -> None:
+                on_progress: Callable[[], None] = lambda: None,
+                online: Callable[[], bool] | None = None) -> None:
     """Upload ``f`` to ``storage_path`` until the service holds it, verified.
 
-    Raises :class:`Interrupted`, :class:`NetworkError` (retries exhausted),
+    ``online`` (optional) is asked after a connection failure; False ends the transfer
+    at once with :class:`NetworkError`.
+
+    Raises :class:`Interrupted`, :class:`NetworkError` (retries exhausted or offline),
     :class:`AuthError`/``SignInRequired``, :class:`IntegrityError` or :class:`FileError`.
     """
     if f.verified:
@@ -111,7 +115,11 @@ def upload_file(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str
             continue
         except (httpx.TransportError, ServerError) as exc:
             failures += 1
-            if policy.exhausted(failures):
+            # The network is gone (not just this connection): stop now and let the
+            # runner wait for it, instead of spending the whole backoff.
+            if policy.exhausted(failures) or (
+                    isinstance(exc, httpx.TransportError) and online is not None
+                    and not online()):
                 raise NetworkError("The upload cannot reach the service; it continues when "
                                    "the connection is back.") from exc
             control.sleep(policy.delay(failures))
