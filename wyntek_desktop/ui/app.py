@@ -186,4 +186,21 @@ def run(argv: list[str]) -> int:
     if args.files:
         desktop.window.prepare.open_paths(args.files)
     qapp.aboutToQuit.connect(desktop.shutdown)
+    _quit_on_signals(qapp)
     return int(qapp.exec())
+
+
+def _quit_on_signals(qapp: QApplication) -> None:
+    """SIGINT/SIGTERM close the app cleanly (local stack stopped, helpers ended).
+
+    Python runs signal handlers only between bytecodes, so a slow timer wakes it up."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: qapp.quit())
+    wake = QTimer(qapp)
+    wake.setObjectName("signal-wake")
+    wake.timeout.connect(lambda: None)
+    wake.start(300)

@@ -209,7 +209,16 @@ class MainWindow(QMainWindow):
         from wyntek_desktop.ui.dialogs.sign_in import SignInDialog
         dialog = SignInDialog(self.services, self)
         self.sign_in_dialog = dialog
+        dialog.accepted.connect(lambda: self._after_sign_in_dialog(dialog))
         dialog.open()
+
+    def _after_sign_in_dialog(self, dialog: Any) -> None:
+        result = dialog.result_info
+        warning = getattr(result, "persistence_warning", None)
+        if warning and dialog.remember.isChecked():
+            self.current_page().banner.show_message(
+                f"You are signed in for this session only: {warning} You will need to sign "
+                "in again after restarting the app.", "warning")
 
     def _on_sign_in(self, email: str | None) -> None:
         self.user_label.setText(email or "Not signed in")

@@ -19,6 +19,7 @@ import itertools
 import multiprocessing as mp
 import os
 import queue
+import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,6 +36,10 @@ _child: dict[str, Any] = {}
 
 def _init_child(progress: Any, cancelled: Any) -> None:
     _child["progress"], _child["cancelled"] = progress, cancelled
+    if sys.platform == "linux":  # end with the app even if it is killed
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+            ctypes.CDLL("libc.so.6").prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
     if hasattr(os, "nice"):
         # background work: the window's process comes first when cores are busy
         with contextlib.suppress(OSError):
