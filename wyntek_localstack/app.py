@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +26,7 @@ def build_app(ctx: Context) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx.extras["loop"] = asyncio.get_running_loop()
         await ctx.pool.open()
         await rest.load_schema(ctx)
         try:

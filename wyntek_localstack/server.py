@@ -10,6 +10,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -85,6 +86,7 @@ class LocalStack:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
+        self._ctx: Context | None = None
         self.info: ServeInfo | None = None
         self.keys: Keys | None = None
 
@@ -121,7 +123,7 @@ class LocalStack:
         settings = Settings(data_dir=self.data_dir, jwt_expiry=self.jwt_expiry,
                             tus_expiry=self.tus_expiry, public_url=url,
                             refresh_reuse_interval=self.refresh_reuse_interval)
-        ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
+        ctx = self._ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
         from .app import build_app
         config = uvicorn.Config(
             build_app(ctx), log_level="warning", access_log=False, lifespan="on",
@@ -149,7 +151,10 @@ class LocalStack:
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(15)
+            deadline = time.monotonic() + 15
+            while self._thread.is_alive() and time.monotonic() < deadline:
+                self._abort_idle_connections()
+                self._thread.join(0.1)
             self._thread = None
         self._server = None
         if self._sock is not None:
@@ -160,6 +165,30 @@ class LocalStack:
             self._db = None
         if self._owns_dir and self.data_dir.exists():
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _abort_idle_connections(self) -> None:
+        """Drop keep-alive connections that carry no request.
+
+        Closing an idle TLS connection politely waits for the client's close_notify,
+        which an idle client never sends, so shutdown would sit out uvicorn's grace period.
+        Requests in flight keep their connection until they finish.
+        """
+        server, ctx = self._server, self._ctx
+        loop = ctx.extras.get("loop") if ctx is not None else None
+        if server is None or loop is None or loop.is_closed():
+            return
+
+        def abort() -> None:
+            for protocol in list(getattr(server.server_state, "connections", ())):
+                cycle = getattr(protocol, "cycle", None)
+                if cycle is None or getattr(cycle, "response_complete", False):
+                    transport = getattr(protocol, "transport", None)
+                    if transport is not None:
+                        transport.abort()
+        try:
+            loop.call_soon_threadsafe(abort)
+        except RuntimeError:  # the loop closed meanwhile
+            pass
 
     def __enter__(self) -> ServeInfo:
         return self.start()
