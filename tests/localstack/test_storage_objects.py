@@ -183,3 +183,13 @@ def test_expired_token_and_service_role(localstack: LocalStackInstance) -> None:
     assert svc.download(name) == b"service"
     buckets: Any = localstack.service_client().storage.list_buckets()
     assert BUCKET in [b.id for b in buckets]
+
+
+def test_private_bucket_is_not_served_publicly(localstack: LocalStackInstance) -> None:
+    sb, uid, _ = signed_in_client(localstack)
+    name = f"{uid}/public-try/file.txt"
+    sb.storage.from_(BUCKET).upload(name, b"private", {"content-type": "text/plain"})
+    with httpx.Client(verify=localstack.ssl_context()) as plain:
+        r = plain.get(f"{localstack.url}/storage/v1/object/public/{BUCKET}/{name}")
+    assert r.status_code == 400
+    assert r.json()["statusCode"] == "404" and r.json()["message"] == "Bucket not found"

@@ -243,3 +243,14 @@ def test_a_stalled_patch_yields_to_a_resuming_client(user: tuple[Any, str, Tus])
     worker.join(30)
     tus.upload_all(location, data, start=offset)
     assert tus.head(location).headers["upload-offset"] == str(len(data))
+
+
+def test_location_uses_the_host_the_client_used(user: tuple[Any, str, Tus]) -> None:
+    _, uid, tus = user
+    port = tus.stack.url.rsplit(":", 1)[1]
+    with httpx.Client(verify=tus.stack.ssl_context()) as http:
+        meta = f"bucketName {b64('designs')},objectName {b64(uid + '/job/host.stl')}"
+        r = http.post(f"https://localhost:{port}/storage/v1/upload/resumable",
+                      headers=tus.headers(**{"Upload-Length": "1", "Upload-Metadata": meta}))
+    assert r.status_code == 201
+    assert r.headers["location"].startswith(f"https://localhost:{port}/storage/v1/upload/")
