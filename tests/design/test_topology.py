@@ -42,16 +42,24 @@ def test_sort_order_groups_equal_keys() -> None:
     assert changes == len(np.unique(keys))  # every key forms one contiguous run
 
 
-def test_sort_order_separates_keys_whose_hashes_clash() -> None:
-    # k2 * C = k1 * C + 1 (mod 2**64): the same top bits, so the same hash
-    multiplier = 0x9E3779B97F4A7C15
-    step = pow(multiplier, -1, 2**64) - 2**64  # negative, |step| < 2**63
-    k1 = 2**62 + 2**61
-    k2 = k1 + step
-    assert 0 < k2 < 2**63
-    hash_of = [((k * multiplier) % 2**64) >> 3 for k in (k1, k2)]
-    assert hash_of[0] == hash_of[1]  # a real clash for a 61-bit hash (4 keys: 2 index bits)
-    keys = np.array([k1, k2, k1, k2], dtype=np.int64)
+@pytest.mark.parametrize("weak_hash", [
+    lambda keys: np.zeros(len(keys), dtype=np.uint64),                # everything clashes
+    lambda keys: (keys.view(np.uint64) % np.uint64(7)) << np.uint64(60),  # a few buckets
+])
+def test_sort_order_separates_keys_whose_hashes_clash(
+        monkeypatch: pytest.MonkeyPatch, weak_hash: object) -> None:
+    monkeypatch.setattr(topology, "_mix", weak_hash)
+    rng = np.random.default_rng(9)
+    keys = rng.integers(0, 300, 5_000).astype(np.int64) * np.int64(1_000_003)
     order, ordered = topology.sort_order(keys)
     assert np.array_equal(ordered, keys[order])
-    assert ordered[0] == ordered[1] and ordered[2] == ordered[3] and ordered[1] != ordered[2]
+    assert sorted(order.tolist()) == list(range(len(keys)))
+    changes = np.count_nonzero(ordered[1:] != ordered[:-1]) + 1
+    assert changes == len(np.unique(keys))
+
+
+def test_weld_and_topology_survive_a_weak_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(topology, "_mix", lambda keys: np.zeros(len(keys), dtype=np.uint64))
+    exact, hashed = _both(np.concatenate([cube(10), cube(5, (20, 0, 0))]))
+    assert exact.bodies == hashed.bodies == 2
+    assert exact.boundary_edges.sum() == hashed.boundary_edges.sum() == 0

@@ -113,9 +113,10 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         lifted = np.minimum(np.minimum(az, bz), cz) + centre[2] > on_bed
         overhang += float(face_area[down & lifted & kept].sum())
         if bodies > 1:
-            kept_block = block[kept]
-            for axis in range(3):
-                np.minimum.at(lows[:, axis], block_labels, kept_block[:, :, axis].min(axis=1))
-                np.maximum.at(highs[:, axis], block_labels, kept_block[:, :, axis].max(axis=1))
+            for axis, (p, q, r) in enumerate(((ax, bx, cx), (ay, by, cy), (az, bz, cz))):
+                low = np.minimum(np.minimum(p, q), r)[kept]
+                high = np.maximum(np.maximum(p, q), r)[kept]
+                np.minimum.at(lows[:, axis], block_labels, low)
+                np.maximum.at(highs[:, axis], block_labels, high)
     body_bounds = np.stack([lows + centre, highs + centre], axis=1)
     return volume, area, slivers, overhang, body_bounds

@@ -68,7 +68,7 @@ def sort_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if hash_bits < 30 or index_bits > 31:
         order = np.argsort(keys)
         return order, keys[order]
-    packed = keys.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    packed = _mix(keys)
     packed >>= np.uint64(64 - hash_bits)
     packed <<= np.uint64(index_bits)
     signed = packed.view(np.int64)
@@ -82,14 +82,29 @@ def sort_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     del signed, packed
     ordered = keys[order]
     clash = np.flatnonzero(same_hash & (ordered[1:] != ordered[:-1]))
+    if len(clash) > 1000:  # a pathological input for the hash: sort exactly
+        order = np.argsort(keys).astype(np.int32)
+        return order, keys[order]
     if len(clash):  # different keys share a hash (rare): sort those runs exactly
-        starts = np.flatnonzero(np.concatenate(([True], ~same_hash)))
-        ends = np.append(starts[1:], len(order))
-        for run in np.unique(np.searchsorted(starts, clash, side="right") - 1):
-            s, e = starts[run], ends[run]
-            order[s:e] = order[s:e][np.argsort(keys[order[s:e]], kind="stable")]
-        ordered = keys[order]
+        boundaries = np.flatnonzero(~same_hash) + 1  # where a run of equal hashes starts
+        for at in clash:
+            i = np.searchsorted(boundaries, at, side="right")
+            start = boundaries[i - 1] if i > 0 else 0
+            end = boundaries[i] if i < len(boundaries) else len(order)
+            members = order[start:end]
+            order[start:end] = members[np.argsort(keys[members], kind="stable")]
+            ordered[start:end] = keys[order[start:end]]
     return order, ordered
+
+
+def _mix(keys: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: every input bit affects every output bit."""
+    x = keys.view(np.uint64) ^ (keys.view(np.uint64) >> np.uint64(30))
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
 
 
 def drop_degenerate_indices(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
