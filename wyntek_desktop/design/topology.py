@@ -167,9 +167,14 @@ def topology(faces: np.ndarray, n_vertices: int) -> Topology:
     else:  # too many bits to pack exactly: hash-and-pack sort, collisions fixed up
         # group by edge (direction bit off); the hash sort keeps equal edges adjacent
         flat = key.reshape(-1)
-        order, edges = sort_order(flat >> 1)
-        key = (edges << 1) | (flat[order] & 1)
-        del flat, edges
+        del key
+        forward = (flat & 1).astype(bool)
+        flat >>= 1
+        order, key = sort_order(flat)
+        del flat
+        key <<= 1
+        key |= forward[order]
+        del forward
         face_of = (order // 3).astype(np.int32)
         del order
     # neighbours in sorted order are the same edge iff they differ only in the low bit
