@@ -100,6 +100,8 @@ class DesktopApp(QObject):
         self.window.outbox.reload()
         # start the checking process now, so opening the first file does not pay for it
         self.services.call(lambda state: self.services.procs.warm_up())
+        from wyntek_desktop.ui.prepare_tasks import warm_up
+        self.services.call(warm_up)
         self.booted = True
         self.ready.emit()
 

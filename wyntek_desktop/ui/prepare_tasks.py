@@ -43,13 +43,21 @@ class PreviewData:
     quick_lod: np.ndarray | None = None  # every k-th triangle: the first frame's copy
 
 
+def warm_up(state: Any) -> None:
+    """Import the design package in the background once the window is up, so opening
+    the first file does not pay for numpy and the loaders."""
+    import numpy  # noqa: F401
+
+    import wyntek_desktop.design  # noqa: F401
+
+
 def expand_paths(state: Any, paths: list[str]) -> list[Path]:
     """Files to open from what was dropped: folders are walked for supported files."""
-    exts = supported_extensions()
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            exts = supported_extensions()
             for root, dirs, files in os.walk(path):
                 dirs.sort()
                 for name in sorted(files):
@@ -123,7 +131,7 @@ def load_preview(state: Any, path: Path, scale: float | None = None,
         units, units)
     quick = None
     if quick_lod and len(tris) > LOD_BUDGET:
-        step = int(np.ceil(len(tris) / LOD_BUDGET))
+        step = int(np.ceil(len(tris) / FIRST_FRAME_BUDGET))
         quick = np.ascontiguousarray(tris[::step])
     return PreviewData(tris, lo, hi, "mm", quick)  # the preview is in millimetres
 
@@ -148,6 +156,7 @@ def thumbnail(state: Any, path: Path, size: int = 256, scale: float | None = Non
 
 
 LOD_BUDGET = 200_000
+FIRST_FRAME_BUDGET = 100_000  # software GL draws 100 k triangles in ~20 ms on an idle core
 
 
 def lod(state: Any, triangles: np.ndarray, budget: int = LOD_BUDGET) -> np.ndarray:
