@@ -7,7 +7,9 @@ does), else the legacy `{"code":<status>,"error_code","msg"}`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -251,9 +253,22 @@ def _session_json(ctx: Context, user: dict[str, Any], session_id: str, amr_metho
             "expires_at": exp, "refresh_token": refresh_token, "user": user_json(user)}
 
 
+def _child_token(secret: str, parent: str) -> str:
+    """The token that replaces `parent` on rotation, derived rather than random.
+
+    Only hashes are stored, yet a replay of `parent` within the reuse interval must get
+    the same successor back (GoTrue returns the session's active token), so that two
+    refreshes racing in one client do not revoke each other's result. Whoever holds
+    `parent` could refresh with it anyway, so deriving the child grants nothing new.
+    """
+    digest = hmac.new(secret.encode(), b"refresh-token:" + parent.encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
 async def _new_refresh_token(conn: AsyncConnection[Any], user_id: str, session_id: str,
-                             parent_hash: str | None) -> str:
-    token = secrets.token_urlsafe(24)
+                             parent_hash: str | None, token: str | None = None) -> str:
+    token = token or secrets.token_urlsafe(24)
     await conn.execute(
         """insert into auth.refresh_tokens (token, user_id, revoked, parent, session_id)
            values (%s, %s, false, %s, %s)""",
@@ -356,7 +371,7 @@ async def _refresh_grant(request: Request, body: dict[str, Any]) -> Response:
         session_id = str(row["session_id"])
         new_token: str | None = None
         if row["revoked"]:
-            new_token = await _replay_within_interval(ctx, conn, row)
+            new_token = await _replay_within_interval(ctx, conn, row, raw)
             if new_token is None:
                 # Reuse outside the grace window: treat as theft and end the whole session
                 # (committed before the error is returned).
@@ -365,7 +380,8 @@ async def _refresh_grant(request: Request, body: dict[str, Any]) -> Response:
         else:
             await conn.execute("update auth.refresh_tokens set revoked = true, updated_at = now() "
                                "where id = %s", [row["id"]])
-            new_token = await _new_refresh_token(conn, str(user["id"]), session_id, row["token"])
+            new_token = await _new_refresh_token(conn, str(user["id"]), session_id, row["token"],
+                                                 _child_token(ctx.keys.secret, raw))
         if new_token is not None:
             await conn.execute("update auth.sessions set refreshed_at = now(), "
                                "updated_at = now() where id = %s", [session_id])
@@ -377,24 +393,27 @@ async def _refresh_grant(request: Request, body: dict[str, Any]) -> Response:
 
 
 async def _replay_within_interval(ctx: Context, conn: AsyncConnection[Any],
-                                  row: dict[str, Any]) -> str | None:
-    """A rotated token replayed shortly after rotation gets a fresh child, as GoTrue does.
+                                  row: dict[str, Any], presented: str) -> str | None:
+    """A rotated token replayed shortly after its rotation gets the session's current
+    token back (following the chain of derived successors), as GoTrue does.
 
-    Returns None when the replay falls outside the reuse interval.
+    Returns None when the replay falls outside the reuse interval or the chain is broken
+    (then the caller treats it as reuse).
     """
     window = timedelta(seconds=ctx.settings.refresh_reuse_interval)
     if row["updated_at"] + window < datetime.now(UTC):
         return None
-    cur = await conn.execute(
-        "select id from auth.refresh_tokens where parent = %s and not revoked", [row["token"]])
-    child = await cur.fetchone()
-    if child is None:
-        return None
-    # The plain child token is not stored, so rotate it: revoke and issue its successor.
-    await conn.execute("update auth.refresh_tokens set revoked = true, updated_at = now() "
-                       "where id = %s", [child["id"]])
-    return await _new_refresh_token(conn, str(row["user_id"]), str(row["session_id"]),
-                                    row["token"])
+    token = presented
+    for _ in range(10):
+        token = _child_token(ctx.keys.secret, token)
+        cur = await conn.execute("select revoked from auth.refresh_tokens where token = %s "
+                                 "and session_id = %s", [_sha256(token), row["session_id"]])
+        child = await cur.fetchone()
+        if child is None:
+            return None
+        if not child["revoked"]:
+            return token
+    return None
 
 
 def _user_claims(ctx: Context, request: Request) -> dict[str, Any]:

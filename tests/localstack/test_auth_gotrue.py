@@ -102,7 +102,17 @@ def test_refresh_reuse_within_interval_is_tolerated(localstack: LocalStackInstan
         first = http.post(url, headers=API_HEADERS, json=body)
         again = http.post(url, headers=API_HEADERS, json=body)
     assert first.status_code == 200 and again.status_code == 200
-    assert again.json()["refresh_token"] not in (session["refresh_token"],)
+    # As GoTrue: the replay gets the session's current token, not a competing one.
+    assert again.json()["refresh_token"] == first.json()["refresh_token"]
+    with localstack.http() as http:
+        newest = http.post(url, headers=API_HEADERS,
+                           json={"refresh_token": first.json()["refresh_token"]}).json()
+        replay = http.post(url, headers=API_HEADERS, json=body)
+        assert replay.status_code == 200
+        assert replay.json()["refresh_token"] == newest["refresh_token"]
+        user = http.get(f"{localstack.url}/auth/v1/user", headers={
+            "Authorization": f"Bearer {replay.json()['access_token']}"})
+        assert user.status_code == 200
 
 
 def test_refresh_reuse_after_interval_revokes_the_session(localstack_factory) -> None:  # type: ignore[no-untyped-def]
