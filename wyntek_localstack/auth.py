@@ -39,6 +39,7 @@ MAX_PASSWORD_BYTES = 72  # bcrypt's limit; GoTrue refuses longer passwords too
 BCRYPT_COST = 10
 RECOVERY_LIFETIME = 3600
 EMAIL_RESEND_INTERVAL = 60
+MAX_OTP_FAILURES = 5
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ADMIN_ROLES = ("service_role", "supabase_admin")
 
@@ -620,14 +621,29 @@ async def verify_post(request: Request) -> Response:
     body = await _body(request)
     if body.get("type") != "recovery":
         raise AuthError(400, "validation_failed", "Verify requires a verification type")
+    email: str | None = None
     if body.get("token_hash"):
         token_hash = str(body["token_hash"])
     else:
         email = _check_email(body.get("email"))
         token_hash = _token_hash(email, str(body.get("token", "")))
-    async with ctx.pool.transaction(ADMIN) as conn:
-        user = await _consume_recovery(conn, token_hash)
-        session = await start_session(ctx, conn, user, amr_method="otp")
+    failures: dict[str, int] = ctx.extras.setdefault("otp_failures", {})
+    try:
+        async with ctx.pool.transaction(ADMIN) as conn:
+            user = await _consume_recovery(conn, token_hash)
+            session = await start_session(ctx, conn, user, amr_method="otp")
+    except AuthError:
+        if email is not None:
+            # Six digits are guessable: a few wrong codes void the pending one.
+            failures[email] = failures.get(email, 0) + 1
+            if failures[email] >= MAX_OTP_FAILURES:
+                failures.pop(email, None)
+                async with ctx.pool.transaction(ADMIN) as conn:
+                    await conn.execute("update auth.users set recovery_token = '' "
+                                       "where lower(email) = %s", [email])
+        raise
+    if email is not None:
+        failures.pop(email, None)
     return _ok(request, session)
 
 

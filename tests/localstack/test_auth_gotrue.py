@@ -270,3 +270,22 @@ def test_settings_and_health(localstack: LocalStackInstance) -> None:
         settings = http.get(f"{localstack.url}/auth/v1/settings").json()
         assert settings["mailer_autoconfirm"] is True and settings["external"]["email"] is True
         assert http.get(f"{localstack.url}/auth/v1/health").status_code == 200
+
+
+def test_wrong_recovery_codes_void_the_pending_code(localstack: LocalStackInstance) -> None:
+    email, _, _ = localstack.new_user()
+    mail_dir = localstack.data_dir / "mail"
+    before = set(mail_dir.glob("*.eml")) if mail_dir.exists() else set()
+    sb = localstack.anon_client()
+    sb.auth.reset_password_for_email(email)
+    (mail,) = [p for p in mail_dir.glob("*.eml") if p not in before]
+    found = re.search(r"enter the code: (\d{6})", mail.read_text())
+    assert found is not None
+    code = found.group(1)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(5):
+        with pytest.raises(AuthApiError) as err:
+            sb.auth.verify_otp({"email": email, "token": wrong, "type": "recovery"})
+        assert err.value.code == "otp_expired"
+    with pytest.raises(AuthApiError):  # the right code no longer works either
+        sb.auth.verify_otp({"email": email, "token": code, "type": "recovery"})
