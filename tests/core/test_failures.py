@@ -101,3 +101,45 @@ def test_network_failures() -> None:
     retry.__cause__ = httpx.ConnectError("refused")
     assert type(map_auth_error(retry)) is errors.NetworkError
     assert type(map_auth_error(AuthRetryableError("bad gateway", 502))) is errors.ServerError
+
+
+@pytest.mark.parametrize("code, message, expected", [
+    # The class follows the code, whatever names the message quotes.
+    ("22023", "File u/c/balance-arm.stl is listed twice.", errors.ValidationError),
+    ("22023", "File u/c/not found.stl in storage has 3 bytes, not the declared 4; upload it "
+              "again.", errors.ValidationError),
+    ("42501", "The token balance changes only through the token ledger.", errors.AuthError),
+    ("PT404", "File u/c/x.stl is not in storage; upload it before submitting.",
+     errors.NotFoundError),
+])
+def test_refusal_class_comes_from_the_code(code: str, message: str, expected: type) -> None:
+    mapped = map_rest_error(APIError({"code": code, "message": message}))
+    assert type(mapped) is expected
+    assert mapped.message == message and mapped.hint is None
+
+
+@pytest.mark.parametrize("code, message, expected", [
+    ("42501", 'new row violates row-level security policy for table "support_messages"',
+     errors.AuthError),
+    ("42501", "permission denied for table token_ledger", errors.AuthError),
+    ("23514", 'new row for relation "jobs" violates check constraint "jobs_notes_check"',
+     errors.ValidationError),
+    ("22P02", 'invalid input syntax for type uuid: "abc"', errors.ValidationError),
+    ("22003", "integer out of range", errors.ValidationError),
+])
+def test_raw_postgres_wording_is_not_shown(code: str, message: str, expected: type) -> None:
+    mapped = map_rest_error(APIError({"code": code, "message": message}))
+    assert type(mapped) is expected
+    assert message not in str(mapped)
+    assert "violates" not in str(mapped) and "syntax" not in str(mapped)
+
+
+def test_refused_anon_key_names_the_setting() -> None:
+    rest = map_rest_error(APIError({"message": "Invalid authentication credentials"}))
+    storage = map_storage_error(StorageApiError(
+        'Unable to parse error message: {"message":"Invalid authentication credentials"}',
+        "InternalError", "401"))
+    auth = map_auth_error(AuthApiError("No API key found in request", 401, None))
+    for mapped in (rest, storage, auth):
+        assert isinstance(mapped, errors.AuthError)
+        assert "anon key" in str(mapped) and "WYNTEK_SUPABASE_ANON_KEY" in str(mapped)

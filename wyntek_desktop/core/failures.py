@@ -98,6 +98,8 @@ def map_auth_error(exc: Exception) -> e.WyntekError:
                                "then sign in.")
         if code in SESSION_GONE_CODES:
             return e.SignInRequired()
+        if not code and status == 401 and _is_gateway_key_refusal(str(exc.message)):
+            return anon_key_refused()
         if status == 429:
             return e.ServiceRefusal("Too many attempts; wait a minute and try again.")
         if status >= 500:
@@ -130,17 +132,66 @@ def is_jwt_expired(exc: BaseException) -> bool:
     return False
 
 
-def _refusal_for_sqlstate(code: str, message: str) -> e.WyntekError:
+# SQLSTATEs the migrations raise on purpose: their message is a sentence for a person.
+# The class comes from the code alone; a file or material name in the message must not
+# change it (a file called "balance-arm.stl" is not a balance problem).
+_REFUSAL_BY_CODE: dict[str, type[e.WyntekError]] = {
+    "PT402": e.BalanceError,
+    "22023": e.ValidationError,
+    "PT404": e.NotFoundError, "P0002": e.NotFoundError, "PGRST116": e.NotFoundError,
+    "42883": e.NotFoundError, "PGRST202": e.NotFoundError,
+    "PT409": e.ConflictError, "23505": e.ConflictError, "40001": e.ConflictError,
+    "55000": e.ConflictError,
+    "42501": e.AuthError, "28000": e.AuthError,
+}
+# Postgres' own wording for these is for developers, not for the person at the keyboard.
+_RAW_POSTGRES = re.compile(
+    r"^(new row .*violates|permission denied|null value in column|"
+    r"invalid input (syntax|value)|value too long|numeric field overflow|"
+    r"integer out of range|duplicate key value|insert or update on table)", re.IGNORECASE)
+_RAW_SENTENCES: dict[type[e.WyntekError], str] = {
+    e.AuthError: "You are not allowed to do that with this account.",
+    e.ConflictError: "That conflicts with an earlier request; refresh and try again.",
+    e.ValidationError: "The service refused a value that is missing, malformed or out of range.",
+}
+# What API gateways answer for a missing, wrong or expired anon key (wire reference 0.4).
+_GATEWAY_KEY_MESSAGES = ("invalid authentication credentials", "no api key found",
+                         "invalid api key")
+
+
+def anon_key_refused() -> e.AuthError:
+    return e.AuthError("The service refused this app's anon key.",
+                       hint="Check the anon key (Settings → Anon key, "
+                            "WYNTEK_SUPABASE_ANON_KEY or --anon-key).")
+
+
+def _is_gateway_key_refusal(message: str) -> bool:
     text = message.lower()
-    if code == "PT402" or any(w in text for w in ("balance", "insufficient", "not enough tokens")):
+    return any(m in text for m in _GATEWAY_KEY_MESSAGES)
+
+
+def _refusal_for_sqlstate(code: str, message: str) -> e.WyntekError:
+    cls = _REFUSAL_BY_CODE.get(code)
+    if cls is None and code[:2] in ("22", "23"):  # data exceptions, constraint violations
+        cls = e.ConflictError if code == "23505" else e.ValidationError
+    if cls is not None:
+        if _RAW_POSTGRES.match(message.strip()) and cls in _RAW_SENTENCES:
+            return cls(_RAW_SENTENCES[cls])
+        if cls is e.BalanceError:
+            return cls(_sentence(message, "Not enough tokens"),
+                       hint="Buy tokens on the web, then try again.")
+        return cls(_sentence(message, "The request is invalid"))
+    if not code and _is_gateway_key_refusal(message):
+        return anon_key_refused()
+    # An unknown code: go by the words, as the server's sentence is all there is.
+    text = message.lower()
+    if "insufficient balance" in text or "not enough tokens" in text:
         return e.BalanceError(_sentence(message, "Not enough tokens"),
                               hint="Buy tokens on the web, then try again.")
-    if code in ("PT404", "P0002", "PGRST116", "42883", "PGRST202") or "not found" in text:
+    if "not found" in text:
         return e.NotFoundError(_sentence(message, "Not found"))
-    if code in ("PT409", "23505", "40001", "55000") or "different spec" in text:
-        return e.ConflictError(_sentence(message, "That conflicts with an earlier request"))
-    if code in ("42501", "28000"):
-        return e.AuthError(_sentence(message, "You are not allowed to do that"))
+    if _RAW_POSTGRES.match(message.strip()):
+        return e.ValidationError(_RAW_SENTENCES[e.ValidationError])
     return e.ValidationError(_sentence(message, "The request is invalid"))
 
 
@@ -174,6 +225,8 @@ def map_storage_error(exc: Exception) -> e.WyntekError:
     if status == "404":
         return e.NotFoundError("The file was not found in storage.")
     if status in ("401", "403"):
+        if _is_gateway_key_refusal(str(exc.message)):
+            return anon_key_refused()
         return e.AuthError("Storage refused access to that file.")
     if status == "409":
         return e.ConflictError("A file with that name is already stored for this job.")
