@@ -112,20 +112,24 @@ def test_pause_resume_and_cancel(upload_env: UploadEnv) -> None:
     env.wait_for(lambda: env.outbox.get(job.client_job_id).state == "submitted")
     env.assert_delivered(job, [src])
 
-    # cancel: the partial upload is deleted on the server and the job becomes a draft
+    # cancel: what reached the service is deleted (the partial upload, or the object if
+    # the last chunk was already in flight) and the job becomes a draft
     env.proxy.throttle(8 * MiB)
-    other = env.add_job(env.write("other.stl", 2 * CHUNK_SIZE))
+    other = env.add_job(env.write("other.stl", 4 * CHUNK_SIZE))
     env.wait_for(lambda: env.outbox.get(other.client_job_id).files[0].offset > 0)
-    url = env.outbox.get(other.client_job_id).files[0].tus_url
+    f = env.outbox.get(other.client_job_id).files[0]
+    url = f.tus_url
     runner.cancel(other.client_job_id)
     env.wait_for(lambda: env.outbox.get(other.client_job_id).files[0].tus_url is None)
     assert env.outbox.get(other.client_job_id).state == "draft"
-    assert any(m == "DELETE" and "/upload/resumable/" in p for m, p, *_ in env.proxy.log)
+    deletes = [p for m, p, *_ in env.proxy.log if m == "DELETE"]
+    assert deletes and ("/upload/resumable/" in deletes[-1] or "other.stl" in deletes[-1])
     token = env.api.access_token()
     with httpx.Client() as http:
         tus = TusClient(http, env.api.storage_url, env.stack.anon_key, lambda: token)
         with pytest.raises(UploadGone):
             tus.head(str(url))
+    assert env.object_sha(str(f.storage_path)) is None
     assert env.jobs_for(other.client_job_id) == []
 
 

@@ -409,10 +409,10 @@ class UploadRunner:
         try:
             for f in self.outbox.get(client_job_id).files:
                 try:
+                    if f.tus_url:
+                        tus.terminate(f.tus_url)
                     if f.verified and f.storage_path:
                         tus.delete_object(f.storage_path)
-                    elif f.tus_url:
-                        tus.terminate(f.tus_url)
                 except (WyntekError, httpx.HTTPError, OffsetConflict) as exc:
                     log.info("could not remove the upload of %s: %s", f.file_name, exc)
                 self.outbox.reset_upload(f)
