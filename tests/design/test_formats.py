@@ -57,3 +57,20 @@ def test_stl_preview_does_not_import_trimesh() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("block", [16 * 1024**2, 64, 7])
+def test_obj_relative_indices_across_objects_and_blocks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    from wyntek_desktop.design import textmesh
+
+    monkeypatch.setattr(textmesh, "_BLOCK", block)
+    tetra = ["v 0 0 0", "v 10 0 0", "v 0 10 0", "v 0 0 10",
+             "f -4 -2 -3", "f -4 -3 -1", "f -4 -1 -2", "f -3 -2 -1"]
+    moved = [f"v {float(line.split()[1]) + 20} {line.split(maxsplit=2)[2]}"
+             if line.startswith("v ") else line for line in tetra]
+    path = tmp_path / "two.obj"
+    path.write_text("\n".join(["o a", *tetra, "o b", *moved]) + "\n")
+    mesh = analyze(path).mesh
+    assert mesh is not None and mesh.body_count == 2 and mesh.watertight
+    assert mesh.volume_mm3 == pytest.approx(2 * 1000 / 6, abs=1e-3)

@@ -212,3 +212,12 @@ def test_overhang_share_for_fdm(tmp_path: Path) -> None:
     assert support.values["overhang_area_mm2"] == pytest.approx(60 * 60, rel=0.01)
     assert "needs_support" not in _codes(analyze(_stl(tmp_path, cube(10), "c.stl"),
                                                  material=fdm))
+
+
+def test_one_inside_out_body_still_counts_its_volume(tmp_path: Path) -> None:
+    tris = np.concatenate([cube(10), cube(5, offset=(20, 0, 0))[:, ::-1]])
+    report = analyze(_stl(tmp_path, tris))
+    mesh = report.mesh
+    assert mesh is not None and mesh.inverted
+    assert mesh.volume_mm3 == pytest.approx(1125.0)
+    assert next(f for f in report.findings if f.code == "inverted_normals").values["bodies"]

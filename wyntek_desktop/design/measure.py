@@ -16,7 +16,7 @@ _CHUNK = 131_072  # triangles per block: bounds the float64 temporaries
 class Measures:
     bounds: np.ndarray          # (2, 3)
     triangles: int
-    volume: float               # signed sum over bodies (negative: inside out)
+    volume: float               # sum of the bodies' volumes (magnitudes)
     area: float
     bodies: int
     body_triangles: np.ndarray
@@ -60,7 +60,8 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
         tris, keep, labels, nb, (float(np.abs(bounds).max()) or 1.0) * 1e-7, float(bounds[0, 2]))
     return Measures(
         bounds=bounds, triangles=len(tris),
-        volume=float(volume.sum()), area=float(area.sum()), bodies=nb,
+        # an inside-out body still holds material: add magnitudes, not signed volumes
+        volume=float(np.abs(volume).sum()), area=float(area.sum()), bodies=nb,
         body_triangles=np.bincount(labels, minlength=nb),
         body_volume=volume, body_area=area,
         body_bounds=bounds[None] if nb == 1 else body_bounds,
