@@ -11,6 +11,7 @@ import getpass
 import hashlib
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -48,12 +49,30 @@ class Parser(argparse.ArgumentParser):
                                 hint=f"See `{self.prog} --help`.")
 
 
-def build_parser() -> Parser:
+def _finite_float(text: str) -> float:
+    """A plain number: 'nan' and 'inf' would only fail later, far from the argument."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+_finite_float.__name__ = "number"  # argparse names the type in its message
+
+LOCAL_HELP = (
+    "use the embedded demo service, signed in as the demo account (demo@wyntek.local, "
+    "500 demo tokens). Its password is printed once, when the account is created; it is "
+    "kept (readable only by you) in demo.json in the demo service's data folder, "
+    "%(data)s")
+
+
+def build_parser(dirs: AppDirs | None = None) -> Parser:
+    local_data = dirs.localstack_data if dirs is not None else "localstack"
     parser = Parser(prog="wyntek", description="WYNTEK Desktop on the command line.")
     parser.add_argument("--version", action="version", version=f"wyntek {__version__}")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--local", action="store_true",
-                        help="use the embedded demo service, signed in as the demo account")
+                        help=LOCAL_HELP.replace("%(data)s", str(local_data).replace("%", "%%")))
     parser.add_argument("--url", help="backend URL (else WYNTEK_SUPABASE_URL / settings)")
     parser.add_argument("--anon-key", help="backend anon key (else WYNTEK_SUPABASE_ANON_KEY)")
     parser.add_argument("--ca-bundle", help="PEM file of an extra certificate authority")
@@ -82,7 +101,8 @@ def build_parser() -> Parser:
         p.add_argument("files", nargs="+", type=Path, metavar="FILE")
         p.add_argument("--material", required=True, metavar="ID")
         p.add_argument("--quantity", type=int, default=1, metavar="N")
-        p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="MM")
+        p.add_argument("--tolerance", type=_finite_float, default=DEFAULT_TOLERANCE,
+                       metavar="MM")
         if name == "submit":
             p.add_argument("--notes", default=None, metavar="TEXT")
             p.add_argument("--finish", default=None)
@@ -173,9 +193,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def analyse_file(path: Path) -> Analysed:
+def _check_readable(path: Path) -> None:
+    if path.is_dir():
+        raise errors.FileError(f"{path} is a folder; give the design files in it instead.")
+    if not path.exists():
+        raise errors.FileError(f"{path} does not exist.")
     if not path.is_file():
-        raise errors.FileError(f"{path} does not exist or is not a file.")
+        raise errors.FileError(f"{path} is not a regular file.")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise errors.FileError(f"{path} cannot be read ({exc.strerror or 'access denied'}).",
+                               hint="Check the file's permissions.") from None
+
+
+def analyse_file(path: Path) -> Analysed:
+    _check_readable(path)
     from wyntek_desktop.design.analysis import analyze
 
     report = analyze(path)
@@ -502,11 +536,19 @@ def _context_factory(args: argparse.Namespace, dirs: AppDirs, out: Output,
 
 def _announce_demo(dirs: AppDirs, backend: LocalBackend, out: Output) -> None:
     marker = dirs.localstack_data / ".demo-announced"
-    if not marker.exists():  # on stderr even with --json, or it would never be seen
-        print(f"Demo account: {DEMO_EMAIL}  password: {backend.demo_password}  (shown once)",
-              file=sys.stderr)
-        with suppress(OSError):
-            marker.touch()
+    if marker.exists():
+        return
+    where = backend.data_dir / "demo.json"
+    # On stderr even with --json (as a JSON object there), or it would never be seen.
+    if out.json_mode:
+        print(json.dumps({"demo_account": {"email": DEMO_EMAIL,
+                                           "password": backend.demo_password,
+                                           "kept_in": str(where)}}), file=sys.stderr)
+    else:
+        print(f"Demo account: {DEMO_EMAIL}  password: {backend.demo_password}  (shown once; "
+              f"kept in {where})", file=sys.stderr)
+    with suppress(OSError):
+        marker.touch()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -521,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass  # logging is best effort; the command still runs
     logging.captureWarnings(True)  # library warnings go to the log, not the terminal
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(dirs).parse_args(argv)
         out.json_mode = args.json
         run = Run(args=args, out=out, dirs=dirs,
                   make_context=_context_factory(args, dirs, out, local))
@@ -534,6 +576,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         out.error(errors.UsageError("Interrupted."))
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`wyntek jobs | head`): nothing to say, and no second
+        # failure when Python flushes stdout at exit.
+        with suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as exc:
         log.exception("unexpected failure")

@@ -151,3 +151,60 @@ def test_untrusted_certificate_then_configured_ca(localstack, user) -> None:
     assert r.code == 0, r.err
     r = wyntek("--json", "balance", env={**env, "WYNTEK_CA_BUNDLE": str(localstack.ca_path)})
     assert r.code == 0 and json.loads(r.out)["balance"] == 0
+
+
+def test_folder_and_unreadable_file(tmp_path) -> None:
+    r = wyntek("analyze", str(tmp_path))
+    assert r.code == 1 and "is a folder" in r.one_line_error()
+    r = wyntek("--json", "quote", str(tmp_path / "missing.stl"), "--material", "fdm-pla")
+    assert r.code == 1 and r.error() == {
+        "error": "file", "message": f"{tmp_path / 'missing.stl'} does not exist.",
+        "hint": None, "exit_code": 1}
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_tolerance_must_be_a_plain_number(value: str) -> None:
+    r = wyntek("quote", str(MODEL), "--material", "fdm-pla", "--tolerance", value)
+    assert r.code == 1 and f"invalid number value: '{value}'" in r.one_line_error()
+
+
+def test_output_into_a_closed_pipe_is_not_a_failure_report(tmp_path) -> None:
+    import struct
+    import subprocess
+    import sys
+
+    from tests.support.isolation import REPO_ROOT
+
+    part = tmp_path / "part.stl"  # a tiny binary STL: one triangle
+    triangle = struct.pack("<12f", 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0)
+    part.write_bytes(bytes(80) + struct.pack("<I", 1) + triangle + bytes(2))
+    # Far more output than a pipe buffer holds, so the writer meets the closed pipe.
+    proc = subprocess.Popen([sys.executable, "-m", "wyntek_desktop.cli", "--json", "analyze",
+                             *[str(part)] * 80], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=REPO_ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10)
+    proc.stdout.close()  # the reader goes away, like `| head -c 10`
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Unexpected problem" not in err and "Traceback" not in err, err
+
+
+def test_support_message_about_someone_elses_job(localstack, user) -> None:
+    _, _, other_id = localstack.new_user()
+    job = localstack.service_client().table("jobs").insert({
+        "user_id": other_id, "client_job_id": "5f1c4a4e-8f7a-4a43-9d65-7a51f0d1c001",
+        "process": "fdm", "material_id": "fdm-pla", "quantity": 1, "tolerance_mm": 0.2,
+        "token_cost": 0, "volume_cm3": 1.0, "spec": {}}).execute().data[0]
+    r = wyntek("support", "--subject", "Hi", "--message", "About this job",
+               "--job", job["id"], env=_as(localstack, user))
+    assert r.code == 2
+    assert r.one_line_error() == f"wyntek: Job {job['id']} was not found (or is not yours)."
+
+
+def test_refused_anon_key_names_the_setting(localstack, user) -> None:
+    env = {**_as(localstack, user), "WYNTEK_SUPABASE_ANON_KEY": "not-the-key"}
+    r = wyntek("materials", env=env)
+    assert r.code == 2
+    line = r.one_line_error()
+    assert "anon key" in line and "WYNTEK_SUPABASE_ANON_KEY" in line

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 from tests.e2e.cli_support import grant, stack_env, wyntek
 
@@ -37,10 +39,18 @@ def test_local_demo_mode(app_dirs) -> None:
     first = wyntek("--local", "--json", "balance", timeout=240)
     assert first.code == 0, first.err
     assert first.json()["balance"] == 500
-    assert "Demo account: demo@wyntek.local  password: " in first.err
+    # With --json the one-time announcement is a JSON object on stderr, like errors are.
+    announced = json.loads(first.err.strip().splitlines()[-1])["demo_account"]
+    kept = Path(announced["kept_in"])
+    assert announced["email"] == "demo@wyntek.local"
+    assert json.loads(kept.read_text("utf-8"))["password"] == announced["password"]
+    assert kept.stat().st_mode & 0o077 == 0
     second = wyntek("--local", "materials", timeout=240)
     assert second.code == 0 and "fdm-pla" in second.out
     assert "password" not in second.err  # shown once only
+    # The help says where the password is kept, for when it is needed again.
+    help_text = wyntek("--help").out
+    assert "demo.json" in help_text and "printed once" in help_text
     assert (app_dirs["data"] / "wyntek-desktop" / "localstack").is_dir()
 
 
