@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.ui.journey_support import SAMPLES, start_app, stop_app, wait_reports
+from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.ui.app import DesktopApp
 
 pytestmark = pytest.mark.timeout(600)
@@ -90,6 +91,11 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         assert w.jobs.select_job(job.id)
         assert "plate_holes.STL" in w.jobs.detail.toPlainText()
         assert "kept until" in w.jobs.detail.toPlainText()
+        model = next(f for f in job.files if f.kind == "model")
+        picture = AppDirs.default().thumbnails / f"{model.sha256}.png"
+        qtbot.waitUntil(picture.is_file, timeout=60_000)  # made when the job was queued
+        w.jobs._show_selected()
+        assert picture.as_uri() in w.jobs.detail.toHtml()
 
         # a second job through the outbox: add as draft, then send it from the Outbox page
         w.show_page("prepare")

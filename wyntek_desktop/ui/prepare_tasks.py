@@ -155,6 +155,18 @@ def thumbnail(state: Any, path: Path, size: int = 256, scale: float | None = Non
     return bytes(_design("render_thumbnail")(tris, size))
 
 
+def cache_thumbnail(state: Any, path: Path, sha256: str, folder: Path,
+                    scale: float | None = None, size: int = 160) -> Path:
+    """A small picture of a queued model for the Jobs page, named by the file's hash."""
+    target = folder / f"{sha256}.png"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        part = target.with_suffix(".part")
+        part.write_bytes(thumbnail(state, path, size, scale))
+        part.replace(target)
+    return target
+
+
 LOD_BUDGET = 200_000
 FIRST_FRAME_BUDGET = 100_000  # software GL draws 100 k triangles in ~20 ms on an idle core
 

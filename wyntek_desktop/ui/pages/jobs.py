@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -32,6 +33,15 @@ from wyntek_desktop.ui.widgets import Page, heading
 
 POLL_MS = 5000             # while the Jobs page is visible
 BACKGROUND_POLL_MS = 60000  # otherwise: status-change notifications still arrive
+
+
+def thumbnail_path(sha256: str | None) -> Path | None:
+    """The picture made when the file was queued on this computer, if any."""
+    if not sha256:
+        return None
+    from wyntek_desktop.core.appdirs import AppDirs
+    path = AppDirs.default().thumbnails / f"{sha256}.png"
+    return path if path.is_file() else None
 
 
 def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
@@ -67,7 +77,11 @@ def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
             retention = f"kept until {fmt_time(f.retain_until)}"
         else:
             retention = "kept until 12 months after completion"
-        parts.append(f"<p><b>{escape(f.file_name)}</b><br>{escape(' · '.join(facts))}"
+        picture = thumbnail_path(f.sha256)
+        image = (f"<img src='{escape(picture.as_uri())}' width='96' height='96' "
+                 "style='float:left'> " if picture is not None else "")
+        parts.append(f"<p>{image}<b>{escape(f.file_name)}</b><br>"
+                     f"{escape(' · '.join(facts))}"
                      f"<br><span style='color:#999'>{escape(retention)}</span></p>")
     if history:
         parts.append("<h4>Status history (seen by this app)</h4>")

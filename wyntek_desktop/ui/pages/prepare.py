@@ -379,11 +379,14 @@ class PreparePage(Page):
                   for f in self.files]
         self.spec.set_problems(["Adding the job to the outbox…"])
 
-        def add(state: Any) -> str:
-            job = outbox.add_job(spec, inputs, queue=submit)
-            return str(job.client_job_id)
+        originals = [(f.path, f.scale) for f in self.files]  # same order as the job's files
 
-        def done(client_job_id: str) -> None:
+        def add(state: Any) -> Any:
+            return outbox.add_job(spec, inputs, queue=submit)
+
+        def done(job: Any) -> None:
+            client_job_id = str(job.client_job_id)
+            self._cache_thumbnails(job, originals)
             self.services.outbox_changed.emit()
             if submit:
                 self.services.kick_uploads()
@@ -395,6 +398,16 @@ class PreparePage(Page):
             self.job_queued.emit(client_job_id, submit)
         self.services.call(add, on_result=done,
                            on_error=lambda err: (self.show_error(err), self.revalidate()))
+
+    def _cache_thumbnails(self, job: Any, originals: list[tuple[Path, float | None]]) -> None:
+        """Pictures for the Jobs page, made in the helper process, named by SHA-256."""
+        from wyntek_desktop.core.appdirs import AppDirs
+        folder = AppDirs.default().thumbnails
+        for f in job.files:
+            if f.kind == "model" and 0 <= f.index < len(originals):
+                source, scale = originals[f.index]
+                self.services.call_in_process(TASKS + "cache_thumbnail", source, f.sha256,
+                                              folder, scale, on_error=lambda err: None)
 
     # -- drag and drop ---------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
