@@ -64,3 +64,12 @@ def test_third_party_debug_logs_are_covered(log_file: Path) -> None:
 
 def test_log_file_lives_in_the_log_folder(log_file: Path, tmp_path: Path) -> None:
     assert log_file == tmp_path / LOG_FILE
+
+
+def test_proxy_credentials_are_redacted(log_file: Path) -> None:
+    log = logging.getLogger("httpx")
+    log.info("via proxy https://alice:pr0xy-s3cret@proxy.corp:3128 failed")
+    log.info("Proxy('http://bob%40corp:p%40ss@10.0.0.1:8080/')")
+    text = _text(log_file)
+    assert "pr0xy-s3cret" not in text and "p%40ss" not in text and "alice" not in text
+    assert "proxy.corp:3128" in text and "10.0.0.1:8080" in text

@@ -88,3 +88,16 @@ def test_ca_bundle_must_hold_a_certificate(tmp_path: Path) -> None:
     bogus.write_text("hello")
     with pytest.raises(ConfigError, match="no PEM certificate"):
         apply_overrides(Settings(), {}, {"ca_bundle": str(bogus)})
+
+
+@pytest.mark.parametrize("value", ["alice:s3cret-pw@proxy.corp:3128",
+                                   "http://alice:s3cret-pw@proxy.corp:port"])
+def test_a_bad_proxy_setting_is_reported_without_its_password(value: str,
+                                                              tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        apply_overrides(Settings(), {}, {"proxy": value})
+    assert "s3cret-pw" not in str(refused.value) and "proxy.corp" in str(refused.value)
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(json.dumps({"proxy": value}), "utf-8")
+    loaded = load_settings(settings_file)
+    assert loaded.proxy is None and not any("s3cret-pw" in w for w in loaded.warnings)

@@ -18,6 +18,8 @@ LOG_FILE = "wyntek.log"
 
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",;]+")
+# user:password@ in any URL (a proxy setting, an exception quoting the proxy URL).
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@'\"]+@")
 # key=value / "key": "value" / 'key': b'value' shapes, with the usual secret names.
 _SENSITIVE_NAMES = (
     r"password|passwd|apikey|api[_-]?key|authorization|access[_-]?token"
@@ -49,6 +51,7 @@ class Redactor:
             text = text.replace(secret, REDACTED)
         text = _JWT.sub(REDACTED, text)
         text = _BEARER.sub(rf"\1{REDACTED}", text)
+        text = _URL_USERINFO.sub(rf"\1{REDACTED}@", text)
         return _KEY_VALUE.sub(rf"\1{REDACTED}", text)
 
 

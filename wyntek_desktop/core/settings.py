@@ -95,11 +95,27 @@ def validate_service_url(value: str, label: str) -> str:
     return value
 
 
+def _without_credentials(value: str) -> str:
+    """The proxy value fit to show or log: anything before an '@' is hidden."""
+    head, at, tail = value.rpartition("@")
+    if not at:
+        return value
+    scheme, sep, _ = head.partition("://")
+    return f"{scheme}://***@{tail}" if sep else f"***@{tail}"
+
+
 def _validate_proxy(value: str) -> str:
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
-        raise ConfigError(f"Proxy must look like http://host:port, not {value!r}.")
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https", "socks5", "socks5h") and bool(parts.hostname)
+        if ok:
+            parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"Proxy must look like http://host:port, "
+                          f"not {_without_credentials(value)!r}.")
     return value
 
 
