@@ -53,6 +53,15 @@ def test_reads_with_count_order_and_range(localstack: LocalStackInstance) -> Non
                          headers={"Prefer": "count=exact",
                                   "Authorization": sb.options.headers["Authorization"]})
         assert head.status_code == 200 and head.headers["content-range"].endswith(f"/{total}")
+        beyond = http.get(f"{localstack.url}/rest/v1/materials?select=id&offset={total + 5}",
+                          headers={"Prefer": "count=exact",
+                                   "Authorization": sb.options.headers["Authorization"]})
+        assert beyond.status_code == 416 and beyond.json()["code"] == "PGRST103"
+        ranged = http.get(f"{localstack.url}/rest/v1/materials?select=id&order=id",
+                          headers={"Range": "1-2", "Range-Unit": "items",
+                                   "Authorization": sb.options.headers["Authorization"]})
+        assert [r["id"] for r in ranged.json()] == ids[1:3]
+        assert ranged.headers["content-range"] == "1-2/*"
 
 
 def test_filter_grammar(localstack: LocalStackInstance) -> None:

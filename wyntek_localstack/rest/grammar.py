@@ -122,14 +122,7 @@ def parse_list(value: str) -> tuple[str | None, ...]:
     body = value[1:-1]
     if body == "":
         return ()
-    out: list[str | None] = []
-    for part in split_top(body):
-        out.append(None if part == "null" else unquote(part))
-    return out_tuple(out)
-
-
-def out_tuple(items: list[str | None]) -> tuple[str | None, ...]:
-    return tuple(items)
+    return tuple(None if part == "null" else unquote(part) for part in split_top(body))
 
 
 def parse_operation(column: str, text: str, *, in_logic: bool = False) -> Filter:

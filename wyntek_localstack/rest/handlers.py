@@ -224,7 +224,7 @@ async def _read(ctx: Context, request: Request, caller: Caller) -> Response:
                                    else total))
     except psycopg.Error as exc:
         return _pg_error(exc, caller.role)
-    if total is not None and query.offset > total and total >= 0 and query.offset > 0:
+    if total is not None and query.offset > total:
         return json_response({"code": "PGRST103", "message": "Requested range not satisfiable",
                               "details": f"An offset of {query.offset} was requested, but "
                                          f"there are only {total} rows.", "hint": None},
