@@ -40,10 +40,10 @@ def as_user_error(exc: BaseException) -> WyntekError:
 class _EventBridge(QObject):
     """Lives in the GUI thread; ``emit_event`` may be called from any thread."""
 
-    event = Signal(object)
+    happened = Signal(object)
 
     def emit_event(self, event: object) -> None:
-        self.event.emit(event)
+        self.happened.emit(event)
 
 
 class Services(QObject):
@@ -71,7 +71,7 @@ class Services(QObject):
         from wyntek_desktop.ui.procpool import ProcessPool
         self.procs = ProcessPool()
         self._bridge = _EventBridge(self)
-        self._bridge.event.connect(self._on_runner_event)
+        self._bridge.happened.connect(self._on_runner_event)
         self.local_backend: Any = None
         self.closing = False
 
