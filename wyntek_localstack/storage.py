@@ -686,7 +686,7 @@ async def signed_download(request: Request) -> Response:
             raise StorageError("400", "InvalidJWT", "jwt expired", "InvalidJWT") from None
         raise StorageError("400", "InvalidSignature", "The signature is invalid",
                            "InvalidSignature") from None
-    if claims.get("url") != f"{bucket}/{name}":
+    if claims.get("url") != f"{bucket}/{name}" or claims.get("scope") == "upload":
         raise StorageError("400", "InvalidSignature", "The url do not match the signature",
                            "InvalidSignature")
     # The token was issued after a SELECT as its creator: serving bypasses RLS, as Storage.
@@ -697,6 +697,58 @@ async def signed_download(request: Request) -> Response:
     if row is None:
         raise not_found()
     return _serve(ctx, row, request.query_params.get("download"))
+
+
+# ---------------------------------------------------------------- signed uploads
+
+SIGNED_UPLOAD_SECONDS = 2 * 3600  # the platform's documented lifetime
+
+
+async def sign_upload(request: Request) -> Response:
+    """Permission is decided now, as the caller; the token then carries it."""
+    ctx = context_of(request)
+    caller = storage_caller(ctx, request)
+    bucket, name = request.path_params["bucket"], check_name(request.path_params["path"])
+    await load_bucket(ctx, bucket)
+    upsert = _upsert_header(request)
+    await test_insert(ctx, caller, request, bucket, name, upsert=upsert)
+    now = int(time.time())
+    token = ctx.keys.sign({"owner": caller.sub, "url": f"{bucket}/{name}", "upsert": upsert,
+                           "scope": "upload", "iat": now, "exp": now + SIGNED_UPLOAD_SECONDS})
+    encoded = "/".join(quote(seg, safe="") for seg in name.split("/"))
+    return json_response({"url": f"/object/upload/sign/{quote(bucket, safe='')}/{encoded}"
+                                 f"?token={token}", "token": token})
+
+
+async def signed_upload(request: Request) -> Response:
+    ctx = context_of(request)
+    bucket, name = request.path_params["bucket"], check_name(request.path_params["path"])
+    try:
+        claims = hs256.decode(request.query_params.get("token", ""), ctx.keys.secret,
+                              require=("exp", "url", "scope"))
+    except hs256.JWTError as exc:
+        if exc.expired:
+            raise StorageError("400", "InvalidJWT", "jwt expired", "InvalidJWT") from None
+        raise StorageError("400", "InvalidSignature", "The signature is invalid",
+                           "InvalidSignature") from None
+    if claims.get("scope") != "upload" or claims.get("url") != f"{bucket}/{name}":
+        raise StorageError("400", "InvalidSignature", "The url do not match the signature",
+                           "InvalidSignature")
+    bucket_row = await load_bucket(ctx, bucket)
+    # The token's creator passed the INSERT check; the write itself bypasses RLS (as
+    # Storage does), recording the creator as owner.
+    owner = claims.get("owner")
+    uploader = Caller("service_role", {"role": "service_role", "sub": owner})
+    body = await receive_upload(ctx, request)
+    try:
+        check_limits(bucket_row, body.size, body.mimetype)
+        await commit_object(ctx, uploader, request, bucket, name, body.path, size=body.size,
+                            sha256=body.sha256, mimetype=body.mimetype,
+                            cache_control=body.cache_control,
+                            user_metadata=body.user_metadata, upsert=bool(claims.get("upsert")))
+    finally:
+        body.path.unlink(missing_ok=True)
+    return json_response({"Key": f"{bucket}/{name}"})
 
 
 # ---------------------------------------------------------------- buckets
@@ -748,6 +800,10 @@ def _routes() -> list[Route]:
         Route("/bucket", _wrap(list_buckets), methods=["GET"]),
         Route("/bucket/{bucket}", _wrap(get_bucket), methods=["GET"]),
         Route("/object/list/{bucket}", _wrap(list_objects), methods=["POST"]),
+        Route("/object/upload/sign/{bucket}/{path:path}", _wrap(sign_upload),
+              methods=["POST"]),
+        Route("/object/upload/sign/{bucket}/{path:path}", _wrap(signed_upload),
+              methods=["PUT"]),
         Route("/object/sign/{bucket}", _wrap(sign_many), methods=["POST"]),
         Route("/object/sign/{bucket}/{path:path}", _wrap(sign_one), methods=["POST"]),
         Route("/object/sign/{bucket}/{path:path}", _wrap(signed_download),

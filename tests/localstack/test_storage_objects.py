@@ -193,3 +193,26 @@ def test_private_bucket_is_not_served_publicly(localstack: LocalStackInstance) -
         r = plain.get(f"{localstack.url}/storage/v1/object/public/{BUCKET}/{name}")
     assert r.status_code == 400
     assert r.json()["statusCode"] == "404" and r.json()["message"] == "Bucket not found"
+
+
+def test_signed_upload_urls(localstack: LocalStackInstance) -> None:
+    sb, uid, _ = signed_in_client(localstack)
+    _, other, _ = signed_in_client(localstack)
+    bucket = sb.storage.from_(BUCKET)
+    name = f"{uid}/signed-upload/part.stl"
+    signed = bucket.create_signed_upload_url(name)
+    anon = localstack.anon_client().storage.from_(BUCKET)  # no user session needed
+    res = anon.upload_to_signed_url(name, signed["token"], b"via token",
+                                    {"content-type": "model/stl"})
+    assert res.full_path == f"{BUCKET}/{name}"
+    assert bucket.download(name) == b"via token"
+    assert bucket.info(name)["content_type"] == "model/stl"
+    with pytest.raises(StorageApiError):  # the token names one path only
+        anon.upload_to_signed_url(f"{uid}/signed-upload/other.stl", signed["token"], b"x")
+    with pytest.raises(StorageApiError) as err:  # permission is checked at creation
+        bucket.create_signed_upload_url(f"{other}/x.stl")
+    assert err.value.status == "403"
+    with httpx.Client(verify=localstack.ssl_context()) as plain:  # not a download token
+        r = plain.get(f"{localstack.url}/storage/v1/object/sign/{BUCKET}/{name}",
+                      params={"token": signed["token"]})
+    assert r.status_code == 400
