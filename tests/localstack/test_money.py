@@ -185,6 +185,11 @@ def test_files_must_be_in_storage_at_the_callers_job_path(pg, make_actor, proble
     ({"material_id": "sla-castable-wax"}, "material"),
     ({"delivery_instructions": "x" * 2001}, "2000"),
     ({"process": "cnc"}, "made with fdm"),
+    ({"notes": "x" * 5001}, "5000"),
+    ({"finish": "x" * 201}, "200"),
+    ({"volume_cm3": 10000001}, "Volume"),
+    ({"tolerance_mm": 5.01}, "Tolerance"),
+    ({"delivery_instruction": "Gate 3"}, "unknown fields (delivery_instruction)"),
 ])
 def test_invalid_specs_are_refused_with_a_clear_message(pg, make_actor, overrides, fragment):
     owner = make_actor("validator")

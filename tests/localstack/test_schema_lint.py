@@ -117,3 +117,24 @@ def test_anon_has_no_table_privileges(pg, table):
         select privilege_type from information_schema.role_table_grants
          where grantee = 'anon' and table_schema = 'public' and table_name = %s""", (table,))
     assert privileges == []
+
+
+def test_api_roles_cannot_touch_sequences(pg):
+    """Identity columns need no sequence grant; hosted projects grant them by default."""
+    granted = rows(pg, """
+        select c.relname, r.role from pg_class c
+          join pg_namespace n on n.oid = c.relnamespace
+         cross join (values ('anon'), ('authenticated')) as r(role)
+         where n.nspname = 'public' and c.relkind = 'S'
+           and (has_sequence_privilege(r.role, c.oid, 'usage')
+                or has_sequence_privilege(r.role, c.oid, 'select')
+                or has_sequence_privilege(r.role, c.oid, 'update'))""")
+    assert granted == []
+
+
+def test_anon_can_run_no_public_function(pg):
+    callable_by_anon = rows(pg, """
+        select p.oid::regprocedure::text from pg_proc p
+          join pg_namespace n on n.oid = p.pronamespace
+         where n.nspname = 'public' and has_function_privilege('anon', p.oid, 'execute')""")
+    assert callable_by_anon == []
