@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,14 +156,22 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
     return argv
 
 
-def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM if the test process dies without its teardown."""
+def _death_signal_hook() -> Callable[[], None] | None:
+    """Linux: a pre-exec hook so the server gets SIGTERM if the test process dies without
+    its teardown. libc is loaded here, before the fork: the hook itself must not import."""
+    if sys.platform != "linux":
+        return None
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+    def hook() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return hook
 
 
 def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalStackInstance:
@@ -172,8 +180,7 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
     env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}"
     log = log_path.open("ab")
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, cwd=REPO_ROOT,
-                               env=env,
-                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                               env=env, preexec_fn=_death_signal_hook())
     log.close()
     line: list[bytes] = []
     reader = threading.Thread(target=lambda: line.append(process.stdout.readline()),  # type: ignore[union-attr]
