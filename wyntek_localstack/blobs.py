@@ -41,6 +41,9 @@ def temp_dir(data_dir: Path) -> Path:
 
 
 def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (POSIX); Windows cannot open directories for this."""
+    if os.name == "nt":
+        return
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
