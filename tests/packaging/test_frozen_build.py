@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,9 +148,14 @@ def test_frozen_cli_runs_the_local_stack_through_its_own_executable(frozen_app: 
                                                                     tmp_path: Path) -> None:
     """`wyntek --local` starts `sys.executable -m wyntek_localstack serve`; frozen, the
     executable itself answers that command line (packaging/entry_common.py)."""
-    proc = subprocess.run([str(frozen_app / "wyntek"), "--local", "--json", "balance"],
-                          env=bare_env(tmp_path), capture_output=True, text=True,
-                          timeout=300)
+    # Not under pytest's tmp_path: that folder is private (0700), and PostgreSQL, which
+    # pgserver runs as its own user when the tests run as root, could not reach its data.
+    home = Path(tempfile.mkdtemp(prefix="wyntek-frozen-local-"))
+    try:
+        proc = subprocess.run([str(frozen_app / "wyntek"), "--local", "--json", "balance"],
+                              env=bare_env(home), capture_output=True, text=True, timeout=300)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["balance"] == 500
 
