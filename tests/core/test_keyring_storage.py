@@ -3,7 +3,13 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from wyntek_desktop.core.keyring_storage import NO_KEYRING, KeyringStorage, keyring_problem
+from wyntek_desktop.core import errors
+from wyntek_desktop.core.keyring_storage import (
+    KEYRING_LOCKED,
+    NO_KEYRING,
+    KeyringStorage,
+    keyring_problem,
+)
 from wyntek_desktop.core.session import Session
 from wyntek_desktop.core.settings import Settings
 
@@ -81,3 +87,60 @@ def test_without_keyring_the_cli_says_how_to_work_unattended(tmp_path) -> None:
                                "WYNTEK_SUPABASE_ANON_KEY": "k"})
     assert r.code == 2
     assert "WYNTEK_EMAIL and WYNTEK_PASSWORD" in r.one_line_error()
+
+
+class LockingKeyring(keyring.backend.KeyringBackend):
+    """Works until ``locked`` is set, then refuses like a locked Secret Service."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[tuple[str, str], str] = {}
+        self.locked = False
+
+    def _check(self) -> None:
+        if self.locked:
+            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    def get_password(self, service, username):
+        self._check()
+        return self.values.get((service, username))
+
+    def set_password(self, service, username, password):
+        self._check()
+        self.values[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self._check()
+        self.values.pop((service, username), None)
+
+
+@pytest.fixture
+def locking_keyring():
+    previous = keyring.get_keyring()
+    backend = LockingKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_a_keyring_locked_while_running_keeps_the_working_session(locking_keyring) -> None:
+    KeyringStorage("https://a.example").set_item("k", "x" * 2500)  # written by a sign-in
+    storage = KeyringStorage("https://a.example")  # a later start reads it back
+    assert storage.get_item("k") == "x" * 2500
+    locking_keyring.locked = True
+    assert storage.get_item("k") == "x" * 2500  # not "please sign in" out of the blue
+    assert storage.memory_only and storage.problem == KEYRING_LOCKED
+    assert "unlock" in storage.problem
+
+
+def test_a_locked_keyring_at_start_says_unlock_it(locking_keyring) -> None:
+    locking_keyring.locked = True
+    assert keyring_problem() == KEYRING_LOCKED
+    with httpx.Client() as http:
+        session = Session(SETTINGS, http)
+        assert session.persistence_warning == KEYRING_LOCKED
+        with pytest.raises(errors.SignInRequired) as refused:
+            session.current()
+    assert "keyring is locked; unlock it" in str(refused.value)

@@ -22,6 +22,13 @@ CHUNK = 1000
 _CHUNKED = "wyntek-chunks:"
 NO_KEYRING = ("No system keyring is available, so your session is kept in memory only; "
               "you will need to sign in again next time.")
+KEYRING_LOCKED = ("The system keyring is locked, so your session is kept in memory only; "
+                  "unlock the keyring to stay signed in next time.")
+
+
+def _problem(exc: BaseException) -> str:
+    """What to tell the user when the keyring fails: a locked one only needs unlocking."""
+    return KEYRING_LOCKED if isinstance(exc, keyring.errors.KeyringLocked) else NO_KEYRING
 
 
 def keyring_problem() -> str | None:
@@ -34,7 +41,7 @@ def keyring_problem() -> str | None:
         keyring.get_password(SERVICE, "probe")
     except Exception as exc:  # any backend failure means: do not rely on it
         log.warning("keyring unusable: %s", type(exc).__name__)
-        return NO_KEYRING
+        return _problem(exc)
     return None
 
 
@@ -61,17 +68,28 @@ class KeyringStorage(SyncSupportedStorage):
             if self.memory_only:
                 return self._memory.get(key)
             try:
-                head = keyring.get_password(SERVICE, self._name(key))
-                if head is None or not head.startswith(_CHUNKED):
-                    return head
-                count = int(head[len(_CHUNKED):])
-                parts = [keyring.get_password(SERVICE, self._name(key, i)) for i in range(count)]
-                if any(p is None for p in parts):
-                    return None  # a concurrent writer is mid-update; treat as absent
-                return "".join(p for p in parts if p is not None)
+                return self._read(key)
             except Exception as exc:
                 self._fail(exc)
                 return self._memory.get(key)
+
+    def _read(self, key: str) -> str | None:
+        head = keyring.get_password(SERVICE, self._name(key))
+        if head is None or not head.startswith(_CHUNKED):
+            value = head
+        else:
+            count = int(head[len(_CHUNKED):])
+            parts = [keyring.get_password(SERVICE, self._name(key, i)) for i in range(count)]
+            if any(p is None for p in parts):
+                return None  # a concurrent writer is mid-update; treat as absent
+            value = "".join(p for p in parts if p is not None)
+        # Remember the last value read, so a keyring that fails later (locked while the
+        # app runs) does not end a session that was working a moment ago.
+        if value is None:
+            self._memory.pop(key, None)
+        else:
+            self._memory[key] = value
+        return value
 
     def set_item(self, key: str, value: str) -> None:
         with self._lock:
@@ -107,4 +125,4 @@ class KeyringStorage(SyncSupportedStorage):
 
     def _fail(self, exc: Exception) -> None:
         log.warning("keyring failed (%s); keeping the session in memory", type(exc).__name__)
-        self.use_memory(NO_KEYRING)
+        self.use_memory(_problem(exc))

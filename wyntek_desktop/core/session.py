@@ -27,7 +27,11 @@ from supabase_auth.types import Session as AuthSession
 from supabase import Client, ClientOptions
 from wyntek_desktop.core import errors
 from wyntek_desktop.core.failures import is_jwt_expired, map_auth_error, server_error
-from wyntek_desktop.core.keyring_storage import KeyringStorage, keyring_problem
+from wyntek_desktop.core.keyring_storage import (
+    KEYRING_LOCKED,
+    KeyringStorage,
+    keyring_problem,
+)
 from wyntek_desktop.core.logging_setup import REDACTOR
 from wyntek_desktop.core.models import SignInResult
 from wyntek_desktop.core.settings import Settings
@@ -140,7 +144,10 @@ class Session:
                 stored = self.stored()
             if stored is None:
                 hint = None
-                if self.persistence_warning:  # e.g. a CI machine without a keyring
+                if self.persistence_warning == KEYRING_LOCKED:
+                    hint = ("The system keyring is locked; unlock it, or set WYNTEK_EMAIL "
+                            "and WYNTEK_PASSWORD for unattended use.")
+                elif self.persistence_warning:  # e.g. a CI machine without a keyring
                     hint = ("No system keyring is available to keep a session; set "
                             "WYNTEK_EMAIL and WYNTEK_PASSWORD for unattended use.")
                 raise errors.SignInRequired(NOT_SIGNED_IN, hint=hint)
