@@ -291,9 +291,13 @@ def check_step(options: Options) -> dict[str, Any]:
 
 def check_localstack(options: Options) -> dict[str, Any]:
     """Start the embedded stack on a temporary data dir, sign up, read the catalogue, stop."""
+    import warnings
+
     import httpx
 
-    from wyntek_localstack.server import LocalStack
+    with warnings.catch_warnings():  # pgserver notes a missing XDG_RUNTIME_DIR on import
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        from wyntek_localstack.server import LocalStack
 
     with tempfile.TemporaryDirectory(prefix="wyntek-selftest-") as tmp:
         stack = LocalStack(Path(tmp) / "stack")
