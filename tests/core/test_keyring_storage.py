@@ -144,3 +144,19 @@ def test_a_locked_keyring_at_start_says_unlock_it(locking_keyring) -> None:
         with pytest.raises(errors.SignInRequired) as refused:
             session.current()
     assert "keyring is locked; unlock it" in str(refused.value)
+
+
+def test_a_session_read_mid_write_is_not_discarded(locking_keyring, monkeypatch) -> None:
+    """Another instance rewriting the chunks while we read must not log both out."""
+    with httpx.Client() as http:
+        session = Session(SETTINGS, http)
+        good = '{"access_token": "a", "refresh_token": "r", "expires_in": 3600, ' \
+               '"token_type": "bearer", "user": {"id": "u", "app_metadata": {}, ' \
+               '"user_metadata": {}, "aud": "authenticated", ' \
+               '"created_at": "2026-01-01T00:00:00Z"}}'
+        answers = iter(['{"access_token": "a", "refr', good])  # torn read, then whole
+        monkeypatch.setattr(session.storage, "get_item", lambda key: next(answers))
+        removed: list[str] = []
+        monkeypatch.setattr(session.storage, "remove_item", removed.append)
+        stored = session.stored()
+    assert stored is not None and stored.refresh_token == "r" and removed == []

@@ -42,6 +42,7 @@ T = TypeVar("T")
 STORAGE_KEY = "supabase.auth.token"  # the supabase client's default key
 REFRESH_MARGIN_S = 60.0
 ROTATION_WAIT_S = (0.2, 0.5, 1.0)
+UNREADABLE_RETRY_S = (0.05, 0.2)
 NOT_SIGNED_IN = "You are not signed in; please sign in first."
 
 
@@ -83,15 +84,21 @@ class Session:
         return self.storage.problem if self.storage.memory_only else None
 
     def stored(self) -> AuthSession | None:
-        raw = self.storage.get_item(STORAGE_KEY)
-        if not raw:
-            return None
-        try:
-            return AuthSession.model_validate_json(raw)
-        except ValueError:
-            log.warning("stored session is unreadable; discarding it")
-            self.storage.remove_item(STORAGE_KEY)
-            return None
+        # A long session is stored in several keyring entries; a read that overlaps
+        # another instance's write can mix old and new parts. Read again before deciding
+        # it is damaged, or we would delete the session the other instance just saved.
+        for delay in (0.0, *UNREADABLE_RETRY_S):
+            time.sleep(delay)
+            raw = self.storage.get_item(STORAGE_KEY)
+            if not raw:
+                return None
+            try:
+                return AuthSession.model_validate_json(raw)
+            except ValueError:
+                continue
+        log.warning("stored session is unreadable; discarding it")
+        self.storage.remove_item(STORAGE_KEY)
+        return None
 
     @property
     def signed_in(self) -> bool:
