@@ -300,6 +300,8 @@ def bench_heartbeat(upload_mb: int) -> dict[str, Any]:
                 "worst_stall_while_checking_ms": load_worst,
                 "worst_stall_overall_ms": beat.worst_ms, "p99_stall_ms": beat.percentile(0.99),
                 "late_ticks_over_30ms": len(beat.late), "target_stall_ms": 50,
+                "late_ticks_s_ms": [(round(t, 2), round(g)) for t, g in beat.late],
+                "upload_started_at_s": round(t1 - beat._t0, 2),
                 "note": "offscreen: no GL draws in this measurement (see 'frame')"}
     finally:
         stack.stop()
