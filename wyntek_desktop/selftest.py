@@ -289,6 +289,20 @@ def check_step(options: Options) -> dict[str, Any]:
             "cascadio": str(cascadio.__version__), "extents": extents}
 
 
+def check_licences(options: Options) -> dict[str, Any]:
+    """Every bundled component lists an SPDX licence and its full texts are present."""
+    components = about.components()
+    unlicensed = [c.name for c in components if not c.spdx]
+    missing = [f"{c.name}: {name}" for c in components for name in c.licence_files
+               if (path := about.resolve_licence_file(name)) is None or not path.is_file()]
+    if unlicensed or missing or not components:
+        raise CheckFailed("licence information incomplete: "
+                          + "; ".join([*(f"{n}: no SPDX id" for n in unlicensed), *missing][:8]))
+    texts = sum(len(c.licence_files) for c in components)
+    return {"summary": f"{len(components)} components, {texts} licence texts in "
+                       f"{about.licences_folder()}", "components": len(components)}
+
+
 def check_localstack(options: Options) -> dict[str, Any]:
     """Start the embedded stack on a temporary data dir, sign up, read the catalogue, stop."""
     import warnings
@@ -347,6 +361,7 @@ CHECKS: tuple[tuple[str, Callable[[Options], dict[str, Any]], bool], ...] = (
     ("tls", check_tls, True),
     ("trimesh", check_trimesh, True),
     ("step", check_step, True),
+    ("licences", check_licences, True),
     ("localstack", check_localstack, True),
 )
 

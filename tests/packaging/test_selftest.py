@@ -54,7 +54,7 @@ def test_qt_and_opengl_checks_run_headless(qapp: object) -> None:
     assert "available" in gl.details
 
 
-@pytest.mark.parametrize("name", ["native", "processes", "tls", "trimesh", "step"])
+@pytest.mark.parametrize("name", ["native", "processes", "tls", "trimesh", "step", "licences"])
 def test_required_checks_pass_here(name: str) -> None:
     func = dict((n, f) for n, f, _ in selftest.CHECKS)[name]
     result = selftest.run_check(name, func, True, OPTIONS)
@@ -124,3 +124,19 @@ def test_full_self_test_from_source_passes(app_dirs: dict[str, Path]) -> None:
     assert statuses["localstack"] == "pass"
     assert statuses["qt"] == statuses["step"] == statuses["trimesh"] == "pass"
     assert report["frozen"] is False
+
+
+def test_licence_check_names_a_text_missing_from_the_bundle(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(REPO_ROOT / "packaging"))
+    import build_support
+
+    staged = build_support.stage_licences(tmp_path / "licenses")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert selftest.run_check("licences", selftest.check_licences, True,
+                              OPTIONS).status == selftest.PASS
+    (staged / "common" / "PostgreSQL.txt").unlink()
+    result = selftest.run_check("licences", selftest.check_licences, True, OPTIONS)
+    assert result.status == selftest.FAIL
+    assert "PostgreSQL: common/PostgreSQL.txt" in result.summary
