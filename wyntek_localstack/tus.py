@@ -189,9 +189,22 @@ class Uploads:
         now = time.time()
         for folder in self.root.iterdir():
             info = self.read(folder.name)
+            if info is None and not _abandoned(folder, now):
+                continue  # being created right now by a parallel request
             if info is None or info.get("expires_at", 0) < now:
                 if not self.lock(folder.name).lock.locked():
                     self.remove(folder.name)
+
+
+# A folder without info.json older than this was left by a crash during creation.
+ABANDONED_AFTER_SECONDS = 600
+
+
+def _abandoned(folder: Path, now: float) -> bool:
+    try:
+        return now - folder.stat().st_mtime > ABANDONED_AFTER_SECONDS
+    except FileNotFoundError:
+        return False
 
 
 def _uploads(ctx: Context) -> Uploads:
