@@ -143,3 +143,16 @@ def test_refused_anon_key_names_the_setting() -> None:
     for mapped in (rest, storage, auth):
         assert isinstance(mapped, errors.AuthError)
         assert "anon key" in str(mapped) and "WYNTEK_SUPABASE_ANON_KEY" in str(mapped)
+
+
+@pytest.mark.parametrize("message, code, status, expected", [
+    ("Unable to parse error message: <html><body>Bad Request</body></html>",
+     "InternalError", "400", "The WYNTEK service had a problem (HTTP 400)"),
+    ('Invalid input: {"name": ["too long"]}', "InvalidRequest", "422",
+     "Storage refused the request (HTTP 422)."),
+])
+def test_unparsable_storage_answers_are_not_shown_raw(message: str, code: str, status: str,
+                                                      expected: str) -> None:
+    mapped = map_storage_error(StorageApiError(message, code, status))
+    assert str(mapped).startswith(expected)
+    assert "{" not in str(mapped) and "<" not in str(mapped)

@@ -233,8 +233,11 @@ def map_storage_error(exc: Exception) -> e.WyntekError:
     if status == "413":
         return e.FileError("The file is larger than the service accepts.")
     if (status.isdigit() and int(status) >= 500) or exc.code == "InternalError":
-        return server_error(status)
-    return e.ServiceRefusal(_sentence(str(exc.message), "Storage refused the request"))
+        return server_error(status)  # includes answers storage3 could not parse
+    message = str(exc.message)
+    if any(c in message for c in "{}<>"):  # raw JSON or markup is not for people
+        return e.ServiceRefusal(f"Storage refused the request (HTTP {status}).")
+    return e.ServiceRefusal(_sentence(message, "Storage refused the request"))
 
 
 def map_exception(exc: BaseException) -> e.WyntekError:
