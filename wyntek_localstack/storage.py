@@ -9,6 +9,7 @@ string in `statusCode`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import uuid
@@ -699,6 +700,94 @@ async def signed_download(request: Request) -> Response:
     return _serve(ctx, row, request.query_params.get("download"))
 
 
+# ---------------------------------------------------------------- move and copy
+
+def _keys_of(body: dict[str, Any]) -> tuple[str, str, str, str]:
+    bucket = str(body.get("bucketId") or "")
+    dest_bucket = str(body.get("destinationBucket") or bucket)
+    source, dest = str(body.get("sourceKey") or ""), str(body.get("destinationKey") or "")
+    check_bucket_name(bucket)
+    check_bucket_name(dest_bucket)
+    return bucket, check_name(source), dest_bucket, check_name(dest)
+
+
+async def move(request: Request) -> Response:
+    """UPDATE the row's bucket/name as the caller (its USING and WITH CHECK policies decide),
+    moving the bytes along inside the same transaction."""
+    ctx = context_of(request)
+    caller = storage_caller(ctx, request)
+    bucket, source, dest_bucket, dest = _keys_of(await _json_body(request))
+    await load_bucket(ctx, bucket)
+    await load_bucket(ctx, dest_bucket)
+    data_dir = ctx.settings.data_dir
+    locks: blobs.NameLocks = ctx.extras.setdefault("name_locks", blobs.NameLocks())
+    first, second = sorted([(bucket, source), (dest_bucket, dest)])
+    moved: tuple[Any, Any] | None = None
+    async with locks.get(*first), locks.get(*second) if first != second else _null():
+        try:
+            async with ctx.pool.transaction(caller.role, caller.claims, settings=_settings(
+                    request, "storage.object.move", caller)) as conn:
+                cur = await conn.execute(
+                    "update storage.objects set bucket_id = %s, name = %s, updated_at = now() "
+                    "where bucket_id = %s and name = %s returning version",
+                    [dest_bucket, dest, bucket, source])
+                row = await cur.fetchone()
+                if row is None:
+                    raise not_found()
+                old = blobs.object_path(data_dir, bucket, source, row["version"])
+                new = blobs.object_path(data_dir, dest_bucket, dest, row["version"])
+                await anyio.to_thread.run_sync(blobs.place, old, new)
+                moved = (old, new)
+        except psycopg.Error as exc:
+            if moved is not None:  # the commit failed: put the bytes back
+                await anyio.to_thread.run_sync(blobs.place, moved[1], moved[0])
+            raise map_db_error(exc) from None
+        # The source name has no row any more: whatever is left in its folder is garbage.
+        await anyio.to_thread.run_sync(blobs.remove_versions, data_dir, bucket, source, None)
+    return json_response({"message": "Successfully moved"})
+
+
+class _null:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def copy(request: Request) -> Response:
+    """SELECT the source as the caller, then upload its bytes to the destination with the
+    caller's INSERT (and, with x-upsert, UPDATE) permission."""
+    ctx = context_of(request)
+    caller = storage_caller(ctx, request)
+    bucket, source, dest_bucket, dest = _keys_of(await _json_body(request))
+    await load_bucket(ctx, dest_bucket)
+    row = await _visible_object(ctx, caller, request, bucket, source, "storage.object.copy")
+    meta = row.get("metadata") or {}
+    src = blobs.object_path(ctx.settings.data_dir, bucket, source, row["version"])
+    tmp = blobs.temp_dir(ctx.settings.data_dir) / f"{uuid.uuid4().hex}.part"
+    await anyio.to_thread.run_sync(_copy_synced, src, tmp)
+    try:
+        object_id = await commit_object(
+            ctx, caller, request, dest_bucket, dest, tmp, size=int(meta.get("size") or 0),
+            sha256=str(meta.get("sha256") or ""), mimetype=str(meta.get("mimetype") or
+                                                               "application/octet-stream"),
+            cache_control=str(meta.get("cacheControl") or "no-cache"),
+            user_metadata=row.get("user_metadata"), upsert=_upsert_header(request))
+    finally:
+        tmp.unlink(missing_ok=True)
+    return json_response({"Key": f"{dest_bucket}/{dest}", "Id": object_id})
+
+
+def _copy_synced(src: Path, dest: Path) -> None:
+    import shutil
+    if not src.is_file():
+        raise not_found()
+    shutil.copyfile(src, dest)
+    with open(dest, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 # ---------------------------------------------------------------- signed uploads
 
 SIGNED_UPLOAD_SECONDS = 2 * 3600  # the platform's documented lifetime
@@ -800,6 +889,8 @@ def _routes() -> list[Route]:
         Route("/bucket", _wrap(list_buckets), methods=["GET"]),
         Route("/bucket/{bucket}", _wrap(get_bucket), methods=["GET"]),
         Route("/object/list/{bucket}", _wrap(list_objects), methods=["POST"]),
+        Route("/object/move", _wrap(move), methods=["POST"]),
+        Route("/object/copy", _wrap(copy), methods=["POST"]),
         Route("/object/upload/sign/{bucket}/{path:path}", _wrap(sign_upload),
               methods=["POST"]),
         Route("/object/upload/sign/{bucket}/{path:path}", _wrap(signed_upload),

@@ -216,3 +216,31 @@ def test_signed_upload_urls(localstack: LocalStackInstance) -> None:
         r = plain.get(f"{localstack.url}/storage/v1/object/sign/{BUCKET}/{name}",
                       params={"token": signed["token"]})
     assert r.status_code == 400
+
+
+def test_move_and_copy_follow_rls(localstack: LocalStackInstance) -> None:
+    sb, uid, _ = signed_in_client(localstack)
+    other_sb, other, _ = signed_in_client(localstack)
+    bucket = sb.storage.from_(BUCKET)
+    data = b"move me" * 100
+    bucket.upload(f"{uid}/a/part.stl", data, {"content-type": "model/stl"})
+    assert bucket.move(f"{uid}/a/part.stl", f"{uid}/b/part.stl")["message"]
+    assert bucket.download(f"{uid}/b/part.stl") == data
+    assert not bucket.exists(f"{uid}/a/part.stl")
+    assert not blobs.object_dir(localstack.data_dir, BUCKET, f"{uid}/a/part.stl").exists()
+    with pytest.raises(StorageApiError) as err:  # the UPDATE's WITH CHECK refuses
+        bucket.move(f"{uid}/b/part.stl", f"{other}/stolen.stl")
+    assert err.value.status == "403"
+    assert bucket.download(f"{uid}/b/part.stl") == data  # bytes stayed where they were
+    copied = bucket.copy(f"{uid}/b/part.stl", f"{uid}/c/copy.stl")
+    assert copied["Key"] == f"{BUCKET}/{uid}/c/copy.stl"
+    assert bucket.download(f"{uid}/c/copy.stl") == data
+    assert bucket.info(f"{uid}/c/copy.stl")["sha256"] == hashlib.sha256(data).hexdigest()
+    with pytest.raises(StorageApiError) as err:
+        bucket.copy(f"{uid}/b/part.stl", f"{other}/copied.stl")
+    assert err.value.status == "403"
+    for call in (other_sb.storage.from_(BUCKET).copy, other_sb.storage.from_(BUCKET).move):
+        with pytest.raises(StorageApiError) as err:  # someone else's object is invisible
+            call(f"{uid}/b/part.stl", f"{other}/mine-now.stl")
+        assert err.value.status == "404"
+    assert other_sb.storage.from_(BUCKET).list(other) == []
