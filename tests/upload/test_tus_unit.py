@@ -179,15 +179,14 @@ def test_auth_errors_surface_as_auth_error() -> None:
 
 def test_a_pause_while_checking_a_file_is_not_a_failure(tmp_path: Path) -> None:
     from wyntek_desktop.core.outbox import Outbox
-    from wyntek_desktop.upload.runner import UploadRunner
+    from wyntek_desktop.upload.jobparts import verify_sources
 
     src = tmp_path / "big.stl"
     src.write_bytes(b"x" * (4 * 1024 * 1024))
     with Outbox.open(tmp_path / "outbox.sqlite3") as box:
         job = box.add_job({}, [src], copy=False)
-        runner = UploadRunner(box, httpx.Client, lambda: "t", lambda *a: {}, "u", STORAGE, "k")
         control = Control()
         control.request("pause")
         with pytest.raises(Interrupted):
-            runner._verify_sources(job, control)
+            verify_sources(job, control)
         assert box.get(job.client_job_id).state == "queued"

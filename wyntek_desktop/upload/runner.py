@@ -22,7 +22,6 @@ import httpx
 
 from wyntek_desktop.core import outbox as ob
 from wyntek_desktop.core.errors import (
-    FileError,
     NetworkError,
     NotFoundError,
     SignInRequired,
@@ -30,7 +29,6 @@ from wyntek_desktop.core.errors import (
     WyntekError,
 )
 from wyntek_desktop.core.outbox import Outbox, OutboxFile, OutboxJob
-from wyntek_desktop.core.outbox_files import sha256_file
 from wyntek_desktop.upload.events import (
     IDLE,
     OFFLINE,
@@ -45,6 +43,12 @@ from wyntek_desktop.upload.events import (
     UploadProgress,
 )
 from wyntek_desktop.upload.joblock import JobLocks
+from wyntek_desktop.upload.jobparts import (
+    as_dict,
+    discard_uploads,
+    submit_files,
+    verify_sources,
+)
 from wyntek_desktop.upload.progress import ProgressMeter
 from wyntek_desktop.upload.retry import RetryPolicy
 from wyntek_desktop.upload.transfer import (
@@ -52,10 +56,9 @@ from wyntek_desktop.upload.transfer import (
     PAUSE,
     STOP,
     Control,
-    IntegrityError,
     upload_file,
 )
-from wyntek_desktop.upload.tus import CHUNK_SIZE, Interrupted, OffsetConflict, TusClient
+from wyntek_desktop.upload.tus import CHUNK_SIZE, Interrupted, TusClient
 
 log = logging.getLogger(__name__)
 _SETTLED = (IDLE, OFFLINE, SIGN_IN_REQUIRED, STOPPED)
@@ -298,7 +301,7 @@ class UploadRunner:
             if job.state in (ob.QUEUED, ob.UPLOADING):
                 if job.state == ob.QUEUED:
                     self._set_job_state(job, ob.UPLOADING)
-                self._verify_sources(job, control)
+                verify_sources(job, control)
                 self._upload_files(tus, job, control)
                 self._set_job_state(job, ob.SUBMITTING)
             self._submit(job, control)
@@ -330,28 +333,6 @@ class UploadRunner:
         self._record(job.client_job_id, ob.FAILED)
         self._emit_job(self.outbox.get(job.client_job_id))
 
-    def _verify_sources(self, job: OutboxJob, control: Control) -> None:
-        """Files referenced by path are hashed again: what was checked is what is sent."""
-        for f in job.files:
-            if f.verified:
-                continue
-            try:
-                st = f.local_path.stat()
-            except OSError as exc:
-                raise IntegrityError(f"{f.file_name} is no longer at {f.local_path}.",
-                                     hint="Put it back or prepare the job again.") from exc
-            if st.st_size != f.size or (f.mode == "path" and st.st_mtime_ns != f.mtime_ns):
-                raise _changed(f)
-            if f.mode == "path":
-                try:
-                    digest = sha256_file(f.local_path,
-                                         cancelled=lambda: control.reason is not None)
-                except FileError:
-                    control.check()  # a pause or cancel stopped the hashing: not a failure
-                    raise
-                if digest.sha256 != f.sha256:
-                    raise _changed(f)
-
     def _upload_files(self, tus: TusClient, job: OutboxJob, control: Control) -> None:
         user_id = self._user_id() if callable(self._user_id) else self._user_id
         meter = ProgressMeter({f.index: f.size for f in job.files},
@@ -380,9 +361,7 @@ class UploadRunner:
             raise errors[0]
 
     def _submit(self, job: OutboxJob, control: Control) -> None:
-        files = [{"storage_path": f.storage_path, "file_name": f.file_name, "kind": f.kind,
-                  "size_bytes": f.size, "sha256": f.sha256, "analysis": f.analysis}
-                 for f in self.outbox.get(job.client_job_id).files]
+        files = submit_files(self.outbox.get(job.client_job_id))
         failures = 0
         while True:
             control.check()
@@ -395,32 +374,18 @@ class UploadRunner:
                     raise NetworkError("The job cannot be submitted now; it stays in the "
                                        "outbox and is sent when the service is back.") from exc
                 control.sleep(self._retry.delay(failures))
-        server_job = _as_dict(result)
+        server_job = as_dict(result)
         self.outbox.mark_submitted(job.client_job_id, server_job)
         self._record(job.client_job_id, ob.SUBMITTED)
         self._emit_job(self.outbox.get(job.client_job_id))
 
     def _discard_uploads(self, client_job_id: str, tus: TusClient | None = None) -> None:
-        """Terminate partial uploads and delete finished objects of a cancelled job."""
-        http = None
-        if tus is None:
-            http = self._transport_factory()
-            tus = TusClient(http, self.storage_url, self._apikey, self._access_token)
-        try:
-            for f in self.outbox.get(client_job_id).files:
-                try:
-                    if f.tus_url:
-                        tus.terminate(f.tus_url)
-                    if f.verified and f.storage_path:
-                        tus.delete_object(f.storage_path)
-                except (WyntekError, httpx.HTTPError, OffsetConflict) as exc:
-                    log.info("could not remove the upload of %s: %s", f.file_name, exc)
-                self.outbox.reset_upload(f)
-        except WyntekError as exc:  # the job was removed meanwhile
-            log.info("cancel cleanup of %s: %s", client_job_id, exc)
-        finally:
-            if http is not None:
-                http.close()
+        if tus is not None:
+            discard_uploads(self.outbox, tus, client_job_id)
+            return
+        with self._transport_factory() as http:
+            discard_uploads(self.outbox, TusClient(http, self.storage_url, self._apikey,
+                                                   self._access_token), client_job_id)
 
     # ---- events ----------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
@@ -459,23 +424,3 @@ class UploadRunner:
             self._events(event)
         except Exception:  # a broken handler must not stop uploads
             log.exception("upload event handler failed")
-
-
-def _changed(f: OutboxFile) -> IntegrityError:
-    return IntegrityError(f"{f.file_name} was changed after it was checked; nothing was "
-                          "uploaded.", hint="Check the file again and prepare a new job.")
-
-
-def _as_dict(result: Any) -> dict[str, Any]:
-    """The service's job as JSON-ready data (a typed model, a dict or anything else)."""
-    for name in ("model_dump", "to_dict", "_asdict"):
-        method = getattr(result, name, None)
-        if callable(method):
-            data = method()
-            if isinstance(data, dict):
-                return data
-    if isinstance(result, dict):
-        return result
-    if hasattr(result, "__dict__"):
-        return {k: v for k, v in vars(result).items() if not k.startswith("_")}
-    return {"value": result}
