@@ -232,3 +232,20 @@ def test_network_lost_mid_upload_ends_the_run_without_waiting_out_the_backoff(
     result = env.runner().run_pending(wait=True, timeout=60)
     assert result is not None and result.submitted == [job.client_job_id]
     env.assert_delivered(job, [src])
+
+
+def test_two_runners_on_one_outbox_send_each_job_once(upload_env: UploadEnv) -> None:
+    """The GUI and a CLI run may share the outbox: a job is sent by one of them only."""
+    env = upload_env
+    sources = [env.write(f"p{i}.stl", CHUNK_SIZE + 1000 * i) for i in range(4)]
+    jobs = [env.add_job(src) for src in sources]
+    first, second = env.runner(), env.runner()
+    first.start()
+    second.start()
+    env.wait_for(lambda: all(env.outbox.get(j.client_job_id).state == "submitted"
+                             for j in jobs), timeout=120)
+    for job, src in zip(jobs, sources, strict=True):
+        env.assert_delivered(job, [src])
+    assert env.proxy.body_bytes["PATCH"] == sum(s.stat().st_size for s in sources)
+    creates = [e for e in env.proxy.log if e[0] == "POST" and e[1].endswith("/resumable")]
+    assert len(creates) == len(jobs)
