@@ -29,6 +29,12 @@ No Qt here: the GUI and the CLI drive the same objects. The public API::
     runner.notify_signed_in()                   # after a sign-in: uploads continue
     runner.stop()
 
+``add_job`` raises ``DiskFullError`` (nothing kept) or ``FileError``. The runner keeps one
+process per job (an OS file lock), so the GUI and a CLI run can share an outbox. After a
+connection failure it asks ``{url}/auth/v1/health``; if that fails too it goes offline
+at once (and probes with backoff), otherwise it retries with exponential backoff and
+jitter, resuming from the server's offset (HEAD).
+
 Events (:mod:`wyntek_desktop.upload.events`): ``RunnerStateChanged(state, message)`` with
 ``idle``/``running``/``offline``/``sign_in_required`` ("Sign in to continue uploading.")
 /``stopped``; ``JobStateChanged(client_job_id, state, failure, server_job_id, paused)``;
