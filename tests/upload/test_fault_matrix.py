@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -13,13 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.upload.conftest import (
-    MiB,
-    UploadEnv,
-    build_env,
-    close_env,
-    make_proxy,
-)
+from tests.upload.conftest import MiB, UploadEnv, build_env, close_env
 from wyntek_desktop.core.errors import SignInRequired
 from wyntek_desktop.upload import CHUNK_SIZE
 
@@ -242,8 +237,6 @@ def test_client_killed_mid_upload_resumes(upload_env: UploadEnv, kill: str) -> N
 
 
 def _env(crash_at: str) -> dict[str, str]:
-    import os
-
     return dict(os.environ, WYNTEK_CRASH_AT=crash_at)
 
 
@@ -329,11 +322,3 @@ def test_revoked_session_asks_to_sign_in_then_resumes(localstack_factory: Any,
         env.assert_delivered(job, [src])
     finally:
         close_env(env)
-
-
-def test_proxy_helper_targets_the_stack(upload_env: UploadEnv) -> None:
-    proxy = make_proxy(upload_env.stack)
-    try:
-        assert proxy.upstream_port == int(upload_env.stack.url.rsplit(":", 1)[1])
-    finally:
-        proxy.close()
