@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import socketserver
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from wyntek_desktop.core.failures import map_exception
-from wyntek_desktop.core.http import make_http_client
+from wyntek_desktop.core.http import make_http_client, ssl_context
 from wyntek_desktop.core.settings import Settings
 
 
@@ -98,3 +99,20 @@ def test_verification_is_always_on() -> None:
     with make_http_client(Settings()) as client:
         context = client._transport._pool._ssl_context  # type: ignore[attr-defined]
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+
+def test_a_ca_bundle_replaced_in_place_is_read_again(tmp_path) -> None:
+    import trustme
+
+    bundle = tmp_path / "org-ca.pem"
+    first, second = trustme.CA(), trustme.CA()
+    first.cert_pem.write_to_path(str(bundle))
+    settings = Settings(ca_bundle=str(bundle))
+    before = ssl_context(settings)
+    second.cert_pem.write_to_path(str(bundle))
+    os.utime(bundle, ns=(1, 1))  # a different time even on a coarse clock
+    after = ssl_context(settings)
+    new_der = ssl.PEM_cert_to_DER_cert(second.cert_pem.bytes().decode())
+    assert new_der in after.get_ca_certs(binary_form=True)
+    assert new_der not in before.get_ca_certs(binary_form=True)
+    assert ssl_context(settings) is after  # unchanged file: the cached context

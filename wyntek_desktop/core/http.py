@@ -7,6 +7,7 @@ breaking public endpoints.
 
 from __future__ import annotations
 
+import os
 import ssl
 from functools import lru_cache
 
@@ -20,7 +21,7 @@ USER_AGENT = f"wyntek-desktop/{__version__}"
 
 
 @lru_cache(maxsize=8)
-def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+def _ssl_context(ca_bundle: str | None, _version: tuple[int, int] | None = None) -> ssl.SSLContext:
     context = ssl.create_default_context()  # system store, CERT_REQUIRED, hostname check
     try:
         import certifi
@@ -34,7 +35,16 @@ def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
-    return _ssl_context(settings.ca_bundle)
+    # The bundle's size and time are part of the cache key: a bundle replaced in place
+    # (a renewed organisation CA) is read again without restarting the app.
+    version = None
+    if settings.ca_bundle:
+        try:
+            stat = os.stat(settings.ca_bundle)
+            version = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            pass
+    return _ssl_context(settings.ca_bundle, version)
 
 
 def make_http_client(settings: Settings, *, timeout: httpx.Timeout = TIMEOUT) -> httpx.Client:
