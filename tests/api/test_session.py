@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import jwt
 import pytest
@@ -18,11 +20,13 @@ from wyntek_localstack.keys import load_or_create
 
 
 @pytest.fixture(scope="module")
-def short_stack(tmp_path_factory, localstack_ca):
+def short_stack(localstack_root, localstack_ca):
     """A stack whose access tokens live 4 s and refresh tokens cannot be reused."""
     from tests.support.localstack import serve_argv, start_instance
 
-    folder = tmp_path_factory.mktemp("short-jwt")
+    # Not under pytest's basetemp: the database's system user cannot read it, and a
+    # concurrent pytest run prunes it (see tests/support/localstack.py).
+    folder = Path(tempfile.mkdtemp(prefix="short-jwt-", dir=localstack_root))
     instance = start_instance(serve_argv(folder / "data", localstack_ca, jwt_expiry=4,
                                          refresh_reuse_interval=0),
                               folder / "server.log", localstack_ca)
