@@ -71,7 +71,7 @@ def _run(data: bytes, suffix: str, folder: Path) -> float:
 @given(data=st.binary(max_size=4096), suffix=st.sampled_from(EXTENSIONS))
 def test_random_bytes_never_crash(data: bytes, suffix: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        assert _run(data, suffix, Path(tmp)) < 2.0
+        assert _run(data, suffix, Path(tmp)) < 5.0
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -79,7 +79,7 @@ def test_random_bytes_never_crash(data: bytes, suffix: str) -> None:
 def test_mutated_samples_never_crash(name: str, seed: int) -> None:
     data = mutate(_sample(name), random.Random(seed))
     with tempfile.TemporaryDirectory() as tmp:
-        assert _run(data, Path(name).suffix.lower(), Path(tmp)) < 2.0
+        assert _run(data, Path(name).suffix.lower(), Path(tmp)) < 5.0
 
 
 def test_fuzz_run(tmp_path: Path) -> None:
@@ -90,7 +90,9 @@ def test_fuzz_run(tmp_path: Path) -> None:
         name = FAST_SAMPLES[i % len(FAST_SAMPLES)]
         slowest = max(slowest, _run(mutate(_sample(name), rng), Path(name).suffix.lower(),
                                     tmp_path))
-    assert slowest < 2.0
+    # hangs would show as minutes; 2 s per hostile file is asserted case by case in
+    # test_hostile.py (here other test suites share the CPU, so allow for spikes)
+    assert slowest < 5.0
 
 
 @pytest.mark.slow

@@ -304,3 +304,13 @@ def test_gltf_with_embedded_buffer_loads(tmp_path: Path) -> None:
     # glTF without units is in metres (its specification): 6000 m³ in mm³
     assert mesh.volume_mm3 == pytest.approx(6000 * 1000**3)
     assert mesh.source_unit == "meters"
+
+
+def test_zip_from_the_future(tmp_path: Path) -> None:
+    """A central directory asking for a zip version Python cannot extract."""
+    data = bytearray((SAMPLES / "eagle9-dallamcsengo-gerbers.zip").read_bytes())
+    at = data.find(b"PK\x01\x02")
+    data[at + 6:at + 8] = struct.pack("<H", 124)  # 'version needed to extract' 12.4
+    path = tmp_path / "future.zip"
+    path.write_bytes(bytes(data))
+    expect_file_error(path, analyze)

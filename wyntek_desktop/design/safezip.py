@@ -27,7 +27,9 @@ def read_members(path: Path, wanted: Callable[[str], bool] = lambda name: True,
     check_size(path, size, limits.MAX_ARCHIVE_BYTES, label)
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except NotImplementedError:
+        raise file_error(path, f"the {label} uses a zip feature this app cannot read.") from None
+    except Exception:  # zipfile raises several kinds on damaged central directories
         raise file_error(path, f"the {label} is not a valid zip file.") from None
     with archive:
         infos = archive.infolist()
