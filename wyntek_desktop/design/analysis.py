@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from wyntek_desktop.design.loaders import LoadedMesh, load_mesh
 from wyntek_desktop.design.measure import Measures, measure
 from wyntek_desktop.design.progress import State, Step, stepper
 from wyntek_desktop.design.report import MAX_LISTED_BODIES, Body, DesignReport, Finding, MeshInfo
+
+log = logging.getLogger(__name__)
 
 
 def analyze(path: Path | str, material: Any = None, scale: float | None = None,
@@ -36,7 +40,14 @@ def analyze(path: Path | str, material: Any = None, scale: float | None = None,
     if kind == "gerber":
         from wyntek_desktop.design.gerber import analyze_gerber
 
-        return analyze_gerber(path, material, step)
+        try:
+            return analyze_gerber(path, material, step)
+        except (FileError, CancelledError):
+            raise
+        except Exception as exc:  # a damaged archive must never crash the app
+            log.debug("Gerber analysis of %s failed", path.name, exc_info=True)
+            raise file_error(path, f"the Gerber archive could not be read "
+                             f"({type(exc).__name__}).") from None
     if kind == "drawing":
         from wyntek_desktop.design.pdf import analyze_pdf
 
