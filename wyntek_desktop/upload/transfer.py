@@ -107,7 +107,10 @@ def upload_file(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str
             outbox.reset_upload(f)
             failures += 1
         except OffsetConflict:
-            failures += 1  # the next round's HEAD learns the server's offset
+            # The next round's HEAD learns the server's offset; a short wait first lets a
+            # server that still holds the upload for a cut request let go of it.
+            failures += 1
+            control.sleep(policy.delay(1))
         except AuthRefused as exc:
             auth_failures += 1
             if auth_failures > 2:
@@ -142,6 +145,11 @@ def _resume_or_create(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_pat
     if offset != f.offset:
         outbox.save_offset(f, offset)
     meter.set(f.index, offset)
+    if offset < f.size:
+        # An empty PATCH before the next 6 MiB: after a crash or a cut connection the
+        # server may still hold the upload (409), and a refused empty request costs
+        # nothing where a refused chunk would be sent again in full.
+        tus.patch(f.tus_url, f.local_path, offset, 0, lambda n: None, lambda: None)
 
 
 def _finish_empty(tus: TusClient, f: OutboxFile, storage_path: str) -> None:
