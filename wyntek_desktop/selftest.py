@@ -307,11 +307,15 @@ def check_localstack(options: Options) -> dict[str, Any]:
     """Start the embedded stack on a temporary data dir, sign up, read the catalogue, stop."""
     import warnings
 
-    import httpx
-
     with warnings.catch_warnings():  # pgserver notes a missing XDG_RUNTIME_DIR on import
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        from wyntek_localstack.server import LocalStack
+        return _run_localstack(options)
+
+
+def _run_localstack(options: Options) -> dict[str, Any]:
+    import httpx
+
+    from wyntek_localstack.server import LocalStack
 
     with tempfile.TemporaryDirectory(prefix="wyntek-selftest-") as tmp:
         stack = LocalStack(Path(tmp) / "stack")
