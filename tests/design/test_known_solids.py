@@ -221,3 +221,11 @@ def test_one_inside_out_body_still_counts_its_volume(tmp_path: Path) -> None:
     assert mesh is not None and mesh.inverted
     assert mesh.volume_mm3 == pytest.approx(1125.0)
     assert next(f for f in report.findings if f.code == "inverted_normals").values["bodies"]
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf"), 1e9])
+def test_invalid_scale_is_refused_before_reading(tmp_path: Path, scale: float) -> None:
+    from wyntek_desktop.core.errors import FileError
+
+    with pytest.raises(FileError, match="scale factor"):
+        analyze(_stl(tmp_path, cube(10)), scale=scale)

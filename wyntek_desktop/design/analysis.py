@@ -31,6 +31,7 @@ def analyze(path: Path | str, material: Any = None, scale: float | None = None,
     wrong with it is a finding in the report.
     """
     path = Path(path)
+    _check_scale(scale)
     if not path.is_file():
         raise file_error(path, "the file does not exist or is not a regular file.")
     kind = classify(path)
@@ -61,13 +62,19 @@ def analyze(path: Path | str, material: Any = None, scale: float | None = None,
     return mesh_report(path, loaded, material, scale, stepper(state, 0.2, 1.0))
 
 
+def _check_scale(scale: float | None) -> None:
+    if scale is not None and not (np.isfinite(scale) and 1e-6 <= scale <= 1e6):
+        raise FileError(f"The scale factor {scale!r} must be a positive number "
+                        "(e.g. 25.4 for inches).")
+
+
 def mesh_report(path: Path, loaded: LoadedMesh, material: Any = None,
                 scale: float | None = None, step: Step | None = None) -> DesignReport:
+    """The report of a mesh already loaded (e.g. by the viewer), without reading it again."""
     step = step or stepper(None)
+    _check_scale(scale)
     tris = loaded.triangles
     if scale is not None:
-        if not (np.isfinite(scale) and scale > 0):
-            raise FileError(f"The scale factor {scale!r} must be a positive number.")
         tris = tris * np.float32(scale)
     m = measure(tris, step)
     step(0.9, "Checking manufacturability")
