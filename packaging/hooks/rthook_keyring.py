@@ -31,6 +31,10 @@ def _select_keyring() -> None:
     key = "linux" if sys.platform.startswith("linux") else sys.platform
     chosen = fail.Keyring()
     name = _PLATFORM_KEYRINGS.get(key)
+    if key == "linux" and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        # No session bus, no Secret Service (its own check says the same); skip importing
+        # it and its crypto, which headless runs (CI pipelines) would only pay for.
+        name = None
     if name:
         module_name, _, class_name = name.rpartition(".")
         try:
