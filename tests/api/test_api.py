@@ -141,3 +141,24 @@ def test_delete_my_files_in_batches(localstack, signed_in) -> None:
     assert service.storage.from_("designs").list(user_id) == []
     again = ctx.api.delete_my_files()
     assert again.files_removed == 0 and again.bytes_removed == 0
+
+
+def test_delete_my_files_marks_rows_of_objects_an_interrupted_run_removed(
+        localstack, signed_in) -> None:
+    ctx, user_id = signed_in
+    job = _insert_job(localstack, user_id)
+    path = f"{user_id}/{job['client_job_id']}/part.stl"
+    ctx.session.client.storage.from_("designs").upload(path, b"solid",
+                                                       {"content-type": "model/stl"})
+    service = localstack.service_client()
+    service.table("job_files").insert({
+        "job_id": job["id"], "user_id": user_id, "storage_path": path,
+        "file_name": "part.stl", "kind": "model", "size_bytes": 5,
+        "sha256": "0" * 64}).execute()
+    # An earlier run removed the object, then lost the connection before recording it.
+    service.storage.from_("designs").remove([path])
+    report = ctx.api.delete_my_files()
+    assert report.files_removed == 0 and report.rows_marked == 1
+    row = service.table("job_files").select("deleted_at").eq("storage_path", path) \
+        .execute().data[0]
+    assert row["deleted_at"] is not None

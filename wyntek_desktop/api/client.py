@@ -266,21 +266,32 @@ class Api:
             batch = paths[start:start + REMOVE_BATCH]
             try:
                 rows = self._remove(batch)
-            except errors.NetworkError:
+            except errors.SignInRequired:
+                raise
+            except (errors.NetworkError, errors.ServiceRefusal):
                 failed.extend(batch)
                 continue
             gone = {str(r.get("name")) for r in rows or []}
             removed += [p for p in batch if p in gone]
             failed += [p for p in batch if p not in gone]
+        # Rows whose object an earlier, interrupted run removed are marked too: the
+        # service marks only rows whose object is really gone from storage.
+        to_mark = sorted(set(removed) | set(self._undeleted_file_paths(uid)))
         marked = 0
-        if removed:
+        if to_mark:
             data = self._call(lambda: self.session.client.rpc(
-                "record_files_deleted", {"paths": removed}).execute().data)
+                "record_files_deleted", {"paths": to_mark}).execute().data)
             marked = int(data) if isinstance(data, int | float) else len(removed)
-        log.info("deleted %d files, %d failed", len(removed), len(failed))
+        log.info("deleted %d files, %d failed, %d rows marked", len(removed), len(failed),
+                 marked)
         return DeleteFilesReport(files_removed=len(removed),
                                  bytes_removed=sum(sizes[p] for p in removed),
                                  rows_marked=marked, failed=tuple(failed))
+
+    def _undeleted_file_paths(self, uid: str) -> list[str]:
+        rows = self._paged(lambda: self.session.client.table("job_files").select("storage_path")
+                           .eq("user_id", uid).is_("deleted_at", "null").order("storage_path"))
+        return [str(r["storage_path"]) for r in rows if r.get("storage_path")]
 
     def export_my_data(self, target: Path) -> ExportResult:
         data = self._call(lambda: self.session.client.rpc("export_my_data").execute().data)
