@@ -16,7 +16,8 @@ places:
 - ``throttle(bytes_per_second)``: slow request bodies down.
 
 Counters: ``body_bytes[method]`` (request body bytes forwarded upstream), ``log``
-(method, path, status) of every exchange.
+(method, path, status, body bytes forwarded) of every exchange; status -1 means the
+request was cut by a reset, -2 that its response was dropped.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class FaultProxy:
     offline: bool = False
     rules: list[_Rule] = field(default_factory=list)
     body_bytes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    log: list[tuple[str, str, int]] = field(default_factory=list)
+    log: list[tuple[str, str, int, int]] = field(default_factory=list)
     bytes_per_second: float | None = None
 
     def __post_init__(self) -> None:
@@ -179,10 +180,11 @@ class FaultProxy:
             client.sendall(b"HTTP/1.1 %d Injected\r\nContent-Type: text/plain\r\n"
                            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
                            % (failing.status, len(text), text))
-            self.log.append((method, path, failing.status))
+            self.log.append((method, path, failing.status, 0))
             return False
         upstream.sendall(head)
         reset_rule = self._take("reset", method, path)
+        forwarded = 0
         for piece in creader.body(headers, method_or_status=method):
             if reset_rule is not None and reset_rule.count > 0:
                 left = reset_rule.at - reset_rule.seen
@@ -191,11 +193,12 @@ class FaultProxy:
                         upstream.sendall(piece[:left])
                         self.body_bytes[method] += left
                     reset_rule.count = 0
-                    self.log.append((method, path, -1))
+                    self.log.append((method, path, -1, forwarded + max(left, 0)))
                     raise _Reset
                 reset_rule.seen += len(piece)
             upstream.sendall(piece)
             self.body_bytes[method] += len(piece)
+            forwarded += len(piece)
             if self.bytes_per_second:
                 time.sleep(len(piece) / self.bytes_per_second)
         rhead = ureader.head()
@@ -210,7 +213,7 @@ class FaultProxy:
         for piece in ureader.body(rheaders, method_or_status=framing):
             if out is None:
                 client.sendall(piece)
-        self.log.append((method, path, status if dropping is None else -2))
+        self.log.append((method, path, status if dropping is None else -2, forwarded))
         if dropping is not None:
             raise _Reset
         return rheaders.get("connection", "").lower() != "close"
