@@ -160,3 +160,28 @@ def test_a_session_read_mid_write_is_not_discarded(locking_keyring, monkeypatch)
         monkeypatch.setattr(session.storage, "remove_item", removed.append)
         stored = session.stored()
     assert stored is not None and stored.refresh_token == "r" and removed == []
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    (429, {"code": "over_request_rate_limit", "msg": "Too many requests"},
+     errors.ServiceRefusal),
+    (401, {"message": "Invalid API key"}, errors.AuthError),
+    (503, {"message": "upstream unavailable"}, errors.ServerError),
+])
+def test_a_refused_refresh_that_is_not_about_the_session_keeps_it(status, body,
+                                                                 expected) -> None:
+    """A busy service or a wrong anon key must not sign the user out."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        session = Session(SETTINGS, http)
+        expired = '{"access_token": "a", "refresh_token": "r", "expires_in": 3600, ' \
+                  '"expires_at": 1, "token_type": "bearer", "user": {"id": "u", ' \
+                  '"app_metadata": {}, "user_metadata": {}, "aud": "authenticated", ' \
+                  '"created_at": "2026-01-01T00:00:00Z"}}'
+        session.storage.set_item("supabase.auth.token", expired)
+        with pytest.raises(expected) as refused:
+            session.current()
+        assert not isinstance(refused.value, errors.SignInRequired)
+        assert session.storage.get_item("supabase.auth.token") == expired

@@ -98,7 +98,7 @@ def map_auth_error(exc: Exception) -> e.WyntekError:
                                "then sign in.")
         if code in SESSION_GONE_CODES:
             return e.SignInRequired()
-        if not code and status == 401 and _is_gateway_key_refusal(str(exc.message)):
+        if is_gateway_key_refusal(exc):
             return anon_key_refused()
         if status == 429:
             return e.ServiceRefusal("Too many attempts; wait a minute and try again.")
@@ -168,6 +168,14 @@ def anon_key_refused() -> e.AuthError:
 def _is_gateway_key_refusal(message: str) -> bool:
     text = message.lower()
     return any(m in text for m in _GATEWAY_KEY_MESSAGES)
+
+
+def is_gateway_key_refusal(exc: BaseException) -> bool:
+    """An auth answer from the API gateway about the anon key, not about the session."""
+    from supabase_auth.errors import AuthApiError
+
+    return (isinstance(exc, AuthApiError) and not exc.code and exc.status == 401
+            and _is_gateway_key_refusal(str(exc.message)))
 
 
 def _refusal_for_sqlstate(code: str, message: str) -> e.WyntekError:

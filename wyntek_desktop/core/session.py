@@ -26,7 +26,12 @@ from supabase_auth.types import Session as AuthSession
 
 from supabase import Client, ClientOptions
 from wyntek_desktop.core import errors
-from wyntek_desktop.core.failures import is_jwt_expired, map_auth_error, server_error
+from wyntek_desktop.core.failures import (
+    is_gateway_key_refusal,
+    is_jwt_expired,
+    map_auth_error,
+    server_error,
+)
 from wyntek_desktop.core.keyring_storage import (
     KEYRING_LOCKED,
     KeyringStorage,
@@ -170,6 +175,9 @@ class Session:
         except AuthApiError as exc:
             if exc.status >= 500:
                 raise server_error(exc.status) from None
+            if exc.status == 429 or is_gateway_key_refusal(exc):
+                # Busy service or a wrong anon key: the session itself is fine, keep it.
+                raise map_auth_error(exc) from None
             log.info("refresh refused (%s); checking for a newer session", exc.code)
             newer = self._newer_session(stored, wait=exc.code == "refresh_token_already_used")
             if newer is not None:
