@@ -257,9 +257,13 @@ def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass("Password: ")
+        try:
+            password = getpass.getpass("Password: ")
+        except EOFError:  # no terminal and nothing on standard input
+            password = ""
     if not password:
-        raise errors.UsageError("No password was given.")
+        raise errors.UsageError("No password was given.",
+                                hint="Type it when asked, or pipe it in with --password-stdin.")
     return password
 
 

@@ -208,3 +208,22 @@ def test_refused_anon_key_names_the_setting(localstack, user) -> None:
     assert r.code == 2
     line = r.one_line_error()
     assert "anon key" in line and "WYNTEK_SUPABASE_ANON_KEY" in line
+
+
+def test_login_without_a_password_to_read() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.isolation import REPO_ROOT
+
+    env = {**os.environ, "WYNTEK_SUPABASE_URL": "https://127.0.0.1:9",
+           "WYNTEK_SUPABASE_ANON_KEY": "k"}
+    # No terminal and an empty standard input: getpass meets the end of input.
+    proc = subprocess.run([sys.executable, "-m", "wyntek_desktop.cli", "login", "--email",
+                           "a@example.com"], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, env=env, cwd=REPO_ROOT, start_new_session=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "wyntek: No password was given." in proc.stderr
+    assert "--password-stdin" in proc.stderr and "Unexpected" not in proc.stderr
