@@ -116,3 +116,13 @@ def test_a_ca_bundle_replaced_in_place_is_read_again(tmp_path) -> None:
     assert new_der in after.get_ca_certs(binary_form=True)
     assert new_der not in before.get_ca_certs(binary_form=True)
     assert ssl_context(settings) is after  # unchanged file: the cached context
+
+
+def test_a_damaged_ca_bundle_is_a_clear_settings_error(tmp_path) -> None:
+    from wyntek_desktop.core.errors import ConfigError
+
+    bundle = tmp_path / "damaged.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    with pytest.raises(ConfigError) as refused:
+        make_http_client(Settings(ca_bundle=str(bundle)))
+    assert "damaged.pem" in str(refused.value) and "WYNTEK_CA_BUNDLE" in str(refused.value)

@@ -14,6 +14,7 @@ from functools import lru_cache
 import httpx
 
 from wyntek_desktop import __version__
+from wyntek_desktop.core.errors import ConfigError
 from wyntek_desktop.core.settings import Settings
 
 TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
@@ -30,7 +31,14 @@ def _ssl_context(ca_bundle: str | None, _version: tuple[int, int] | None = None)
     except (ImportError, OSError):  # the system store is enough without certifi
         pass
     if ca_bundle:
-        context.load_verify_locations(cafile=ca_bundle)
+        try:
+            context.load_verify_locations(cafile=ca_bundle)
+        except (ssl.SSLError, OSError) as exc:
+            reason = ("its certificates cannot be read" if isinstance(exc, ssl.SSLError)
+                      else exc.strerror or "it cannot be read")
+            raise ConfigError(f"The CA bundle {ca_bundle!r} cannot be used ({reason}).",
+                              hint="Set a PEM file of certificates in Settings → CA bundle "
+                                   "or WYNTEK_CA_BUNDLE.") from None
     return context
 
 
