@@ -1,4 +1,5 @@
 import logging
+import os
 from pathlib import Path
 
 import httpx
@@ -73,3 +74,8 @@ def test_proxy_credentials_are_redacted(log_file: Path) -> None:
     text = _text(log_file)
     assert "pr0xy-s3cret" not in text and "p%40ss" not in text and "alice" not in text
     assert "proxy.corp:3128" in text and "10.0.0.1:8080" in text
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_log_folder_is_private(log_file: Path) -> None:
+    assert log_file.parent.stat().st_mode & 0o077 == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import threading
 import traceback
@@ -91,6 +92,8 @@ class RedactingFormatter(logging.Formatter):
 def setup_logging(log_dir: Path, level: int | str = logging.INFO) -> Path:
     """Install the rotating, redacting file handler on the root logger (idempotent)."""
     log_dir.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":  # the log names the user's files and account: theirs alone
+        os.chmod(log_dir, 0o700)
     path = log_dir / LOG_FILE
     root = logging.getLogger()
     for handler in list(root.handlers):
