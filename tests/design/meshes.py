@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLES = Path("/work/shared/samples")
+from tests.support.samples import SAMPLES as SAMPLES
 
 # Unit cube corners and 12 outward-facing triangles (counter-clockwise seen from outside).
 _CORNERS = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0],

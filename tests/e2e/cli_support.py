@@ -7,12 +7,11 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tests.support.isolation import REPO_ROOT
+from tests.support.samples import SAMPLES
 
-SAMPLES = Path("/work/shared/samples")
 if not SAMPLES.is_dir():  # the repository's own copies, when the shared folder is absent
     SAMPLES = REPO_ROOT / "resources" / "examples"
 

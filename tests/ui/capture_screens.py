@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-SAMPLES = Path("/work/shared/samples")
+from tests.support.samples import SAMPLES
 
 
 def main() -> int:

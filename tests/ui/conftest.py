@@ -11,8 +11,6 @@ from PySide6.QtCore import QThreadPool, QTimer
 
 from wyntek_desktop.ui.workers import WorkerPool
 
-SAMPLES = __import__("pathlib").Path("/work/shared/samples")
-
 
 @pytest.fixture(autouse=True)
 def no_dangling_timers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QApplication
 
+from tests.support.samples import SAMPLES as SAMPLES
 from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.settings import Settings
 from wyntek_desktop.ui.app import DesktopApp
-
-SAMPLES = Path("/work/shared/samples")
 
 
 def start_app(qtbot: Any, stack: Any | None = None) -> DesktopApp:
