@@ -185,3 +185,13 @@ def test_a_refused_refresh_that_is_not_about_the_session_keeps_it(status, body,
             session.current()
         assert not isinstance(refused.value, errors.SignInRequired)
         assert session.storage.get_item("supabase.auth.token") == expired
+
+
+def test_a_backend_that_cannot_be_loaded_means_no_keyring(monkeypatch) -> None:
+    from wyntek_desktop.core import keyring_storage
+
+    def broken() -> None:
+        raise ModuleNotFoundError("No module named 'nonexistent'")
+
+    monkeypatch.setattr(keyring_storage.keyring, "get_keyring", broken)
+    assert keyring_storage.keyring_problem() == keyring_storage.NO_KEYRING

@@ -33,7 +33,11 @@ def _problem(exc: BaseException) -> str:
 
 def keyring_problem() -> str | None:
     """None if a usable keyring backend is present, else the reason."""
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a missing backend
+        log.warning("keyring backend cannot be loaded: %s", type(exc).__name__)
+        return NO_KEYRING
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if name.startswith(("keyring.backends.fail", "keyring.backends.null")):
         return NO_KEYRING
