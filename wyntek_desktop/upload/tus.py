@@ -139,11 +139,21 @@ class TusClient:
         return f"{self.storage_url}/{route}/{self.bucket}/{quoted}"
 
     def rebase(self, url: str) -> str:
-        """Point an upload URL at our endpoint (gateways and restarts change hosts)."""
+        """Point an upload URL at our endpoint (gateways and restarts change hosts).
+
+        Every request carries the user's bearer token, so an upload URL that is not an
+        upload path under our endpoint must not leave for another origin: a hostile or
+        misconfigured answer would receive the token.
+        """
         path = urlsplit(url).path
         marker = "/upload/resumable/"
         if marker in path:
             return f"{self.endpoint}/{path.split(marker, 1)[1]}"
+        if _origin(url) != _origin(self.endpoint):
+            raise ServerError(
+                f"The storage service gave an upload address on another server "
+                f"({_origin_text(url)}); it was not used, so your sign-in stays private.",
+                hint="Check the service address in the settings.")
         return url
 
     # ---- plumbing -------------------------------------------------------------------
@@ -184,6 +194,24 @@ def _file_slice(path: Path, offset: int, length: int, on_sent: Callable[[int], N
             remaining -= len(data)
             yield data
             on_sent(len(data))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the default port filled in, as browsers compare origins."""
+    try:
+        parts = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return ("", "", None)
+    scheme = parts.scheme.lower()
+    return scheme, parts.host.lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}" if host else "an unreadable address"
 
 
 def _effective_status(resp: httpx.Response) -> int:
