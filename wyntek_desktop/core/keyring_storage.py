@@ -64,6 +64,14 @@ class KeyringStorage(SyncSupportedStorage):
             self.memory_only = True
             self.problem = reason
 
+    def use_keyring(self) -> bool:
+        """Store in the keyring again after ``use_memory``, if it works now; False if not."""
+        problem = keyring_problem()  # probes the keyring: may block, call off the GUI thread
+        with self._lock:
+            self.memory_only = problem is not None
+            self.problem = problem
+        return problem is None
+
     def _name(self, key: str, part: int | None = None) -> str:
         return f"{self._scope}:{key}" if part is None else f"{self._scope}:{key}#{part}"
 
