@@ -70,23 +70,29 @@ class AppContext:
     @property
     def outbox(self) -> Outbox:
         if self._outbox is None:
-            from wyntek_desktop.core.outbox import Outbox
-
-            self._outbox = Outbox.open(self.dirs.data / "outbox.sqlite3")
+            self._outbox = open_outbox(self.dirs)
         return self._outbox
 
     @property
     def runner(self) -> UploadRunner:
         """The upload runner over the outbox; events go to every ``upload_events`` handler."""
         if self._runner is None:
-            from wyntek_desktop.upload.runner import UploadRunner
-
-            settings, session, api = self.settings, self.session, self.api
-            self._runner = UploadRunner(
-                self.outbox, lambda: make_http_client(settings), api.access_token,
-                api.submit_job, lambda: session.user_id, api.storage_url,
-                session.anon_key, events=self._dispatch)
+            self._runner = self.make_runner(self.outbox)
         return self._runner
+
+    def make_runner(self, outbox: Outbox) -> UploadRunner:
+        """An upload runner for this session over ``outbox``, reporting to ``upload_events``.
+
+        The one recipe for a runner. The GUI asks for one over its own outbox, which it
+        opens before any service is configured and keeps across settings changes; it
+        stops that runner itself (``close`` stops only the ``runner`` property's)."""
+        from wyntek_desktop.upload.runner import UploadRunner
+
+        settings, session, api = self.settings, self.session, self.api
+        return UploadRunner(
+            outbox, lambda: make_http_client(settings), api.access_token,
+            api.submit_job, lambda: session.user_id, api.storage_url,
+            session.anon_key, events=self._dispatch)
 
     def _dispatch(self, event: Any) -> None:
         for handler in list(self.upload_events):
@@ -98,3 +104,10 @@ class AppContext:
         if self._outbox is not None:
             self._outbox.close()
         self.http.close()
+
+
+def open_outbox(dirs: AppDirs) -> Outbox:
+    """This user's outbox database (open it once per process: opening sweeps old copies)."""
+    from wyntek_desktop.core.outbox import Outbox
+
+    return Outbox.open(dirs.data / "outbox.sqlite3")
