@@ -57,6 +57,11 @@ def load_mesh(path: Path | str) -> LoadedMesh:
         raise file_error(path, "the file is too large to load into memory.") from None
     except Exception as exc:  # third-party parsers raise anything on hostile bytes
         log.debug("loading %s failed", path.name, exc_info=True)
+        # A failure of the system (permissions, I/O, the name) says nothing about the
+        # content; errno tells it apart from OSError subclasses parsers raise on bad bytes.
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise FileError(f"{path.name} cannot be read ({exc.strerror or exc}).",
+                            hint="Check that the file is there and you may read it.") from None
         raise file_error(path, f"the {fmt.upper()} file is damaged or not a {fmt.upper()} "
                          f"file ({type(exc).__name__}).") from None
     bounds = check_triangles(path, loaded.triangles)
