@@ -198,27 +198,63 @@ class LocalStack:
 
     # -- demo account
     async def _ensure_demo(self, keys: Keys) -> str:
-        """Create the demo account once (500 tokens through `grant_tokens`); reuse later."""
+        """Create the demo account once (500 tokens through `grant_tokens`); reuse later.
+
+        The password lives only in ``demo.json``. If that file is gone or unreadable while
+        the account exists, the account gets a new password (its data and tokens stay) and
+        the file is written again, so ``--demo`` never gets stuck on an existing account.
+        """
         from psycopg import AsyncConnection
         from psycopg.rows import dict_row
 
-        from .auth import create_user
+        from .auth import _hash_password, _load_user_by_email, create_user
         path = self.data_dir / "demo.json"
-        if path.exists():
-            return str(json.loads(path.read_text(encoding="utf-8"))["password"])
+        known = _read_demo_password(path)
+        if known is not None:
+            return known
         password = secrets.token_urlsafe(12)
         assert self._db is not None
         async with await AsyncConnection.connect(self._db.dsn, row_factory=dict_row) as conn:
             async with conn.transaction():
-                user = await create_user(conn, email=DEMO_EMAIL, password=password,
-                                         user_metadata={"display_name": "Demo Engineer"})
-                await conn.execute("select set_config('role', 'service_role', true), "
-                                   "set_config('request.jwt.claims', %s, true), "
-                                   "set_config('request.jwt.claim.role', 'service_role', true)",
-                                   [json.dumps({"role": "service_role"})])
-                await conn.execute("select public.grant_tokens(%s::uuid, %s, %s)",
-                                   [str(user["id"]), DEMO_TOKENS, "grant"])
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"email": DEMO_EMAIL, "password": password}, fh)
+                existing = await _load_user_by_email(conn, DEMO_EMAIL)
+                if existing is not None:
+                    await conn.execute(
+                        "update auth.users set encrypted_password = %s, updated_at = now() "
+                        "where id = %s", [await _hash_password(password), existing["id"]])
+                else:
+                    user = await create_user(conn, email=DEMO_EMAIL, password=password,
+                                             user_metadata={"display_name": "Demo Engineer"})
+                    await conn.execute(
+                        "select set_config('role', 'service_role', true), "
+                        "set_config('request.jwt.claims', %s, true), "
+                        "set_config('request.jwt.claim.role', 'service_role', true)",
+                        [json.dumps({"role": "service_role"})])
+                    await conn.execute("select public.grant_tokens(%s::uuid, %s, %s)",
+                                       [str(user["id"]), DEMO_TOKENS, "grant"])
+        _write_private_json(path, {"email": DEMO_EMAIL, "password": password})
         return password
+
+
+def _read_demo_password(path: Path) -> str | None:
+    """The stored demo password, or None if the file is missing, unreadable or damaged."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    password = data.get("password") if isinstance(data, dict) else None
+    return password if isinstance(password, str) and password else None
+
+
+def _write_private_json(path: Path, data: dict[str, str]) -> None:
+    """Write owner-only (0600) through a temporary file, so a crash never leaves half a file."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
