@@ -181,10 +181,20 @@ class Services(QObject):
     def sign_in(self, email: str, password: str, remember: bool,
                 on_done: Callable[[Any], None], on_error: Callable[[WyntekError], None]) -> None:
         session = self.ctx.session
+        # The demo service (--local) keeps its session in memory whatever the box says.
+        keyring_allowed = self.local_backend is None
 
         def work(state: TaskState) -> Any:
+            from wyntek_desktop.core.session import STORAGE_KEY  # imports supabase: slow
+
+            storage = session.storage
             if not remember:
-                session.storage.use_memory("you chose not to stay signed in")
+                # Forget a session kept from an earlier "stay signed in" first, then keep
+                # this one in memory only: the user's choice, so there is nothing to warn of.
+                storage.remove_item(STORAGE_KEY)
+                storage.use_memory(None)
+            elif keyring_allowed and storage.memory_only:
+                storage.use_keyring()  # stays in memory, with the reason, if it fails
             return session.sign_in(email, password)
 
         def done(result: Any) -> None:
