@@ -34,10 +34,14 @@ class Booted:
 
 
 def boot(state: TaskState, settings: Settings, dirs: AppDirs, local: bool) -> Booted:
-    """Worker: outbox, optional local stack, context, optional demo sign-in."""
-    from wyntek_desktop.core.outbox import Outbox
+    """Worker: outbox, optional local stack, context, optional demo sign-in.
 
-    outbox = Outbox.open(dirs.data / "outbox.sqlite3")
+    The outbox is opened through the composition root but kept by the window for the
+    whole run: it is used before any service is configured and across settings changes,
+    each of which brings a new context (and a runner from its ``make_runner``)."""
+    from wyntek_desktop.context import open_outbox
+
+    outbox = open_outbox(dirs)
     backend = None
     signed_in = None
     try:

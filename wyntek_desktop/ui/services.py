@@ -74,6 +74,8 @@ class Services(QObject):
         self._bridge.happened.connect(self._on_runner_event)
         self.local_backend: Any = None
         self.closing = False
+        # (runner, context) pairs being stopped in a worker; shutdown finishes them
+        self._retiring: list[tuple[Any, Any]] = []
 
     # -- running work ---------------------------------------------------------------------
     def call(self, fn: Callable[..., Any], *args: Any,
@@ -130,31 +132,49 @@ class Services(QObject):
 
     # -- context --------------------------------------------------------------------------
     def set_context(self, ctx: Any) -> None:
-        """Adopt a (new) context, e.g. after the settings changed; wires the runner."""
-        old = self.ctx
-        self._stop_runner()
+        """Adopt a (new) context, e.g. after the settings changed; wires the runner.
+
+        The old runner is stopped and the old context closed in a worker (stopping waits
+        for an upload request to end); the new runner is made only after that, so two
+        runners never send the same outbox."""
+        old, runner = self.ctx, self._detach_runner()
         self.ctx = ctx
-        if old is not None and old is not ctx:
-            self.pool.submit(lambda state: old.close())
         self._set_signed_in(None)
-        if ctx is not None:
-            self._make_runner()
-            self.restore_session()
+        retiring = (runner, old if old is not ctx else None)
+        self._retiring.append(retiring)
+
+        def retire(state: TaskState) -> None:
+            _retire(*retiring)
+            self._retiring.remove(retiring)
+
+        def adopt() -> None:
+            if self.ctx is ctx and ctx is not None and not self.closing:
+                self._make_runner()
+                self.restore_session()
+        if retiring == (None, None):
+            self._retiring.remove(retiring)
+            adopt()
+        else:
+            self.call(retire, on_finished=adopt)
 
     def _make_runner(self) -> None:
+        """The context's runner recipe over our outbox; its events reach the GUI thread
+        through the bridge, registered as one of the context's ``upload_events``."""
         if self.outbox is None or self.ctx is None:
             return
-        from wyntek_desktop.core.http import make_http_client
-        from wyntek_desktop.upload.runner import UploadRunner
+        if self._bridge.emit_event not in self.ctx.upload_events:
+            self.ctx.upload_events.append(self._bridge.emit_event)
+        self.runner = self.ctx.make_runner(self.outbox)
 
-        ctx = self.ctx
-        self.runner = UploadRunner(
-            self.outbox, lambda: make_http_client(ctx.settings), ctx.api.access_token,
-            ctx.api.submit_job, lambda: ctx.api.user_id, ctx.api.storage_url,
-            ctx.settings.anon_key or "", events=self._bridge.emit_event)
+    def _detach_runner(self) -> Any:
+        """Forget the runner (the caller stops it) and stop listening to its context."""
+        runner, self.runner = self.runner, None
+        if self.ctx is not None and self._bridge.emit_event in self.ctx.upload_events:
+            self.ctx.upload_events.remove(self._bridge.emit_event)
+        return runner
 
     def _stop_runner(self) -> None:
-        runner, self.runner = self.runner, None
+        runner = self._detach_runner()
         if runner is not None:
             runner.stop(timeout=10)
 
@@ -270,6 +290,9 @@ class Services(QObject):
         self.pool.cancel_all()
         self.procs.shutdown()
         self.pool.shutdown()
+        for retiring in list(self._retiring):  # their worker was cancelled before it ran
+            _retire(*retiring)
+        self._retiring.clear()
         if self.ctx is not None:
             self.ctx.close()
             self.ctx = None
@@ -279,3 +302,11 @@ class Services(QObject):
         if self.local_backend is not None:
             self.local_backend.stop()
             self.local_backend = None
+
+
+def _retire(runner: Any, ctx: Any) -> None:
+    """Stop a runner, then close its context (both may be None; both may block)."""
+    if runner is not None:
+        runner.stop(timeout=10)
+    if ctx is not None:
+        ctx.close()
