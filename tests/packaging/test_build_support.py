@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import plistlib
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -211,5 +213,13 @@ def test_frozen_programs_answer_python_dash_m_for_the_step_converter(tmp_path: P
     source.write_bytes(selftest.box_step(10.0))
     argv = ["wyntek", "-m", "wyntek_desktop.design._step_worker", str(source), str(target),
             str(2 * 1024**3)]
-    assert entry_common.run_module_request(argv) == 0
+    # In a child process: the converter limits its own address space, which must never
+    # happen to the test runner (threads could no longer be started).
+    code = ("import sys, entry_common; "
+            f"sys.exit(entry_common.run_module_request({argv!r}))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO_ROOT / "packaging"), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
     assert target.read_bytes()[:4] == b"glTF"
