@@ -70,7 +70,8 @@ def select_rtt(stack: LocalStackInstance, samples: int) -> dict[str, float]:
     svc.table("jobs").insert([{
         "user_id": uid, "client_job_id": str(uuid.uuid4()), "process": material["process"],
         "material_id": material["id"], "quantity": 1 + i, "tolerance_mm": 0.2,
-        "volume_cm3": 1.5, "token_cost": 10, "spec": {"n": i}, "notes": f"job {i}"}
+        "volume_cm3": 1.5, "token_cost": 10, "spec": {"quantity": 1 + i},
+        "notes": f"job {i}"}
         for i in range(50)]).execute()
     headers = {"apikey": stack.anon_key, "Authorization": f"Bearer {token}"}
     url = f"{stack.url}/rest/v1/jobs?select=*&order=updated_at.desc&limit=50"
