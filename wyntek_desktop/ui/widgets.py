@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -124,3 +126,15 @@ def heading(text: str) -> QLabel:
     font.setBold(True)
     label.setFont(font)
     return label
+
+
+def record_table(parent: QWidget, model: QAbstractItemModel, name: str) -> QTableView:
+    """A read-only list of records: whole-row selection, no row numbers, last column fills."""
+    table = QTableView(parent)
+    table.setAccessibleName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(False)
+    table.verticalHeader().hide()
+    return table

@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -16,13 +15,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from wyntek_desktop.ui.models import MessagesModel
-from wyntek_desktop.ui.widgets import Page, heading
+from wyntek_desktop.ui.widgets import Page, heading, record_table
 
 MAX_BODY = 5000
 
@@ -60,14 +58,8 @@ class HelpPage(Page):
         self.body.addWidget(box)
         self.body.addWidget(QLabel("Your messages"))
         self.model = MessagesModel(self)
-        self.table = QTableView(self)
-        self.table.setAccessibleName("Past support messages")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setWordWrap(False)
+        self.table = record_table(self, self.model, "Past support messages")
         self.model.rowsInserted.connect(self._fit_columns)
-        self.table.verticalHeader().hide()
         self.body.addWidget(self.table, 1)
         logs_box = QGroupBox("Logs and app folders", self)
         lv = QVBoxLayout(logs_box)

@@ -7,16 +7,14 @@ from typing import Any
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableView,
     QWidget,
 )
 
 from wyntek_desktop.ui.models import LedgerModel
-from wyntek_desktop.ui.widgets import Page, heading
+from wyntek_desktop.ui.widgets import Page, heading, record_table
 
 
 class TokensPage(Page):
@@ -50,14 +48,8 @@ class TokensPage(Page):
         note.setStyleSheet("color:#888")
         self.body.addWidget(note)
         self.model = LedgerModel(self)
-        self.table = QTableView(self)
-        self.table.setAccessibleName("Token ledger")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setWordWrap(False)
+        self.table = record_table(self, self.model, "Token ledger")
         self.model.rowsInserted.connect(self._fit_columns)
-        self.table.verticalHeader().hide()
         self.body.addWidget(self.table, 1)
         services.balance_changed.connect(self._show_balance)
         services.signed_in_changed.connect(lambda email: self.model.clear() if email is None
