@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from wyntek_desktop import __version__
 from wyntek_desktop.core import errors
 from wyntek_desktop.core.appdirs import AppDirs
-from wyntek_desktop.core.local_backend import DEMO_EMAIL, LocalBackend, start_local_backend
+from wyntek_desktop.core.local_backend import (
+    DEMO_EMAIL,
+    LocalBackend,
+    start_local_backend,
+    take_demo_announcement,
+)
 from wyntek_desktop.core.logging_setup import setup_logging
 from wyntek_desktop.core.models import Job
 from wyntek_desktop.core.paths import atomic_write_bytes
@@ -533,26 +538,23 @@ def _context_factory(args: argparse.Namespace, dirs: AppDirs, out: Output,
         ctx = AppContext.build(settings, dirs=dirs, memory_only=args.local)
         if args.local and args.command not in ("login", "signup"):
             ctx.session.sign_in(DEMO_EMAIL, local[0].demo_password)
-            _announce_demo(dirs, local[0], out)
+            _announce_demo(local[0], out)
         return ctx
     return make
 
 
-def _announce_demo(dirs: AppDirs, backend: LocalBackend, out: Output) -> None:
-    marker = dirs.localstack_data / ".demo-announced"
-    if marker.exists():
+def _announce_demo(backend: LocalBackend, out: Output) -> None:
+    message = take_demo_announcement(backend)
+    if message is None:
         return
-    where = backend.data_dir / "demo.json"
     # On stderr even with --json (as a JSON object there), or it would never be seen.
     if out.json_mode:
         print(json.dumps({"demo_account": {"email": DEMO_EMAIL,
                                            "password": backend.demo_password,
-                                           "kept_in": str(where)}}), file=sys.stderr)
+                                           "kept_in": str(backend.data_dir / "demo.json")}}),
+              file=sys.stderr)
     else:
-        print(f"Demo account: {DEMO_EMAIL}  password: {backend.demo_password}  (shown once; "
-              f"kept in {where})", file=sys.stderr)
-    with suppress(OSError):
-        marker.touch()
+        print(message, file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

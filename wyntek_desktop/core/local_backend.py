@@ -8,6 +8,7 @@ account and its jobs survive restarts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -104,3 +105,18 @@ def _spawn(data_dir: Path) -> LocalBackend:
             hint=f"See {log_path} for details.") from None
     log.info("local stack ready at %s", backend.url)
     return backend
+
+
+def take_demo_announcement(backend: LocalBackend) -> str | None:
+    """The demo account's password, worded for the user, the first time only.
+
+    A marker file beside the local stack's data remembers that it was shown; the
+    password itself stays in the stack's ``demo.json`` (owner-readable only).
+    """
+    marker = backend.data_dir / ".demo-announced"
+    if marker.exists():
+        return None
+    with contextlib.suppress(OSError):
+        marker.touch()
+    return (f"Demo account: {DEMO_EMAIL}  password: {backend.demo_password}  (shown once; "
+            f"kept in {backend.data_dir / 'demo.json'})")

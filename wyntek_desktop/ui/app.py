@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import time
 from dataclasses import replace
 from typing import Any
@@ -46,9 +47,16 @@ def boot(state: TaskState, settings: Settings, dirs: AppDirs, local: bool) -> Bo
     signed_in = None
     try:
         if local:
-            from wyntek_desktop.core.local_backend import DEMO_EMAIL, start_local_backend
+            from wyntek_desktop.core.local_backend import (
+                DEMO_EMAIL,
+                start_local_backend,
+                take_demo_announcement,
+            )
             state.report_progress(0.1, "Starting the local demo service…")
             backend = start_local_backend(dirs.localstack_data)
+            message = take_demo_announcement(backend)
+            if message is not None:
+                print(message, file=sys.stderr)  # the terminal that launched the demo
             settings = replace(settings, supabase_url=backend.url, anon_key=backend.anon_key,
                                ca_bundle=None)
         ctx = None
