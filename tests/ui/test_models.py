@@ -13,7 +13,6 @@ from PySide6.QtTest import QAbstractItemModelTester
 from wyntek_desktop.core.models import Job, JobFile, LedgerEntry
 from wyntek_desktop.ui.models import (
     PROGRESS_ROLE,
-    JobsFilterProxy,
     JobsTableModel,
     LedgerModel,
     OutboxModel,
@@ -42,10 +41,7 @@ def tester_mode():
 
 def test_jobs_model_passes_the_model_tester_through_changes(qtbot, tester_mode) -> None:
     model = JobsTableModel()
-    proxy = JobsFilterProxy()
-    proxy.setSourceModel(model)
     QAbstractItemModelTester(model, tester_mode)
-    QAbstractItemModelTester(proxy, tester_mode)
     jobs = make_jobs(50)
     model.set_records(jobs[:30])
     keep = QPersistentModelIndex(model.index(5, 0))
@@ -63,13 +59,14 @@ def test_jobs_model_passes_the_model_tester_through_changes(qtbot, tester_mode) 
              for i, j in enumerate(changed[10:])]
     model.set_records(again)  # one changed in place
     assert model.record(model.row_of(again[0].id)).status == "cancelled"
-    proxy.set_status("cancelled")
-    assert all(proxy.index(r, 1).data() == "Cancelled" for r in range(proxy.rowCount()))
-    assert proxy.rowCount() == sum(1 for j in again if j.status == "cancelled")
-    proxy.set_status(None)
-    assert proxy.rowCount() == 30
+    model.set_status("cancelled")
+    assert all(model.index(r, 1).data() == "Cancelled" for r in range(model.rowCount()))
+    assert model.rowCount() == sum(1 for j in again if j.status == "cancelled")
+    assert len(model.records()) == 30  # filtered out, not forgotten
+    model.set_status(None)
+    assert model.rowCount() == 30
     model.clear()
-    assert proxy.rowCount() == 0
+    assert model.rowCount() == 0
 
 
 def test_jobs_model_display_values() -> None:
@@ -84,21 +81,18 @@ def test_jobs_model_display_values() -> None:
 
 def test_ten_thousand_jobs_sort_and_filter_fast(qtbot) -> None:
     model = JobsTableModel()
-    proxy = JobsFilterProxy()
-    proxy.setSourceModel(model)
     t0 = time.perf_counter()
     model.set_records(make_jobs(10_000))
     load = time.perf_counter() - t0
     t0 = time.perf_counter()
     with qtbot.waitSignal(model.sorted_, timeout=10_000):
-        proxy.sort(7, Qt.SortOrder.DescendingOrder)  # big tables sort off the GUI thread
+        model.sort(7, Qt.SortOrder.DescendingOrder)  # big tables sort off the GUI thread
     sort = time.perf_counter() - t0
     t0 = time.perf_counter()
-    proxy.set_status("shipped")
+    model.set_status("shipped")
     filt = time.perf_counter() - t0
-    assert proxy.rowCount() == 10_000 // 6 + (1 if 10_000 % 6 > 3 else 0)
-    first = proxy.mapToSource(proxy.index(0, 0)).row()
-    assert model.record(first).created_at == max(j.created_at for j in model.records()
+    assert model.rowCount() == 10_000 // 6 + (1 if 10_000 % 6 > 3 else 0)
+    assert model.record(0).created_at == max(j.created_at for j in model.records()
                                                  if j.status == "shipped")
     # generous bounds for a shared 2-core machine; the benchmark measures properly
     assert load < 1.0 and sort < 0.5 and filt < 0.5, (load, sort, filt)
@@ -131,3 +125,87 @@ def test_ledger_model_and_formatters(qtbot, tester_mode) -> None:
     assert model.index(1, 3).data() == "abcdef12"
     assert model.rowCount(model.index(0, 0)) == 0
     assert fmt_bytes(1_500_000) == "1.5 MB" and fmt_eta(3725) == "1 h 02 min"
+
+
+def _job(job: Job, **changes) -> Job:
+    return Job(**{**job.__dict__, **changes})
+
+
+def test_status_filter_keeps_the_selection_and_follows_status_changes(qtbot) -> None:
+    from PySide6.QtWidgets import QAbstractItemView, QTableView
+
+    model = JobsTableModel()
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    jobs = make_jobs(60)
+    model.set_records(jobs)
+    model.sort(7, Qt.SortOrder.DescendingOrder)
+    shipped = jobs[9]  # statuses cycle through six values: job 9 is "shipped"
+    assert shipped.status == "shipped"
+    view.selectRow(model.row_of(shipped.id))
+
+    def selected() -> list[str]:
+        return [model.record(i.row()).id for i in view.selectionModel().selectedRows()]
+
+    model.set_status("shipped")
+    assert model.rowCount() == 10 and selected() == [shipped.id]
+    assert [model.record(r).created_at for r in range(10)] == sorted(
+        (j.created_at for j in jobs if j.status == "shipped"), reverse=True)
+    # a job that becomes "shipped" appears, one that leaves the status disappears
+    moved = _job(jobs[0], status="shipped")
+    left = _job(jobs[3], status="completed")
+    model.set_records([moved if j.id == moved.id else left if j.id == left.id else j
+                       for j in jobs])
+    assert model.row_of(moved.id) == 9  # the oldest, last in newest-first order
+    assert model.row_of(left.id) is None and model.get(left.id).status == "completed"
+    assert selected() == [shipped.id]
+    model.set_status("cancelled")
+    assert selected() == [] and model.rowCount() == 10
+    model.set_status(None)
+    assert model.rowCount() == 60 and len(model.records()) == 60
+
+
+def test_sorting_is_stable_puts_empty_values_last_and_is_done_once(qtbot) -> None:
+    from PySide6.QtWidgets import QTableView
+
+    model = JobsTableModel()
+    jobs = [_job(j, tolerance_mm=None) if i % 4 == 0 else j
+            for i, j in enumerate(make_jobs(20))]
+    model.set_records(jobs)
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        model.sort(4, order)  # tolerance: the same value or empty for every job
+        shown = [model.record(r) for r in range(20)]
+        assert [j.tolerance_mm is None for j in shown] == [False] * 15 + [True] * 5
+        assert [j.id for j in shown[:15]] == [j.id for j in jobs if j.tolerance_mm]
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    layouts: list[int] = []
+    model.layoutChanged.connect(lambda *a: layouts.append(1))
+    view.sortByColumn(5, Qt.SortOrder.AscendingOrder)  # Qt asks the model twice
+    assert len(layouts) == 1
+    costs = [model.record(r).token_cost for r in range(20)]
+    assert costs == sorted(costs)
+
+
+def test_cells_answer_the_delegate_in_one_call_with_the_same_values(qtbot) -> None:
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    model = JobsTableModel()
+    model.set_records(make_jobs(3))
+    delegate = QStyledItemDelegate()
+    for column in range(model.columnCount()):
+        index = model.index(1, column)
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, index)  # goes through multiData()
+        assert option.text == index.data()
+        right = bool(option.displayAlignment & Qt.AlignmentFlag.AlignRight)
+        assert right == model.columns[column].align_right
+    # a record replaced by a changed one is shown with its new values at once
+    changed = _job(model.record(1), quantity=999)
+    model.set_records([changed if j.id == changed.id else j for j in model.records()])
+    assert model.index(model.row_of(changed.id), 3).data() == "999"

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from wyntek_desktop.core.models import JOB_STATUSES
+from wyntek_desktop.ui.gc_policy import BIG_LOAD, freeze_survivors
 from wyntek_desktop.ui.models import (
-    JobsFilterProxy,
     JobsTableModel,
     fmt_bytes,
     fmt_time,
@@ -114,13 +114,11 @@ class JobsPage(Page):
         top.addWidget(self.refresh_button)
         self.body.addLayout(top)
         self.model = JobsTableModel(self)
-        self.proxy = JobsFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.setObjectName("jobs-splitter")
         self.table = QTableView(split)
         self.table.setAccessibleName("Jobs table")
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(7, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -145,7 +143,7 @@ class JobsPage(Page):
         split.setSizes([700, 380])
         self.body.addWidget(split, 1)
         self.filter.currentIndexChanged.connect(
-            lambda: self.proxy.set_status(self.filter.currentData()))
+            lambda: self.model.set_status(self.filter.currentData()))
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
         self.model.dataChanged.connect(lambda *a: self._show_selected())
         self._poll = QTimer(self)
@@ -183,10 +181,10 @@ class JobsPage(Page):
     def _got_changes(self, jobs: list[Any]) -> None:
         now = datetime.now().astimezone()
         for job in jobs:
-            row = self.model.row_of(job.id)
+            known = self.model.get(job.id)
             history = self._history.setdefault(job.id, [])
-            if row is not None:
-                old = self.model.record(row).status
+            if known is not None:
+                old = known.status
                 if old != job.status:
                     history.append((now, job.status))
                     self.status_changed.emit(job, old)
@@ -194,8 +192,10 @@ class JobsPage(Page):
                 history.append((job.updated_at or now, job.status))
         merged = {j.id: j for j in self.model.records()}
         merged.update({j.id: j for j in jobs})
-        first = self.model.rowCount() == 0
+        first = not self.model.records()
         self.model.set_records(merged.values())
+        if len(jobs) >= BIG_LOAD:
+            freeze_survivors(full=False)  # no full collection over them while scrolling
         if first and jobs:
             for col in range(self.model.columnCount() - 1):
                 self.table.resizeColumnToContents(col)
@@ -205,16 +205,16 @@ class JobsPage(Page):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        return self.model.record(self.proxy.mapToSource(rows[0]).row())
+        return self.model.record(rows[0].row())
 
     def select_job(self, job_id: str) -> bool:
         row = self.model.row_of(job_id)
+        if row is None and self.model.get(job_id) is not None:
+            self.filter.setCurrentIndex(self.filter.findData(None))  # shown under "All"
+            row = self.model.row_of(job_id)
         if row is None:
             return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            return False
-        self.table.selectRow(index.row())
+        self.table.selectRow(row)
         return True
 
     def _show_selected(self, *args: Any) -> None:
