@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.settings import Settings, resolve_settings, save_settings
+from wyntek_desktop.ui.gc_policy import freeze_survivors
 from wyntek_desktop.ui.main_window import MainWindow, app_icon
 from wyntek_desktop.ui.services import CONNECTING, Services
 from wyntek_desktop.ui.theme import apply_theme
@@ -116,6 +117,7 @@ class DesktopApp(QObject):
         self.services.call(warm_up)
         self.booted = True
         self.ready.emit()
+        freeze_survivors(full=True)  # once: everything alive now lives as long as the app
 
     def _boot_failed(self, err: Any) -> None:
         self.services._set_connection("offline", str(err))

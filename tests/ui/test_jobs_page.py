@@ -1,0 +1,54 @@
+"""The Jobs page over many jobs: status filter, notifications for hidden jobs, memory."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from tests.ui.test_models import make_jobs
+from wyntek_desktop.core.models import Job
+from wyntek_desktop.ui.gc_policy import BIG_LOAD
+from wyntek_desktop.ui.pages.jobs import JobsPage
+from wyntek_desktop.ui.services import Services
+
+
+@pytest.fixture
+def page(qtbot) -> Iterator[JobsPage]:
+    services = Services()
+    page = JobsPage(services)
+    qtbot.addWidget(page)
+    yield page
+    page.shutdown()
+    services.shutdown()
+
+
+def test_status_filter_hides_rows_but_not_their_notifications(page: JobsPage) -> None:
+    jobs = make_jobs(30)
+    page._got_changes(jobs)
+    page.filter.setCurrentIndex(page.filter.findData("shipped"))
+    assert page.table.model().rowCount() == 5
+    page.select_job(jobs[9].id)
+    assert page.selected_job().id == jobs[9].id
+    assert jobs[9].id[:8] in page.detail.toPlainText()
+    changes: list[tuple[str, str]] = []
+    page.status_changed.connect(lambda job, old: changes.append((job.status, old)))
+    hidden = jobs[0]  # "submitted": filtered out right now
+    page._got_changes([Job(**{**hidden.__dict__, "status": "reviewing"})])
+    assert changes == [("reviewing", "submitted")]
+    assert page.model.row_of(hidden.id) is None
+    assert page.selected_job().id == jobs[9].id  # the selection survived the change
+    assert page.select_job(hidden.id)  # going to a hidden job shows every job again
+    assert page.filter.currentData() is None and page.table.model().rowCount() == 30
+    assert page.selected_job().id == hidden.id
+    assert not page.select_job("no-such-job")
+
+
+def test_a_big_load_is_moved_out_of_the_collectors_full_passes(page: JobsPage) -> None:
+    before = gc.get_freeze_count()
+    try:
+        page._got_changes(make_jobs(BIG_LOAD))
+        assert gc.get_freeze_count() >= before + BIG_LOAD  # one Job object each, at least
+    finally:
+        gc.unfreeze()
