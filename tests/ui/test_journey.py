@@ -118,6 +118,10 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         qtbot.waitUntil(lambda: bool(w.notifications), timeout=30_000)
         assert "Reviewing" in w.notifications[-1][0]
         assert w.jobs.model.record(w.jobs.model.row_of(job.id)).status == "reviewing"
+        w.jobs.filter.setCurrentIndex(w.jobs.filter.findData("shipped"))
+        w.show_page("prepare")
+        w.open_notified_job()  # what a click on the notification does
+        assert w.current_page() is w.jobs and w.jobs.selected_job().id == job.id
 
         # cancel the second job while it is submitted: refunded
         second = next(j for j in w.jobs.model.records() if j.id != job.id)

@@ -166,7 +166,9 @@ class MainWindow(QMainWindow):
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(self.windowIcon(), self)
             self.tray.setToolTip("WYNTEK Desktop")
+            self.tray.messageClicked.connect(self.open_notified_job)
             self.tray.show()
+        self._notified_job: str | None = None
 
     # -- navigation -------------------------------------------------------------------------
     def _switch(self, row: int) -> None:
@@ -253,11 +255,22 @@ class MainWindow(QMainWindow):
         title = f"Job {job.id[:8]}: {status_label(job.status)}"
         text = f"Was {status_label(previous)}; {job.material_id} × {job.quantity}."  # noqa: RUF001
         self.notifications.append((title, text))
+        self._notified_job = job.id
         if self.tray is not None:
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
         else:
             self.statusBar().showMessage(f"{title}. {text}", 10000)
         self.services.refresh_profile()
+
+    def open_notified_job(self) -> None:
+        """A click on the last status notification: the window, the Jobs page, that job."""
+        if self._notified_job is None:
+            return
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        self.show_page("jobs")
+        self.jobs.select_job(self._notified_job)
 
     def show_about(self) -> None:
         from wyntek_desktop.about import about_info
