@@ -19,16 +19,18 @@ def page(qtbot) -> Iterator[JobsPage]:
     services = Services()
     page = JobsPage(services)
     qtbot.addWidget(page)
+    page.resize(900, 300)
+    page.show()
     yield page
     page.shutdown()
     services.shutdown()
 
 
 def test_status_filter_hides_rows_but_not_their_notifications(page: JobsPage) -> None:
-    jobs = make_jobs(30)
+    jobs = make_jobs(300)
     page._got_changes(jobs)
     page.filter.setCurrentIndex(page.filter.findData("shipped"))
-    assert page.table.model().rowCount() == 5
+    assert page.table.model().rowCount() == 50
     page.select_job(jobs[9].id)
     assert page.selected_job().id == jobs[9].id
     assert jobs[9].id[:8] in page.detail.toPlainText()
@@ -40,8 +42,10 @@ def test_status_filter_hides_rows_but_not_their_notifications(page: JobsPage) ->
     assert page.model.row_of(hidden.id) is None
     assert page.selected_job().id == jobs[9].id  # the selection survived the change
     assert page.select_job(hidden.id)  # going to a hidden job shows every job again
-    assert page.filter.currentData() is None and page.table.model().rowCount() == 30
+    assert page.filter.currentData() is None and page.table.model().rowCount() == 300
     assert page.selected_job().id == hidden.id
+    row_rect = page.table.visualRect(page.model.index(page.model.row_of(hidden.id), 0))
+    assert page.table.viewport().rect().intersects(row_rect)  # scrolled into view
     assert not page.select_job("no-such-job")
 
 

@@ -215,6 +215,7 @@ class JobsPage(Page):
         if row is None:
             return False
         self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
         return True
 
     def _show_selected(self, *args: Any) -> None:
