@@ -26,13 +26,19 @@ def page(qtbot) -> Iterator[JobsPage]:
     services.shutdown()
 
 
+def _in_view(page: JobsPage, job_id: str) -> bool:
+    row = page.table.visualRect(page.model.index(page.model.row_of(job_id), 0))
+    return page.table.viewport().rect().contains(row.center())
+
+
 def test_status_filter_hides_rows_but_not_their_notifications(page: JobsPage) -> None:
     jobs = make_jobs(300)
     page._got_changes(jobs)
     page.filter.setCurrentIndex(page.filter.findData("shipped"))
     assert page.table.model().rowCount() == 50
-    page.select_job(jobs[9].id)
+    assert page.select_job(jobs[9].id)
     assert page.selected_job().id == jobs[9].id
+    assert _in_view(page, jobs[9].id)  # the oldest shipped job: the last row
     assert jobs[9].id[:8] in page.detail.toPlainText()
     changes: list[tuple[str, str]] = []
     page.status_changed.connect(lambda job, old: changes.append((job.status, old)))
@@ -44,8 +50,7 @@ def test_status_filter_hides_rows_but_not_their_notifications(page: JobsPage) ->
     assert page.select_job(hidden.id)  # going to a hidden job shows every job again
     assert page.filter.currentData() is None and page.table.model().rowCount() == 300
     assert page.selected_job().id == hidden.id
-    row_rect = page.table.visualRect(page.model.index(page.model.row_of(hidden.id), 0))
-    assert page.table.viewport().rect().intersects(row_rect)  # scrolled into view
+    assert _in_view(page, hidden.id)
     assert not page.select_job("no-such-job")
 
 
