@@ -86,6 +86,19 @@ def test_unticked_sign_in_removes_a_session_kept_earlier(qtbot, localstack) -> N
             Session(settings, http).sign_in(kept_email, kept_password)
         assert _stored_email(localstack) == kept_email
 
+        # a mistyped password changes nothing that was kept
+        app.window.sign_in()
+        dialog = app.window.sign_in_dialog
+        dialog.email.setText(email)
+        dialog.password.setText(password + "-typo")
+        if dialog.remember.isChecked():
+            qtbot.mouseClick(dialog.remember, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(dialog.error.isVisible, timeout=30_000)
+        assert not app.services.signed_in
+        assert _stored_email(localstack) == kept_email
+        dialog.reject()
+
         _sign_in(qtbot, app, email, password, remember=False)
         assert _stored_email(localstack) is None
         assert app.services.ctx.session.email == email  # kept in memory

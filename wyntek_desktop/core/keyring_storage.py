@@ -122,18 +122,26 @@ class KeyringStorage(SyncSupportedStorage):
     def remove_item(self, key: str) -> None:
         with self._lock:
             self._memory.pop(key, None)
-            if self.memory_only:
-                return
-            try:
-                head = keyring.get_password(SERVICE, self._name(key))
-                count = int(head[len(_CHUNKED):]) if head and head.startswith(_CHUNKED) else 0
-                for name in [self._name(key), *(self._name(key, i) for i in range(count))]:
-                    try:
-                        keyring.delete_password(SERVICE, name)
-                    except keyring.errors.PasswordDeleteError:
-                        pass
-            except Exception as exc:
-                self._fail(exc)
+            if not self.memory_only:
+                self._delete_saved(key)
+
+    def forget_saved(self, key: str) -> None:
+        """Delete the keyring's copy of ``key`` even while storing in memory only (the
+        session of an earlier "stay signed in"); the value in memory stays."""
+        with self._lock:
+            self._delete_saved(key)
+
+    def _delete_saved(self, key: str) -> None:
+        try:
+            head = keyring.get_password(SERVICE, self._name(key))
+            count = int(head[len(_CHUNKED):]) if head and head.startswith(_CHUNKED) else 0
+            for name in [self._name(key), *(self._name(key, i) for i in range(count))]:
+                try:
+                    keyring.delete_password(SERVICE, name)
+                except keyring.errors.PasswordDeleteError:
+                    pass
+        except Exception as exc:
+            self._fail(exc)
 
     def _fail(self, exc: Exception) -> None:
         log.warning("keyring failed (%s); keeping the session in memory", type(exc).__name__)

@@ -209,11 +209,14 @@ class Services(QObject):
 
             storage = session.storage
             if not remember:
-                # Forget a session kept from an earlier "stay signed in" first, then keep
-                # this one in memory only: the user's choice, so there is nothing to warn of.
-                storage.remove_item(STORAGE_KEY)
+                # Keep this session in memory only: the user's choice, so there is nothing
+                # to warn of. A session kept by an earlier "stay signed in" is forgotten
+                # once this sign-in has worked, not before: a mistyped password keeps it.
                 storage.use_memory(None)
-            elif keyring_allowed and storage.memory_only:
+                result = session.sign_in(email, password)
+                storage.forget_saved(STORAGE_KEY)
+                return result
+            if keyring_allowed and storage.memory_only:
                 storage.use_keyring()  # stays in memory, with the reason, if it fails
             return session.sign_in(email, password)
 
