@@ -320,7 +320,14 @@ def _prepare(run: Run, *, for_submit: bool = False) -> tuple[list[Analysed], flo
 def cmd_quote(run: Run) -> None:
     items, volume = _prepare(run)
     quote = run.ctx.api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance)
-    run.out.result({**quote.to_dict(), "files": [str(i.path) for i in items]},
+    # The price is still useful while a file needs fixing; say that `submit` will refuse.
+    blocking = [{"file": str(i.path), "reason": reasons[0].removeprefix("error: ")}
+                for i in items if (reasons := _findings(i.report, "error"))]
+    for b in blocking:
+        run.out.note(f"Note: {Path(b['file']).name} cannot be submitted as is "
+                     f"({b['reason']}); fix it before `wyntek submit`.")
+    run.out.result({**quote.to_dict(), "files": [str(i.path) for i in items],
+                    "submittable": not blocking, "blocking": blocking},
                    f"{quote.tokens} tokens for {quote.quantity} x {quote.material_id} "
                    f"({float(quote.volume_cm3):.3f} cm³, tolerance {quote.tolerance_mm} mm).")
 

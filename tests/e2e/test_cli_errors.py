@@ -227,3 +227,22 @@ def test_login_without_a_password_to_read() -> None:
     assert proc.returncode == 1, proc.stderr
     assert "wyntek: No password was given." in proc.stderr
     assert "--password-stdin" in proc.stderr and "Unexpected" not in proc.stderr
+
+
+def test_quote_of_a_file_that_cannot_be_submitted_prices_it_and_says_so(
+        localstack, user, tmp_path) -> None:
+    from tests.design.meshes import cube, write_ascii_stl
+
+    open_box = write_ascii_stl(tmp_path / "open box.stl", cube()[:-2])  # one side missing
+    r = wyntek("quote", str(open_box), "--material", "fdm-pla", env=_as(localstack, user))
+    assert r.code == 0 and "tokens for 1 x fdm-pla" in r.out
+    assert r.err.count("\n") == 1 and "open box.stl cannot be submitted as is" in r.err
+    assert "wyntek submit" in r.err
+    data = wyntek("--json", "quote", str(open_box), str(MODEL), "--material", "fdm-pla",
+                  env=_as(localstack, user)).json()
+    assert data["submittable"] is False and data["tokens"] > 0
+    assert [b["file"] for b in data["blocking"]] == [str(open_box)]
+    assert wyntek("--json", "quote", str(MODEL), "--material", "fdm-pla",
+                  env=_as(localstack, user)).json()["blocking"] == []
+    r = wyntek("submit", str(open_box), "--material", "fdm-pla", env=_as(localstack, user))
+    assert r.code != 0 and "cannot be submitted as is" in r.one_line_error()
