@@ -27,5 +27,5 @@ def freeze_survivors(*, full: bool) -> None:
     t0 = time.perf_counter()
     gc.collect(2 if full else 1)
     gc.freeze()
-    log.debug("froze %d objects in %.0f ms", gc.get_freeze_count(),
-              (time.perf_counter() - t0) * 1000)
+    log.info("garbage collector: %d objects frozen, %.0f ms", gc.get_freeze_count(),
+             (time.perf_counter() - t0) * 1000)
