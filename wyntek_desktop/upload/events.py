@@ -9,7 +9,7 @@ from dataclasses import dataclass
 IDLE, RUNNING, OFFLINE, SIGN_IN_REQUIRED, STOPPED = (
     "idle", "running", "offline", "sign_in_required", "stopped")
 RUNNER_MESSAGES = {
-    IDLE: "All prepared jobs are sent.",
+    IDLE: "Nothing is waiting to be sent.",
     RUNNING: "Uploading…",
     OFFLINE: "Offline: uploads continue when the connection is back.",
     SIGN_IN_REQUIRED: "Sign in to continue uploading.",

@@ -93,10 +93,12 @@ class OutboxPage(Page):
         self._reload_pending.setInterval(150)
         self._reload_pending.timeout.connect(self._reload_now)
         self._jobs: dict[str, Any] = {}
+        self._runner_message: str | None = None  # None until the runner reports
         self._show_runner_hint()
         self._update_buttons()
 
     def _show_runner_hint(self) -> None:
+        self._runner_message = None  # until the runner reports again
         if self.services.outbox is None:
             self.runner_label.setText("The outbox is not available.")
         elif not self.services.signed_in:
@@ -123,6 +125,19 @@ class OutboxPage(Page):
         self.model.set_records(outbox_rows(visible))
         self.empty.setVisible(not visible)
         self._update_buttons()
+        self._show_state()
+
+    def _show_state(self) -> None:
+        """The runner's state, plus what waits for the user rather than for the runner."""
+        if self._runner_message is None:
+            return
+        states = [j.state for j in self._jobs.values()]
+        waiting = []
+        if (drafts := states.count("draft")):
+            waiting.append(f"{_jobs(drafts)} kept as draft: select and press Send now.")
+        if (failed := states.count("failed")):
+            waiting.append(f"{_jobs(failed)} failed: select to see why, then Retry.")
+        self.runner_label.setText(" ".join([self._runner_message, *waiting]))
 
     def _on_event(self, event: Any) -> None:
         from wyntek_desktop.upload.events import RunnerStateChanged, UploadProgress
@@ -131,7 +146,8 @@ class OutboxPage(Page):
             self.model.update_progress(event.client_job_id, event.file_index, event.file_sent,
                                        event.file_total, event.speed, event.eta)
         elif isinstance(event, RunnerStateChanged):
-            self.runner_label.setText(event.message)
+            self._runner_message = event.message
+            self._show_state()
 
     # -- actions --------------------------------------------------------------------------
     def selected_job(self) -> Any:
@@ -191,3 +207,7 @@ class OutboxPage(Page):
 
     def shutdown(self) -> None:
         self._reload_pending.stop()
+
+
+def _jobs(n: int) -> str:
+    return "1 job" if n == 1 else f"{n} jobs"
