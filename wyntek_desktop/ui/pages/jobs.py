@@ -78,11 +78,13 @@ def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
         else:
             retention = "kept until 12 months after completion"
         picture = thumbnail_path(f.sha256)
-        image = (f"<img src='{escape(picture.as_uri())}' width='96' height='96' "
-                 "style='float:left'> " if picture is not None else "")
-        parts.append(f"<p>{image}<b>{escape(f.file_name)}</b><br>"
-                     f"{escape(' · '.join(facts))}"
-                     f"<br><span style='color:#999'>{escape(retention)}</span></p>")
+        # a table row per file: what follows starts below the picture, not beside it
+        image = (f"<td width='100'><img src='{escape(picture.as_uri())}' width='96' "
+                 "height='96'></td>" if picture is not None else "")
+        parts.append(f"<table cellspacing='0' cellpadding='2'><tr>{image}<td valign='top'>"
+                     f"<b>{escape(f.file_name)}</b><br>{escape(' · '.join(facts))}"
+                     f"<br><span style='color:#999'>{escape(retention)}</span></td></tr>"
+                     "</table>")
     if history:
         parts.append("<h4>Status history (seen by this app)</h4>")
         parts.append("".join(f"<div>{fmt_time(t)} — {escape(status_label(s))}</div>"
