@@ -124,7 +124,22 @@ def test_ledger_model_and_formatters(qtbot, tester_mode) -> None:
     assert model.index(0, 1).data() == "+500" and model.index(1, 1).data() == "-12"
     assert model.index(1, 3).data() == "abcdef12"
     assert model.rowCount(model.index(0, 0)) == 0
+    assert [model.index(r, 2).data() for r in range(2)] == ["Grant", "Job charge"]
     assert fmt_bytes(1_500_000) == "1.5 MB" and fmt_eta(3725) == "1 h 02 min"
+
+
+def test_record_tables_fit_their_columns_to_the_first_load(qtbot) -> None:
+    from wyntek_desktop.ui.widgets import record_table
+
+    model = LedgerModel()
+    table = record_table(None, model, "Ledger")
+    qtbot.addWidget(table)
+    table.resize(900, 300)
+    table.show()
+    model.set_records([LedgerEntry(id=1, delta=500, reason="grant", created_at=T0)])
+    date = model.index(0, 0).data()
+    needed = table.fontMetrics().horizontalAdvance(date)
+    assert table.columnWidth(0) > needed  # the whole date and time, not "2026-01-01 ..."
 
 
 def _job(job: Job, **changes) -> Job:

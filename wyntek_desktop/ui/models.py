@@ -471,11 +471,15 @@ class OutboxModel(RecordTableModel):
 
 # --- ledger and support messages ---------------------------------------------------------
 
+LEDGER_REASONS = {"purchase": "Purchase", "grant": "Grant", "job": "Job charge",
+                  "refund": "Refund (job cancelled)"}
+
+
 class LedgerModel(RecordTableModel):
     columns = (
         Column("Date", lambda e: fmt_time(e.created_at), lambda e: e.created_at),
         Column("Change", lambda e: f"{e.delta:+d}", lambda e: e.delta, align_right=True),
-        Column("Reason", lambda e: e.reason),
+        Column("Reason", lambda e: LEDGER_REASONS.get(e.reason, e.reason)),
         Column("Job", lambda e: _short(e.job_id)),
     )
 

@@ -137,4 +137,12 @@ def record_table(parent: QWidget, model: QAbstractItemModel, name: str) -> QTabl
     table.horizontalHeader().setStretchLastSection(True)
     table.setWordWrap(False)
     table.verticalHeader().hide()
+    table.horizontalHeader().setResizeContentsPrecision(200)  # rows read to size a column
+
+    def fit_columns(*args: object) -> None:
+        for col in range(model.columnCount() - 1):  # the last one stretches
+            table.resizeColumnToContents(col)
+    # the first load is a reset, later ones insert rows: both size the columns to the text
+    model.modelReset.connect(fit_columns)
+    model.rowsInserted.connect(fit_columns)
     return table

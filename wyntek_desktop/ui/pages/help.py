@@ -59,7 +59,6 @@ class HelpPage(Page):
         self.body.addWidget(QLabel("Your messages"))
         self.model = MessagesModel(self)
         self.table = record_table(self, self.model, "Past support messages")
-        self.model.rowsInserted.connect(self._fit_columns)
         self.body.addWidget(self.table, 1)
         logs_box = QGroupBox("Logs and app folders", self)
         lv = QVBoxLayout(logs_box)
@@ -128,10 +127,6 @@ class HelpPage(Page):
         self.services.call(lambda state: api.support_messages(),
                            on_result=self.model.set_records, on_error=self.show_error,
                            latest="messages")
-
-    def _fit_columns(self, *args: object) -> None:
-        for col in range(self.model.columnCount() - 1):  # the last one stretches
-            self.table.resizeColumnToContents(col)
 
     def page_shown(self) -> None:
         self.refresh()

@@ -49,7 +49,6 @@ class TokensPage(Page):
         self.body.addWidget(note)
         self.model = LedgerModel(self)
         self.table = record_table(self, self.model, "Token ledger")
-        self.model.rowsInserted.connect(self._fit_columns)
         self.body.addWidget(self.table, 1)
         services.balance_changed.connect(self._show_balance)
         services.signed_in_changed.connect(lambda email: self.model.clear() if email is None
@@ -86,10 +85,6 @@ class TokensPage(Page):
         self.services.refresh_profile()
         self.services.call(lambda state: api.ledger(), on_result=self.model.set_records,
                            on_error=self.show_error, latest="ledger")
-
-    def _fit_columns(self, *args: object) -> None:
-        for col in range(self.model.columnCount() - 1):  # the last one stretches
-            self.table.resizeColumnToContents(col)
 
     def page_shown(self) -> None:
         self.refresh()
