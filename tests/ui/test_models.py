@@ -224,3 +224,19 @@ def test_cells_answer_the_delegate_in_one_call_with_the_same_values(qtbot) -> No
     changed = _job(model.record(1), quantity=999)
     model.set_records([changed if j.id == changed.id else j for j in model.records()])
     assert model.index(model.row_of(changed.id), 3).data() == "999"
+
+
+def test_upsert_adds_and_replaces_but_never_removes(qtbot) -> None:
+    model = JobsTableModel()
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    jobs = make_jobs(10)
+    model.upsert(jobs[:8])
+    signals: list[str] = []
+    for name in ("dataChanged", "layoutChanged", "rowsInserted", "rowsRemoved", "modelReset"):
+        getattr(model, name).connect(lambda *a, name=name: signals.append(name))
+    model.upsert([_job(j) for j in jobs[:8]])  # equal copies: a poll with nothing new
+    assert signals == []
+    model.upsert([_job(jobs[2], status="cancelled"), jobs[9]])
+    assert "dataChanged" in signals and "rowsInserted" in signals
+    assert "rowsRemoved" not in signals and model.rowCount() == 9
+    assert model.get(jobs[2].id).status == "cancelled" and model.get(jobs[9].id) is jobs[9]

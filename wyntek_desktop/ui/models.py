@@ -274,6 +274,17 @@ class RecordTableModel(QAbstractTableModel):
         if (added or changed or appear) and self._sort is not None:
             self.sort(*self._sort)
 
+    def upsert(self, records: Iterable[Any]) -> None:
+        """Add the new records and replace the changed ones (by key); none is removed.
+        Records equal to the ones held cost one lookup each and change nothing."""
+        key = self._key
+        changes = [r for r in records if (old := self.get(key(r))) is not r and old != r]
+        if not changes:
+            return
+        merged = {key(r): r for r in self._base}
+        merged.update((key(r), r) for r in changes)
+        self.set_records(merged.values())
+
     def clear(self) -> None:
         self.beginResetModel()
         self._set_base([])

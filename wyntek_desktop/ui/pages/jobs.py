@@ -192,10 +192,8 @@ class JobsPage(Page):
                     self.status_changed.emit(job, old)
             elif not history:
                 history.append((job.updated_at or now, job.status))
-        merged = {j.id: j for j in self.model.records()}
-        merged.update({j.id: j for j in jobs})
         first = not self.model.records()
-        self.model.set_records(merged.values())
+        self.model.upsert(jobs)  # a poll brings new and changed jobs only
         if len(jobs) >= BIG_LOAD:
             freeze_survivors(full=False)  # no full collection over them while scrolling
         if first and jobs:
