@@ -500,5 +500,5 @@ class MessagesModel(RecordTableModel):
         Column("Date", lambda m: fmt_time(m.created_at), lambda m: m.created_at),
         Column("Subject", lambda m: m.subject),
         Column("Job", lambda m: _short(m.job_id)),
-        Column("Status", lambda m: m.status or ""),
+        Column("Status", lambda m: status_label(m.status) if m.status else ""),
     )

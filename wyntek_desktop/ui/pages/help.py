@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QUrl
@@ -25,6 +27,14 @@ from wyntek_desktop.ui.widgets import Page, heading, record_table
 MAX_BODY = 5000
 
 
+JOB_CHOICES = 200  # the most recently changed jobs offered in the message form
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def _last_change(job: Any) -> datetime:
+    return job.updated_at or job.created_at or _EPOCH
+
+
 class HelpPage(Page):
     title = "Help"
 
@@ -37,6 +47,8 @@ class HelpPage(Page):
         self.subject = QLineEdit(box)
         self.subject.setAccessibleName("Subject")
         self.subject.setMaxLength(200)
+        self._jobs: list[Any] = []
+        self._jobs_stale = False
         self.job = QComboBox(box)
         self.job.setAccessibleName("About job (optional)")
         self.job.addItem("No particular job", None)
@@ -97,10 +109,21 @@ class HelpPage(Page):
         self.send.setToolTip("" if self.services.signed_in else "Sign in to contact support.")
 
     def set_jobs(self, jobs: list[Any]) -> None:
+        """The jobs a message can be about; the list is rebuilt when the page is seen."""
+        self._jobs = jobs
+        self._jobs_stale = True
+        if self.isVisible():
+            self._fill_jobs()
+
+    def _fill_jobs(self) -> None:
+        self._jobs_stale = False
         current = self.job.currentData()
+        recent = heapq.nlargest(JOB_CHOICES, self._jobs, key=_last_change)
+        if current is not None and all(j.id != current for j in recent):
+            recent += [j for j in self._jobs if j.id == current]  # keep what was chosen
         self.job.clear()
         self.job.addItem("No particular job", None)
-        for j in jobs:
+        for j in recent:
             self.job.addItem(f"{j.id[:8]} · {j.material_id} · {j.status}", j.id)
         index = self.job.findData(current)
         self.job.setCurrentIndex(max(index, 0))
@@ -129,4 +152,6 @@ class HelpPage(Page):
                            latest="messages")
 
     def page_shown(self) -> None:
+        if self._jobs_stale:
+            self._fill_jobs()
         self.refresh()
