@@ -134,8 +134,8 @@ class RecordTableModel(QAbstractTableModel):
         return self.value(row, index.column(), role)
 
     def multiData(self, index: Index, span: QModelRoleDataSpan) -> None:  # type: ignore[override]
-        """All roles of a cell in one call: the item delegate asks seven per cell, and one
-        Python call instead of seven is most of what painting a screenful costs."""
+        """All roles of a cell in one call: the item delegate asks seven roles per cell,
+        and each call from C++ into Python has a fixed cost."""
         row = index.row()
         if not 0 <= row < len(self._rows) or not index.isValid():
             return
