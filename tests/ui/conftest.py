@@ -13,6 +13,18 @@ from wyntek_desktop.ui.workers import WorkerPool
 
 
 @pytest.fixture(autouse=True)
+def own_qsettings(app_dirs: object) -> None:
+    """Qt reads the config folder for QSettings once per process: point it at this
+    test's folder, so a window layout saved by one test is not restored in the next."""
+    import os
+
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
+                      os.environ["XDG_CONFIG_HOME"])
+
+
+@pytest.fixture(autouse=True)
 def no_dangling_timers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fail a test that leaves a started QTimer active (napari-style check)."""
     started: weakref.WeakSet[QTimer] = weakref.WeakSet()

@@ -61,3 +61,22 @@ def test_a_big_load_is_moved_out_of_the_collectors_full_passes(page: JobsPage) -
         assert gc.get_freeze_count() >= before + BIG_LOAD  # one Job object each, at least
     finally:
         gc.unfreeze()
+
+
+def test_restored_column_widths_survive_the_first_load(page: JobsPage, qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    page.table.setColumnWidth(2, 211)
+    page.table.horizontalHeader().setSortIndicator(5, Qt.SortOrder.AscendingOrder)
+    header, _ = page.view_state()
+    fresh = JobsPage(page.services)
+    qtbot.addWidget(fresh)
+    try:
+        fresh.restore_view(header, "cancelled")
+        fresh._got_changes(make_jobs(60))
+        assert fresh.table.columnWidth(2) == 211  # not refitted to the text
+        assert fresh.model.rowCount() == 10  # the "cancelled" filter
+        costs = [fresh.model.record(r).token_cost for r in range(10)]
+        assert costs == sorted(costs)
+    finally:
+        fresh.shutdown()

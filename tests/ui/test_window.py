@@ -102,11 +102,22 @@ def test_layout_and_recent_files_are_restored(qtbot) -> None:
     qtbot.waitUntil(lambda: AppDirs.default().settings_file.exists(), timeout=10_000)
     size = app.window.size()
     assert size.height() == 520  # not the 800 a fresh window gets
+    jobs = app.window.jobs
+    jobs.table.horizontalHeader().setSortIndicator(5, Qt.SortOrder.AscendingOrder)
+    jobs.table.setColumnWidth(2, 133)
+    jobs.filter.setCurrentIndex(jobs.filter.findData("shipped"))
     stop_app(qtbot, app)
     again = start_app(qtbot, None)
     try:
         assert again.window.size() == size
         assert again.window.current_page() is again.window.jobs
+        jobs = again.window.jobs
+        header = jobs.table.horizontalHeader()
+        assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (
+            5, Qt.SortOrder.AscendingOrder)
+        assert jobs.model._sort == (5, Qt.SortOrder.AscendingOrder)
+        assert jobs.table.columnWidth(2) == 133
+        assert jobs.filter.currentData() == "shipped" and jobs.model.status == "shipped"
         assert again.window.recent_files[0].endswith("teapot.stl")
         actions = again.window.recent_menu.actions()
         assert actions and actions[0].text().endswith("teapot.stl")

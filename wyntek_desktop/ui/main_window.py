@@ -314,6 +314,7 @@ class MainWindow(QMainWindow):
             value = s.value(f"splitters/{splitter.objectName()}")
             if isinstance(value, QByteArray) and splitter.objectName():
                 splitter.restoreState(value)
+        self.jobs.restore_view(s.value("jobs/header"), s.value("jobs/status"))
         page = s.value("window/page")
         if isinstance(page, str) and page in PAGES:
             self.show_page(page)
@@ -323,6 +324,9 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("window/page", PAGES[self.stack.currentIndex()])
+        header, status = self.jobs.view_state()
+        s.setValue("jobs/header", header)  # column widths and order, the sorted column
+        s.setValue("jobs/status", status or "")
         for splitter in self.findChildren(QSplitter):
             if splitter.objectName():
                 s.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())

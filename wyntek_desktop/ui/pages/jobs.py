@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -155,6 +155,7 @@ class JobsPage(Page):
         self._poller: Any = None
         self._history: dict[str, list[tuple[datetime, str]]] = {}
         self._visible = False
+        self._columns_fitted = False
         services.signed_in_changed.connect(self._on_sign_in)
         self._show_selected()
 
@@ -192,13 +193,28 @@ class JobsPage(Page):
                     self.status_changed.emit(job, old)
             elif not history:
                 history.append((job.updated_at or now, job.status))
-        first = not self.model.records()
         self.model.upsert(jobs)  # a poll brings new and changed jobs only
         if len(jobs) >= BIG_LOAD:
             freeze_survivors(full=False)  # no full collection over them while scrolling
-        if first and jobs:
+        if jobs and not self._columns_fitted:  # once, unless the widths were restored
+            self._columns_fitted = True
             for col in range(self.model.columnCount() - 1):
                 self.table.resizeColumnToContents(col)
+
+    # -- what the window remembers -----------------------------------------------------------
+    def view_state(self) -> tuple[QByteArray, str | None]:
+        return self.table.horizontalHeader().saveState(), self.filter.currentData()
+
+    def restore_view(self, header: object, status: object) -> None:
+        """The column widths, sort and status filter of the last session."""
+        view_header = self.table.horizontalHeader()
+        if isinstance(header, QByteArray) and not header.isEmpty():
+            self._columns_fitted = view_header.restoreState(header)
+            self.model.sort(view_header.sortIndicatorSection(), view_header.sortIndicatorOrder())
+        if isinstance(status, str) and status:
+            index = self.filter.findData(status)
+            if index >= 0:
+                self.filter.setCurrentIndex(index)
 
     # -- detail ---------------------------------------------------------------------------
     def selected_job(self) -> Any:
