@@ -80,3 +80,15 @@ def test_restored_column_widths_survive_the_first_load(page: JobsPage, qtbot) ->
         assert costs == sorted(costs)
     finally:
         fresh.shutdown()
+
+
+def test_search_box_filters_after_a_pause_and_going_to_a_job_clears_it(
+        page: JobsPage, qtbot) -> None:
+    jobs = make_jobs(300)
+    page._got_changes(jobs)
+    qtbot.keyClicks(page.search, "00000042")
+    assert page.model.rowCount() == 300  # not on every key
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=2_000)
+    assert page.model.record(0).id == jobs[42].id
+    assert page.select_job(jobs[7].id)
+    assert page.search.text() == "" and page.model.rowCount() == 300

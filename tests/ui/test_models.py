@@ -240,3 +240,29 @@ def test_upsert_adds_and_replaces_but_never_removes(qtbot) -> None:
     assert "dataChanged" in signals and "rowsInserted" in signals
     assert "rowsRemoved" not in signals and model.rowCount() == 9
     assert model.get(jobs[2].id).status == "cancelled" and model.get(jobs[9].id) is jobs[9]
+
+
+def test_search_matches_every_word_in_id_material_notes_and_file_names(qtbot) -> None:
+    model = JobsTableModel()
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    jobs = make_jobs(30)
+    jobs[7] = _job(jobs[7], notes="Deburr the Flange, please",
+                   files=(JobFile(id="x", file_name="flange-v2.STEP"),))
+    model.set_records(jobs)
+
+    def shown() -> list[str]:
+        return [model.record(r).id for r in range(model.rowCount())]
+
+    model.set_search("  FLANGE   deburr ")
+    assert shown() == [jobs[7].id] and model.search == "FLANGE deburr"
+    model.set_search("flange-v2.step")
+    assert shown() == [jobs[7].id]
+    model.set_search("pa12 0000001")  # every word must match: ids 10..19 that are pa12
+    assert sorted(shown()) == sorted(j.id for j in jobs[10:20] if j.material_id == "pa12")
+    model.set_status("reviewing")  # both filters at once
+    assert shown() == [j.id for j in jobs[10:20]
+                       if j.material_id == "pa12" and j.status == "reviewing"]
+    model.set_search("")
+    assert len(shown()) == 5 and model.status == "reviewing"
+    model.set_status(None)
+    assert len(shown()) == 30

@@ -44,6 +44,11 @@ def test_keyboard_shortcuts_reach_every_page_and_action(qtbot) -> None:
         assert shortcuts["submit"] == "Ctrl+Return"
         assert shortcuts["refresh"] == "F5"
         assert shortcuts["settings"] == "Ctrl+,"
+        assert shortcuts["find"] == "Ctrl+F"
+        w.show_page("prepare")
+        qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        assert w.current_page() is w.jobs
+        qtbot.waitUntil(w.jobs.search.hasFocus, timeout=5_000)
         qtbot.keyClick(w, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: hasattr(app, "settings_dialog"), timeout=5_000)
         assert app.settings_dialog.isVisible()

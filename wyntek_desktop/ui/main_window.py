@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
                          f"Ctrl+{i + 1}", f"page-{key}")
         v.addSeparator()
         self._action(v, "&Refresh", self.refresh, "F5", "refresh")
+        self._action(v, "&Find jobs…", self.find_jobs, QKeySequence.StandardKey.Find, "find")
         for view, key in (("front", "1"), ("top", "5"), ("right", "4"), ("iso", "7")):
             self._action(v, f"3D view: {view}", lambda view=view: self.prepare.view.set_view(view),
                          f"Alt+{key}", f"view-{view}")
@@ -261,6 +262,11 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"{title}. {text}", 10000)
         self.services.refresh_profile()
+
+    def find_jobs(self) -> None:
+        self.show_page("jobs")
+        self.jobs.search.setFocus()
+        self.jobs.search.selectAll()
 
     def open_notified_job(self) -> None:
         """A click on the last status notification: the window, the Jobs page, that job."""

@@ -378,12 +378,43 @@ class JobsTableModel(RecordTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.status: str | None = None
+        self.search = ""
+        self._haystacks: dict[str, tuple[Any, str]] = {}  # job id -> (job, its text)
 
     def set_status(self, status: str | None) -> None:
         """Show only jobs in this status (None: every job)."""
         self.status = status or None
-        wanted = self.status
-        self.set_filter(None if wanted is None else lambda job: job.status == wanted)
+        self._apply_filters()
+
+    def set_search(self, text: str) -> None:
+        """Show only jobs whose id, material, process, notes or file names contain every
+        word of ``text`` (case-insensitive; empty: no search)."""
+        self.search = " ".join(text.split())
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        status, words = self.status, self.search.casefold().split()
+        if status is None and not words:
+            self.set_filter(None)
+            return
+        haystack = self._haystack
+
+        def accept(job: Any) -> bool:
+            if status is not None and job.status != status:
+                return False
+            text = haystack(job) if words else ""
+            return all(word in text for word in words)
+        self.set_filter(accept)
+
+    def _haystack(self, job: Any) -> str:
+        cached = self._haystacks.get(job.id)
+        if cached is not None and cached[0] is job:
+            return cached[1]
+        parts = [job.id, job.material_id, job.process, job.finish, job.notes,
+                 job.delivery_instructions, *(f.file_name for f in job.files)]
+        text = " ".join(p for p in parts if p).casefold()
+        self._haystacks[job.id] = (job, text)
+        return text
 
     def extra_data(self, record: Any, column: int, role: int) -> Any:
         if role == STATUS_ROLE:

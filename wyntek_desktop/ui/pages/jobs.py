@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -33,6 +34,7 @@ from wyntek_desktop.ui.widgets import Page, heading
 
 POLL_MS = 5000             # while the Jobs page is visible
 BACKGROUND_POLL_MS = 60000  # otherwise: status-change notifications still arrive
+SEARCH_PAUSE_MS = 150      # typing pause before the jobs table filters
 
 
 def thumbnail_path(sha256: str | None) -> Path | None:
@@ -102,6 +104,12 @@ class JobsPage(Page):
         top = QHBoxLayout()
         top.addWidget(heading("Jobs"))
         top.addStretch(1)
+        self.search = QLineEdit(self)
+        self.search.setAccessibleName("Search jobs")
+        self.search.setPlaceholderText("Search: job, material, file, notes…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
+        top.addWidget(self.search)
         top.addWidget(QLabel("Status:"))
         self.filter = QComboBox(self)
         self.filter.setAccessibleName("Filter by status")
@@ -146,6 +154,13 @@ class JobsPage(Page):
         self.body.addWidget(split, 1)
         self.filter.currentIndexChanged.connect(
             lambda: self.model.set_status(self.filter.currentData()))
+        # typing filters after a pause, not on every key, over thousands of jobs
+        self._search_pause = QTimer(self)
+        self._search_pause.setObjectName("jobs-search")
+        self._search_pause.setSingleShot(True)
+        self._search_pause.setInterval(SEARCH_PAUSE_MS)
+        self._search_pause.timeout.connect(lambda: self.model.set_search(self.search.text()))
+        self.search.textChanged.connect(lambda _: self._search_pause.start())
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
         self.model.dataChanged.connect(lambda *a: self._show_selected())
         self._poll = QTimer(self)
@@ -225,8 +240,11 @@ class JobsPage(Page):
 
     def select_job(self, job_id: str) -> bool:
         row = self.model.row_of(job_id)
-        if row is None and self.model.get(job_id) is not None:
-            self.filter.setCurrentIndex(self.filter.findData(None))  # shown under "All"
+        if row is None and self.model.get(job_id) is not None:  # hidden: show every job
+            self.filter.setCurrentIndex(self.filter.findData(None))
+            self.search.clear()
+            self._search_pause.stop()
+            self.model.set_search("")
             row = self.model.row_of(job_id)
         if row is None:
             return False
