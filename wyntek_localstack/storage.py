@@ -433,6 +433,18 @@ async def _visible_object(ctx: Context, caller: Caller, request: Request, bucket
     return row
 
 
+async def _serve_bypassing_rls(ctx: Context, request: Request, bucket: str,
+                               name: str) -> Response:
+    """Serve an object whose access was checked another way (public bucket, signed URL)."""
+    async with ctx.pool.transaction(ADMIN, read_only=True) as conn:
+        cur = await conn.execute("select * from storage.objects where bucket_id = %s "
+                                 "and name = %s", [bucket, name])
+        row = await cur.fetchone()
+    if row is None:
+        raise not_found()
+    return _serve(ctx, row, request.query_params.get("download"))
+
+
 def _serve(ctx: Context, row: dict[str, Any], download: str | None = None) -> Response:
     meta = row.get("metadata") or {}
     path = blobs.object_path(ctx.settings.data_dir, row["bucket_id"], row["name"],
@@ -464,13 +476,7 @@ async def download_public(request: Request) -> Response:
     bucket_row = await load_bucket(ctx, bucket)
     if not bucket_row.get("public"):
         raise bucket_not_found()
-    async with ctx.pool.transaction(ADMIN, read_only=True) as conn:
-        cur = await conn.execute("select * from storage.objects where bucket_id = %s "
-                                 "and name = %s", [bucket, name])
-        row = await cur.fetchone()
-    if row is None:
-        raise not_found()
-    return _serve(ctx, row, request.query_params.get("download"))
+    return await _serve_bypassing_rls(ctx, request, bucket, name)
 
 
 async def info(request: Request) -> Response:
@@ -691,13 +697,7 @@ async def signed_download(request: Request) -> Response:
         raise StorageError("400", "InvalidSignature", "The url do not match the signature",
                            "InvalidSignature")
     # The token was issued after a SELECT as its creator: serving bypasses RLS, as Storage.
-    async with ctx.pool.transaction(ADMIN, read_only=True) as conn:
-        cur = await conn.execute("select * from storage.objects where bucket_id = %s "
-                                 "and name = %s", [bucket, name])
-        row = await cur.fetchone()
-    if row is None:
-        raise not_found()
-    return _serve(ctx, row, request.query_params.get("download"))
+    return await _serve_bypassing_rls(ctx, request, bucket, name)
 
 
 # ---------------------------------------------------------------- move and copy
