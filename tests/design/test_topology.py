@@ -187,3 +187,22 @@ def test_many_bodies_report_like_the_reference(tmp_path: Path) -> None:
     per_body = np.bincount(ref.face_body, weights=signed)
     assert report.mesh.volume_mm3 == pytest.approx(np.abs(per_body).sum(), abs=1e-3)
     assert report.mesh.area_mm2 == pytest.approx(1800.0)
+
+
+def test_bodies_in_any_face_order_keep_their_volume_area_and_size(tmp_path: Path) -> None:
+    parts = [_icosphere(2, radius=2.0 + i, at=(20.0 * i, 0, 0)) for i in range(5)]
+    tris = np.concatenate(parts)
+    shuffled = tris[np.random.default_rng(2).permutation(len(tris))]
+    reports = [analyze(write_binary_stl(tmp_path / f"{name}.stl", t)).mesh
+               for name, t in (("ordered", tris), ("shuffled", shuffled))]
+    assert reports[0] is not None and reports[1] is not None
+    assert reports[0].volume_mm3 == pytest.approx(reports[1].volume_mm3, rel=1e-9)
+    ordered, mixed = (sorted((b.volume_mm3, b.area_mm2, b.dimensions_mm) for b in r.bodies)
+                      for r in reports)
+    assert len(ordered) == 5
+    for a, b in zip(ordered, mixed, strict=True):
+        assert a[0] == pytest.approx(b[0], abs=2e-3) and a[1] == pytest.approx(b[1], abs=2e-3)
+        assert a[2] == b[2]
+    for body, part in zip(sorted(reports[0].bodies, key=lambda b: b.index), parts, strict=True):
+        assert body.dimensions_mm == tuple(round(float(d), 4) for d in np.ptp(
+            part.reshape(-1, 3).astype(np.float64), axis=0))

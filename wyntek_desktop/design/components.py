@@ -36,9 +36,16 @@ def connected_components(nodes: int, left: np.ndarray, right: np.ndarray
 
 
 def _flatten(parent: np.ndarray) -> None:
-    """Point every node straight at its root, in place."""
+    """Point every node straight at its root, in place (buffers reused: fresh pages of
+    a large array cost more than the gather itself)."""
+    grand = np.empty_like(parent)
+    moved = np.empty(len(parent), dtype=bool)
+    current, spare = parent, grand
     while True:
-        grand = parent[parent]
-        if np.array_equal(grand, parent):
-            return
-        parent[:] = grand
+        np.take(current, current, out=spare)
+        np.not_equal(spare, current, out=moved)
+        current, spare = spare, current
+        if not moved.any():
+            break
+    if current is not parent:
+        parent[:] = current

@@ -120,9 +120,12 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         if bodies == 1:
             volume[0] += face_volume.sum()
             area[0] += face_area.sum()
-        else:
-            volume += np.bincount(block_labels, weights=face_volume, minlength=bodies)
-            area += np.bincount(block_labels, weights=face_area, minlength=bodies)
+        else:  # per run of equal labels (bodies are mostly contiguous in a file)
+            starts = np.flatnonzero(block_labels[1:] != block_labels[:-1]) + 1
+            starts = np.concatenate(([0], starts))
+            run_body = block_labels[starts]
+            volume += np.bincount(run_body, np.add.reduceat(face_volume, starts), bodies)
+            area += np.bincount(run_body, np.add.reduceat(face_area, starts), bodies)
         slivers += int(np.count_nonzero(face_area <= tiny * tiny))
         # normal z = cross_z / (2 * area); below -cos 45° faces down
         down = nz < -0.7071 * 2.0 * face_area
@@ -130,9 +133,9 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         overhang += float(face_area[down & lifted].sum())
         if bodies > 1:
             for axis, (p, q, r) in enumerate(((ax, bx, cx), (ay, by, cy), (az, bz, cz))):
-                low = np.minimum(np.minimum(p, q), r)
-                high = np.maximum(np.maximum(p, q), r)
-                np.minimum.at(lows[:, axis], block_labels, low)
-                np.maximum.at(highs[:, axis], block_labels, high)
+                low = np.minimum.reduceat(np.minimum(np.minimum(p, q), r), starts)
+                high = np.maximum.reduceat(np.maximum(np.maximum(p, q), r), starts)
+                np.minimum.at(lows[:, axis], run_body, low)
+                np.maximum.at(highs[:, axis], run_body, high)
     body_bounds = np.stack([lows + centre, highs + centre], axis=1)
     return volume, area, slivers, overhang, body_bounds
