@@ -174,7 +174,7 @@ class LocalStack:
         Requests in flight keep their connection until they finish.
         """
         server, ctx = self._server, self._ctx
-        loop = ctx.extras.get("loop") if ctx is not None else None
+        loop = ctx.loop if ctx is not None else None
         if server is None or loop is None or loop.is_closed():
             return
 
@@ -207,7 +207,7 @@ class LocalStack:
         from psycopg import AsyncConnection
         from psycopg.rows import dict_row
 
-        from .auth import _hash_password, _load_user_by_email, create_user
+        from .gotrue import create_user, hash_password, load_user_by_email
         path = self.data_dir / "demo.json"
         known = _read_demo_password(path)
         if known is not None:
@@ -216,11 +216,11 @@ class LocalStack:
         assert self._db is not None
         async with await AsyncConnection.connect(self._db.dsn, row_factory=dict_row) as conn:
             async with conn.transaction():
-                existing = await _load_user_by_email(conn, DEMO_EMAIL)
+                existing = await load_user_by_email(conn, DEMO_EMAIL)
                 if existing is not None:
                     await conn.execute(
                         "update auth.users set encrypted_password = %s, updated_at = now() "
-                        "where id = %s", [await _hash_password(password), existing["id"]])
+                        "where id = %s", [await hash_password(password), existing["id"]])
                 else:
                     user = await create_user(conn, email=DEMO_EMAIL, password=password,
                                              user_metadata={"display_name": "Demo Engineer"})
