@@ -22,7 +22,7 @@ async def _invalid_api_key(request: Request, exc: Exception) -> Response:
 
 
 def build_app(ctx: Context) -> Starlette:
-    from . import rest, storage  # imported here: each service is optional while developing
+    from . import functions, rest, storage  # imported here: each service is optional
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -38,6 +38,7 @@ def build_app(ctx: Context) -> Starlette:
         Mount("/auth/v1", routes=auth.routes),
         Mount("/rest/v1", routes=rest.routes),
         Mount("/storage/v1", routes=storage.routes()),
+        *functions.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={InvalidApiKey: _invalid_api_key})
