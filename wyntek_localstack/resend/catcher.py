@@ -138,7 +138,8 @@ class MailCatcher:
         text = text_part.get_content() if text_part else ""
         body = (f"<p><a href='../mail'>All mail</a></p><h1>{html.escape(str(msg['Subject']))}</h1>"
                 f"<p>To: {html.escape(str(msg['To']))}<br>From: {html.escape(str(msg['From']))}"
-                f"<br>Date: {html.escape(str(msg['Date']))}</p><pre id=body>{html.escape(text)}</pre>")
+                f"<br>Date: {html.escape(str(msg['Date']))}</p>"
+                f"<pre id=body>{html.escape(text)}</pre>")
         return HTMLResponse(_page(str(msg["Subject"]), body))
 
     def api_routes(self) -> list[Route]:

@@ -63,11 +63,12 @@ class StripeStandIn:
 
     # -- events
     def make_event(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-        event = {"id": f"evt_{secrets.token_hex(12)}", "object": "event",
+        event_id = f"evt_{secrets.token_hex(12)}"
+        event = {"id": event_id, "object": "event",
                  "api_version": API_VERSION, "created": int(time.time()), "livemode": False,
                  "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
                  "type": kind, "data": {"object": json.loads(json.dumps(obj))}}
-        self.events[event["id"]] = event
+        self.events[event_id] = event
         return event
 
     async def deliver(self, event: dict[str, Any]) -> int:
@@ -159,7 +160,8 @@ class StripeStandIn:
         if session is None:
             return _error(404, "No such checkout.session.")
         if session["status"] != "open":
-            return _error(400, f"This Checkout Session is {session['status']}; only open ones expire.")
+            return _error(400, f"This Checkout Session is {session['status']}; "
+                               "only open ones expire.")
         session["status"] = "expired"
         await self.deliver(self.make_event("checkout.session.expired", session))
         return json_response(session)
@@ -261,8 +263,8 @@ def _checkout_html(session: dict[str, Any], message: str) -> str:
         "placeholder='4242 4242 4242 4242' required></label>"
         "<label>Expiry <input id=card-expiry name=expiry value='12/34'></label>"
         "<label>CVC <input id=card-cvc name=cvc value='123'></label>"
-        f"<button id=pay-button type=submit>Pay {_money(session['amount_total'], session['currency'])}"
-        "</button></form>")
+        f"<button id=pay-button type=submit>Pay "
+        f"{_money(session['amount_total'], session['currency'])}</button></form>")
     body = (f"<h1>WYNTEK checkout (Stripe test mode)</h1><p id=item>{html.escape(item['name'])}"
             f" &times; {item['quantity']}</p><p id=amount>"
             f"{_money(session['amount_total'], session['currency'])}</p>"

@@ -50,8 +50,9 @@ export function checkoutHandler(deps: CheckoutDeps): (req: Request) => Promise<R
 
     const started = await deps.asUser(token).rpc("start_purchase", { pack_id: packId });
     if (started.error) {
-      const status = started.error.code === "42501" ? 401 : statusForSqlState(started.error.code);
-      return failure(status, started.error.message);
+      // 42501: no user behind the token (the anon key), or not allowed at all.
+      if (started.error.code === "42501") return failure(401, "Sign in to buy tokens.");
+      return failure(statusForSqlState(started.error.code), started.error.message);
     }
     const purchase = started.data as StartedPurchase;
 
