@@ -59,6 +59,7 @@ def test_twenty_concurrent_and_repeated_deliveries_credit_once(shop: Shop) -> No
     assert outcomes.count("credited") == 1, outcomes
     assert set(outcomes) <= {"credited", "duplicate", "already_paid", "already_credited"}
     assert shop.balance(buyer) == 500
+    assert shop.purchase(buyer, purchase_id)["status"] == "paid"
     assert [r["reason"] for r in shop.ledger(buyer)] == ["purchase"]
     assert len(shop.mail_to(buyer.email, subject_has="Receipt")) == 1
     shop.assert_ledger_sums_to_balance(buyer)
