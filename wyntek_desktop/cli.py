@@ -24,18 +24,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from wyntek_desktop import __version__
 from wyntek_desktop.core import errors
 from wyntek_desktop.core.appdirs import AppDirs
-from wyntek_desktop.core.local_backend import (
-    DEMO_EMAIL,
-    LocalBackend,
-    start_local_backend,
-    take_demo_announcement,
-)
 from wyntek_desktop.core.logging_setup import setup_logging
 from wyntek_desktop.core.models import Job
 from wyntek_desktop.core.paths import atomic_write_bytes
+from wyntek_desktop.local_demo import DEMO_EMAIL, LocalBackend, take_demo_announcement
 
 if TYPE_CHECKING:  # the context pulls in the supabase client: imported only when needed
     from wyntek_desktop.context import AppContext
+    from wyntek_desktop.core.settings import Settings
 
 log = logging.getLogger("wyntek_desktop.cli")
 
@@ -531,21 +527,26 @@ OFFLINE = {"analyze"}
 def _context_factory(args: argparse.Namespace, dirs: AppDirs, out: Output,
                      local: list[LocalBackend]) -> Callable[[], AppContext]:
     def make() -> AppContext:
-        from wyntek_desktop.context import AppContext
+        from wyntek_desktop.context import AppContext, build_local
 
         flags = {"supabase_url": args.url, "anon_key": args.anon_key,
                  "ca_bundle": args.ca_bundle, "proxy": args.proxy}
-        if args.local:
-            backend = start_local_backend(dirs.localstack_data)
-            local.append(backend)
-            flags.update(supabase_url=backend.url, anon_key=backend.anon_key)
-        settings = AppContext.load_settings(dirs, flags=flags)
-        for warning in settings.warnings:
-            out.note(f"Warning: {warning}")
-        ctx = AppContext.build(settings, dirs=dirs, memory_only=args.local)
-        if args.local and args.command not in ("login", "signup"):
-            ctx.session.sign_in(DEMO_EMAIL, local[0].demo_password)
-            _announce_demo(local[0], out)
+
+        def settings_for(backend: LocalBackend | None) -> Settings:
+            if backend is not None:
+                flags.update(supabase_url=backend.url, anon_key=backend.anon_key)
+            settings = AppContext.load_settings(dirs, flags=flags)
+            for warning in settings.warnings:
+                out.note(f"Warning: {warning}")
+            return settings
+
+        if not args.local:
+            return AppContext.build(settings_for(None), dirs=dirs)
+        sign_in = args.command not in ("login", "signup")
+        ctx, backend = build_local(dirs, settings_for, sign_in=sign_in)
+        local.append(backend)
+        if sign_in:
+            _announce_demo(backend, out)
         return ctx
     return make
 

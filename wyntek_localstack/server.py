@@ -126,7 +126,7 @@ class LocalStack:
                             tus_expiry=self.tus_expiry, public_url=url,
                             refresh_reuse_interval=self.refresh_reuse_interval)
         ctx = self._ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
-        ctx.extras["edge"] = self._edge = _start_edge(self.data_dir, url, keys, self._db.dsn)
+        self._edge = _start_edge(ctx, self._db.dsn)
         from .app import build_app
         config = uvicorn.Config(
             build_app(ctx), log_level="warning", access_log=False, lifespan="on",
@@ -180,7 +180,7 @@ class LocalStack:
         Requests in flight keep their connection until they finish.
         """
         server, ctx = self._server, self._ctx
-        loop = ctx.extras.get("loop") if ctx is not None else None
+        loop = ctx.loop if ctx is not None else None
         if server is None or loop is None or loop.is_closed():
             return
 
@@ -213,7 +213,7 @@ class LocalStack:
         from psycopg import AsyncConnection
         from psycopg.rows import dict_row
 
-        from .auth import _hash_password, _load_user_by_email, create_user
+        from .gotrue import create_user, hash_password, load_user_by_email
         path = self.data_dir / "demo.json"
         known = _read_demo_password(path)
         if known is not None:
@@ -222,11 +222,11 @@ class LocalStack:
         assert self._db is not None
         async with await AsyncConnection.connect(self._db.dsn, row_factory=dict_row) as conn:
             async with conn.transaction():
-                existing = await _load_user_by_email(conn, DEMO_EMAIL)
+                existing = await load_user_by_email(conn, DEMO_EMAIL)
                 if existing is not None:
                     await conn.execute(
                         "update auth.users set encrypted_password = %s, updated_at = now() "
-                        "where id = %s", [await _hash_password(password), existing["id"]])
+                        "where id = %s", [await hash_password(password), existing["id"]])
                 else:
                     user = await create_user(conn, email=DEMO_EMAIL, password=password,
                                              user_metadata={"display_name": "Demo Engineer"})
@@ -241,13 +241,10 @@ class LocalStack:
         return password
 
 
-def _start_edge(data_dir: Path, url: str, keys: Keys, dsn: str) -> Any:
+def _start_edge(ctx: Context, dsn: str) -> Any:
     """Edge Functions under Deno with the Stripe and Resend stand-ins (SPEC 5.6)."""
-    from .database import find_supabase_dir
-    from .functions import EdgeServices
-    return EdgeServices(data_dir=data_dir, supabase_dir=find_supabase_dir(), public_url=url,
-                        anon_key=keys.anon_key, service_role_key=keys.service_role_key,
-                        dsn=dsn).start()
+    from .functions import start_edge
+    return start_edge(ctx, dsn)
 
 
 def _read_demo_password(path: Path) -> str | None:

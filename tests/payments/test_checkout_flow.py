@@ -20,7 +20,7 @@ def test_paying_on_the_checkout_page_credits_the_pack_once(shop: Shop) -> None:
 
     paid = shop.pay(url)
     assert paid.status_code == 303
-    assert paid.headers["location"].endswith(f"/checkout/done?purchase_id={purchase_id}")
+    assert paid.headers["location"].endswith(f"/local/checkout/done?purchase_id={purchase_id}")
     assert shop.balance(buyer) == 100
     row = shop.purchase(buyer, purchase_id)
     assert (row["status"], row["tokens"], row["amount_cents"], row["currency"]) == (

@@ -1,7 +1,7 @@
 """The WYNTEK service as typed Python calls.
 
 Methods return models from ``core.models`` and raise only ``core.errors`` classes; HTTP,
-PostgREST and Storage details stay in this module and ``core.failures``. One instance
+PostgREST and Storage details stay in this module and ``api.failures``. One instance
 lives for the whole app (it shares the session's HTTP client). Calls block: run them off
 the GUI thread.
 """
@@ -16,10 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from wyntek_desktop.api.catalog_cache import load_catalogue, save_catalogue
+from wyntek_desktop.api.failures import map_exception
 from wyntek_desktop.api.polling import JobPoller
+from wyntek_desktop.api.session import Session
 from wyntek_desktop.core import errors
-from wyntek_desktop.core.catalog_cache import load_catalogue, save_catalogue
-from wyntek_desktop.core.failures import map_exception
 from wyntek_desktop.core.models import (
     DeleteFilesReport,
     ExportResult,
@@ -32,7 +33,6 @@ from wyntek_desktop.core.models import (
     SupportMessage,
 )
 from wyntek_desktop.core.paths import atomic_write_text
-from wyntek_desktop.core.session import Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
         self.jobs.select_job(self._notified_job)
 
     def show_about(self) -> None:
-        from wyntek_desktop.about import about_info
+        from wyntek_desktop.distribution.about import about_info
         from wyntek_desktop.ui.dialogs.about import AboutDialog
 
         def show(info: Any) -> None:

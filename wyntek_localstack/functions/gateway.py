@@ -14,12 +14,23 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..context import TokenError, context_of
+from ..context import Settings, TokenError, context_of
 from ..responses import json_response
 
 # Hop-by-hop and length headers are the proxy's own business.
 _DROPPED = {"host", "content-length", "connection", "keep-alive", "transfer-encoding",
             "te", "upgrade", "proxy-authorization"}
+
+
+class EdgeState:
+    """The running edge services of this server (set at start-up by ``start_edge``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.services: Any = None
+
+
+def _edge(request: Request) -> Any:
+    return context_of(request).state(EdgeState).services
 
 
 def jwt_required(config_toml: Path) -> dict[str, bool]:
@@ -35,7 +46,7 @@ def jwt_required(config_toml: Path) -> dict[str, bool]:
 
 async def invoke(request: Request) -> Response:
     ctx = context_of(request)
-    edge: Any = ctx.extras.get("edge")
+    edge = _edge(request)
     name = request.path_params["name"]
     if edge is None or name not in edge.names:
         return json_response({"code": "NOT_FOUND", "message": "Requested function was not found"},
@@ -83,7 +94,7 @@ async def checkout_cancelled(request: Request) -> Response:
 
 
 async def mail_index(request: Request) -> Response:
-    edge: Any = context_of(request).extras.get("edge")
+    edge = _edge(request)
     if edge is None:
         return HTMLResponse(_page("Local mail", "<p>Mail is off.</p>"), 404)
     response: Response = await edge.catcher.index_page(request)
@@ -91,7 +102,7 @@ async def mail_index(request: Request) -> Response:
 
 
 async def mail_message(request: Request) -> Response:
-    edge: Any = context_of(request).extras.get("edge")
+    edge = _edge(request)
     if edge is None:
         return HTMLResponse(_page("Local mail", "<p>Mail is off.</p>"), 404)
     response: Response = await edge.catcher.message_page(request)
@@ -109,11 +120,14 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def routes() -> list[BaseRoute]:
-    return [
-        Route("/functions/v1/{name}", invoke, methods=_METHODS),
-        Route("/functions/v1/{name}/{rest:path}", invoke, methods=_METHODS),
-        Route("/checkout/done", checkout_done, methods=["GET"]),
-        Route("/checkout/cancelled", checkout_cancelled, methods=["GET"]),
-        Route("/mail", mail_index, methods=["GET"]),
-        Route("/mail/{name}", mail_message, methods=["GET"]),
-    ]
+    """Under /functions/v1."""
+    return [Route("/{name}", invoke, methods=_METHODS),
+            Route("/{name}/{rest:path}", invoke, methods=_METHODS)]
+
+
+def page_routes() -> list[BaseRoute]:
+    """Under /local: where Checkout returns to, and the caught mail."""
+    return [Route("/checkout/done", checkout_done, methods=["GET"]),
+            Route("/checkout/cancelled", checkout_cancelled, methods=["GET"]),
+            Route("/mail", mail_index, methods=["GET"]),
+            Route("/mail/{name}", mail_message, methods=["GET"])]

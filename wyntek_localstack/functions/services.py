@@ -77,8 +77,8 @@ class EdgeServices:
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret, "STRIPE_API_BASE": self.standin_url,
             "RESEND_API_KEY": keys["resend_api_key"],
             "RESEND_BASE_URL": f"{self.standin_url}/resend", "EMAIL_FROM": SENDER,
-            "CHECKOUT_SUCCESS_URL": f"{public_url}/checkout/done",
-            "CHECKOUT_CANCEL_URL": f"{public_url}/checkout/cancelled",
+            "CHECKOUT_SUCCESS_URL": f"{public_url}/local/checkout/done",
+            "CHECKOUT_CANCEL_URL": f"{public_url}/local/checkout/cancelled",
         }
         if ca:
             env["DENO_CERT"] = ca
