@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -33,6 +34,7 @@ from wyntek_desktop.core.models import (
     SupportMessage,
 )
 from wyntek_desktop.core.paths import atomic_write_text
+from wyntek_desktop.core.purchases import Checkout, Purchase, TokenPack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -211,6 +213,45 @@ class Api:
         rows = self._paged(lambda: self.session.client.table("token_ledger").select("*")
                            .order("created_at", desc=True).order("id", desc=True))
         return [LedgerEntry.from_row(r) for r in rows]
+
+    # --- buying tokens ------------------------------------------------------------------
+
+    def token_packs(self) -> list[TokenPack]:
+        rows = self._rows(lambda: self.session.client.table("token_packs").select("*")
+                          .eq("active", True).order("sort_order").order("id"))
+        return [TokenPack.from_row(r) for r in rows]
+
+    def start_checkout(self, pack_id: str) -> Checkout:
+        """A new purchase of the pack and the address of its payment page."""
+        from wyntek_desktop.api.checkout import start_checkout
+        checkout = self._call(lambda: start_checkout(self.session, pack_id))
+        log.info("checkout opened for purchase %s (pack %s)", checkout.purchase_id, pack_id)
+        return checkout
+
+    def purchases(self) -> list[Purchase]:
+        rows = self._paged(lambda: self.session.client.table("purchases").select("*")
+                           .order("created_at", desc=True).order("id"))
+        return [Purchase.from_row(r) for r in rows]
+
+    def purchase(self, purchase_id: str) -> Purchase:
+        purchase_id = _job_id(purchase_id)
+        rows = self._rows(lambda: self.session.client.table("purchases").select("*")
+                          .eq("id", purchase_id))
+        if not rows:
+            raise errors.NotFoundError(f"Purchase {purchase_id} was not found (or is not yours).")
+        return Purchase.from_row(rows[0])
+
+    def wait_for_purchase(self, purchase_id: str, *, timeout: float = 1800.0,
+                          interval: float = 2.0,
+                          cancelled: Callable[[], bool] = lambda: False) -> Purchase:
+        """Poll until the purchase is paid, refunded, expired or failed (or time is up:
+        then the still pending purchase is returned)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            purchase = self.purchase(purchase_id)
+            if purchase.settled or time.monotonic() >= deadline or cancelled():
+                return purchase
+            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
 
     # --- privacy ------------------------------------------------------------------------
 

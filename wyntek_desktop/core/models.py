@@ -152,6 +152,7 @@ class LedgerEntry(Model):
     reason: str
     job_id: str | None = None
     created_at: datetime | None = None
+    purchase_id: str | None = None
 
 
 @dataclass(frozen=True)
