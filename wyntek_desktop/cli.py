@@ -133,6 +133,8 @@ def build_parser(dirs: AppDirs | None = None) -> Parser:
     p.add_argument("file", type=Path, metavar="FILE")
     p = command("profile", help="show or correct your profile")
     p.add_argument("--display-name", metavar="NAME")
+    p.add_argument("--job-emails", choices=("on", "off"),
+                   help="job status emails (receipts and account mail always come)")
     p = command("support", help="message support (or list your messages)")
     p.add_argument("--subject", metavar="S")
     p.add_argument("--message", metavar="M")
@@ -533,9 +535,12 @@ def cmd_profile(run: Run) -> None:
     api = run.ctx.api
     profile = (api.update_display_name(run.args.display_name)
                if run.args.display_name is not None else api.profile())
+    if run.args.job_emails is not None:
+        profile = api.set_email_job_updates(run.args.job_emails == "on")
     run.out.result(profile.to_dict(), f"{profile.email}  display name: "
                                       f"{profile.display_name or '(none)'}  "
-                                      f"balance: {profile.token_balance} tokens")
+                                      f"balance: {profile.token_balance} tokens  "
+                                      f"job emails: {'on' if profile.email_job_updates else 'off'}")
 
 
 def cmd_support(run: Run) -> None:

@@ -64,6 +64,19 @@ def test_buy_a_pack_from_the_tokens_page(qtbot: Any, shop: Shop) -> None:
         qtbot.waitUntil(lambda: page.purchases.rowCount() == 1, timeout=30_000)
         assert page.purchases.data(page.purchases.index(0, 4)) == "Paid"
         assert not page.waiting
+
+        # The opt-out of job status emails, on the Account page.
+        w.show_page("account")
+        assert w.account.job_emails.isChecked()
+        w.account.job_emails.click()
+        key = shop.stack.service_role_key
+
+        def opted_out() -> bool:
+            rows = shop.http.get(
+                f"{shop.stack.url}/rest/v1/profiles?email=eq.{email}&select=email_job_updates",
+                headers={"apikey": key, "Authorization": f"Bearer {key}"}).json()
+            return bool(rows == [{"email_job_updates": False}])
+        qtbot.waitUntil(opted_out, timeout=30_000)
     finally:
         QDesktopServices.unsetUrlHandler("http")
         stop_app(qtbot, app)

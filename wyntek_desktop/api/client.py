@@ -267,6 +267,15 @@ class Api:
             raise errors.NotFoundError("Your profile was not found; contact support.")
         return Profile.from_row(rows[0])
 
+    def set_email_job_updates(self, enabled: bool) -> Profile:
+        """Job status emails on or off (receipts and account mail always come)."""
+        uid = self.user_id
+        rows = self._rows(lambda: self.session.client.table("profiles")
+                          .update({"email_job_updates": bool(enabled)}).eq("id", uid))
+        if not rows:
+            raise errors.NotFoundError("Your profile was not found; contact support.")
+        return Profile.from_row(rows[0])
+
     def _list_folder(self, folder: str, offset: int) -> list[dict[str, Any]]:
         return self._call(lambda: self.session.client.storage.from_(BUCKET)
                           .list(folder, {"limit": 1000, "offset": offset}))

@@ -162,6 +162,7 @@ class Profile(Model):
     display_name: str | None = None
     token_balance: int = 0
     created_at: datetime | None = None
+    email_job_updates: bool = True
 
 
 @dataclass(frozen=True)
