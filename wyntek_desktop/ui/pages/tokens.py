@@ -104,6 +104,12 @@ class TokensPage(Page):
         self.checkout_state.setTextInteractionFlags(
             self.checkout_state.textInteractionFlags() | _selectable())
         self.body.addWidget(self.checkout_state)
+        self.demo_note = QLabel(self)
+        self.demo_note.setWordWrap(True)
+        self.demo_note.setOpenExternalLinks(True)
+        self.demo_note.setAccessibleName("Demo checkout and mail")
+        self.demo_note.hide()
+        self.body.addWidget(self.demo_note)
 
         self.body.addWidget(_section("Purchases", self))
         self.purchases = PurchasesModel(self)
@@ -239,7 +245,20 @@ class TokensPage(Page):
             self.packs_table.selectRow(0)
 
     def page_shown(self) -> None:
+        self._show_demo_note()
         self.refresh()
+
+    def _show_demo_note(self) -> None:
+        backend = self.services.local_backend
+        if backend is None:
+            self.demo_note.hide()
+            return
+        from wyntek_desktop.local_demo import mail_page
+        self.demo_note.setText(
+            "Demo service, Stripe test mode: on the checkout page 4242 4242 4242 4242 pays "
+            "and 4000 0000 0000 0002 is declined; no real card is charged. Receipts and job "
+            f"emails land in <a href='{mail_page(backend)}'>the local mail folder</a>.")
+        self.demo_note.show()
 
 
 def _selectable() -> Any:
