@@ -13,6 +13,9 @@ import numpy as np
 
 from wyntek_desktop.design.keytable import KeyTable
 
+#: Triangles the 3D view draws while it moves; bigger meshes get a decimated copy.
+VIEW_TRIANGLES = 200_000
+
 _BLOCK = 262_144      # triangles per block: bounds the temporaries
 _SAMPLE = 150_000     # triangles used to size the grid
 _TRY_WHOLE = 1_000_000  # up to this many triangles, grid sizes are tried for real
@@ -20,7 +23,7 @@ _FACES_PER_CELL = 1.3  # measured on spheres and CAD parts: about 1.3 faces surv
 _MAX_CELLS = 1_290    # cells**3 < 2**31: a cell number fits in int32
 
 
-def decimate(triangles: np.ndarray, target: int = 200_000) -> np.ndarray:
+def decimate(triangles: np.ndarray, target: int = VIEW_TRIANGLES) -> np.ndarray:
     """Triangles (float32 (m,3,3), 0 < m <= ``target``) approximating the input."""
     tris = np.asarray(triangles, dtype=np.float32)
     if len(tris) <= target:
