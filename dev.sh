@@ -53,8 +53,9 @@ setup_python() {
 # The Edge Functions' npm packages, fetched once into Deno's cache at the versions that
 # supabase/functions/deno.lock pins (later runs work offline).
 setup_functions() {
-  (cd supabase/functions && "../../$VENV/bin/deno" install --frozen --quiet \
-    --entrypoint ./*/index.ts)
+  local deno
+  deno="$(cd "$VENV/bin" && pwd)/deno"
+  (cd supabase/functions && "$deno" install --frozen --quiet --entrypoint ./*/index.ts)
 }
 
 command=${1:-}
