@@ -83,6 +83,7 @@ class Material(Model):
     setup_tokens: int = 0
     build_volume_mm: list[float] | None = None
     active: bool = True
+    copper_layers: int | None = None  # PCB materials: the most copper layers they make
 
 
 @dataclass(frozen=True)
