@@ -45,7 +45,7 @@ setup_python() {
   }
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[localstack,dev,packaging]"
+  "$VENV/bin/python" -m pip install -q -e ".[localstack,service,dev,packaging]"
 }
 
 command=${1:-}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli_support import SAMPLES, grant, stack_env, wyntek
+from tests.service.support import wait_verified
 from wyntek_desktop.core.keyring_storage import KeyringStorage
 from wyntek_desktop.core.session import STORAGE_KEY
 
@@ -71,7 +72,10 @@ def test_new_user_journey(localstack, app_dirs, tmp_path: Path) -> None:
     assert [j["id"] for j in listed] == [job["id"]]
     assert sorted(f["file_name"] for f in listed[0]["files"]) == ["fandisk.obj", "plate_holes.STL"]
 
-    # The operator moves the job on; the next look at it shows the change.
+    # The service verifies the stored files: an honest job keeps its price. Then the
+    # operator moves the job on; the next look at it shows the change.
+    verified = wait_verified(localstack, [job["id"]])[job["id"]]
+    assert (verified["verification"], verified["token_cost"]) == ("passed", cost), verified
     service = localstack.service_client()
     service.table("jobs").update({"status": "reviewing"}).eq("id", job["id"]).execute()
     r = wyntek("--json", "job", job["id"], env=env)

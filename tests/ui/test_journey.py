@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.service.support import wait_verified
 from tests.ui.journey_support import SAMPLES, start_app, stop_app, wait_reports
 from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.ui.app import DesktopApp
@@ -111,7 +112,10 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         w.show_page("jobs")
         qtbot.waitUntil(lambda: w.jobs.model.rowCount() == 2, timeout=120_000)
 
-        # a status change made by the operator side arrives as a notification
+        # the service verifies the honest job at its price; then a status change made by
+        # the operator side arrives as a notification
+        verified = wait_verified(localstack, [job.id])[job.id]
+        assert verified["verification"] == "passed", verified
         localstack.service_client().table("jobs").update({"status": "reviewing"}).eq(
             "id", job.id).execute()
         w.jobs.poll()
