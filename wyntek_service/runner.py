@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -17,6 +18,7 @@ from wyntek_service.tasks import (
     VERIFY_QUEUE,
     ServiceContext,
     make_app,
+    sweep_pending,
 )
 from wyntek_service.verify import Limits, verify_job
 
@@ -69,7 +71,7 @@ async def run_worker(config: ServiceConfig, *, concurrency: int = 1,
         if name:
             options["name"] = name
         # Jobs submitted before the queue existed (or while no worker ran) first.
-        log.info("verification-sweep: %s", await PERIODIC["verification-sweep"].run(service))
+        log.info("verification-sweep: %s", await sweep_pending(service, timedelta(0)))
         await app.run_worker_async(**options)
 
 

@@ -106,10 +106,12 @@ async def defer_verification(app: procrastinate.App, job_id: str) -> bool:
 # --- periodic tasks ---------------------------------------------------------------------
 
 @periodic("verification-sweep", "*/2 * * * *")
-async def sweep_pending(service: ServiceContext) -> str:
-    """Queue every job still waiting for verification a minute after it was submitted
-    (submitted while no worker had installed the queue, or its task was lost)."""
-    before = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+async def sweep_pending(service: ServiceContext,
+                        min_age: timedelta = timedelta(minutes=1)) -> str:
+    """Queue every job still waiting for verification ``min_age`` after it was submitted
+    (submitted while no worker had installed the queue, or its task was lost). A job
+    queued twice is verified once: the second task finds it decided."""
+    before = (datetime.now(UTC) - min_age).isoformat()
     rows = await service.api.select("jobs", {
         "select": "id", "verification": "eq.pending", "status": "eq.submitted",
         "verification_requested_at": f"lt.{before}", "order": "created_at", "limit": "1000"})
@@ -125,7 +127,12 @@ async def retry_stalled(service: ServiceContext) -> str:
     stalled = list(await manager.get_stalled_jobs(
         seconds_since_heartbeat=service.stalled_after_s))
     for job in stalled:
-        await manager.retry_job(job)
+        try:
+            await manager.retry_job(job)
+        except exceptions.UniqueViolation:
+            # The same work is queued again already (a sweep found its job pending): the
+            # stalled copy ends, so its lock no longer holds the new one back.
+            await manager.finish_job(job, procrastinate.jobs.Status.FAILED, delete_job=False)
     await manager.prune_stalled_workers(service.stalled_after_s)
     return f"{len(stalled)} stalled tasks retried"
 
