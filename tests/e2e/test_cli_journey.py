@@ -9,8 +9,8 @@ import pytest
 
 from tests.e2e.cli_support import SAMPLES, grant, stack_env, wyntek
 from tests.service.support import wait_verified
-from wyntek_desktop.core.keyring_storage import KeyringStorage
-from wyntek_desktop.core.session import STORAGE_KEY
+from wyntek_desktop.api.keyring_storage import KeyringStorage
+from wyntek_desktop.api.session import STORAGE_KEY
 
 MODEL_A = SAMPLES / "plate_holes.STL"
 MODEL_B = SAMPLES / "fandisk.obj"

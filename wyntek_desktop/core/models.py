@@ -153,6 +153,7 @@ class LedgerEntry(Model):
     reason: str
     job_id: str | None = None
     created_at: datetime | None = None
+    purchase_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class Profile(Model):
     display_name: str | None = None
     token_balance: int = 0
     created_at: datetime | None = None
+    email_job_updates: bool = True
 
 
 @dataclass(frozen=True)
