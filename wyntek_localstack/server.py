@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import uvicorn
 
@@ -83,7 +83,7 @@ class LocalStack:
         self.demo = demo
         self.jwt_expiry, self.tus_expiry = jwt_expiry, tus_expiry
         self.refresh_reuse_interval = refresh_reuse_interval
-        self.worker, self._worker = worker, None  # the service worker (wyntek_service)
+        self.worker, self._worker = worker, cast(Any, None)  # the service worker (wyntek_service)
         self._database_factory = database_factory or _default_database
         self._db: DatabaseLike | None = None
         self._server: uvicorn.Server | None = None

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import procrastinate
 from procrastinate import exceptions
@@ -55,8 +55,11 @@ class PeriodicTask:
 PERIODIC: dict[str, PeriodicTask] = {}
 
 
-def periodic(name: str, cron: str) -> Callable[[PeriodicFn], PeriodicFn]:
-    def register(fn: PeriodicFn) -> PeriodicFn:
+F = TypeVar("F", bound=PeriodicFn)
+
+
+def periodic(name: str, cron: str) -> Callable[[F], F]:
+    def register(fn: F) -> F:
         PERIODIC[name] = PeriodicTask(name, cron, fn)
         return fn
     return register

@@ -182,6 +182,8 @@ class DeleteFilesReport(Model):
     bytes_removed: int
     rows_marked: int
     failed: tuple[str, ...] = ()
+    #: Files of live jobs: the service keeps them until the job is finished.
+    kept: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
