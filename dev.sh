@@ -47,7 +47,7 @@ setup_python() {
   }
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[localstack,functions,dev,packaging]"
+  "$VENV/bin/python" -m pip install -q -e ".[localstack,service,functions,dev,packaging]"
 }
 
 # The Edge Functions' npm packages, fetched once into Deno's cache at the versions that

@@ -516,6 +516,8 @@ def cmd_delete_files(run: Run) -> None:
     _confirm(run, "deletes all your stored design files and")
     report = run.ctx.api.delete_my_files()
     text = f"Deleted {report.files_removed} file(s), {report.bytes_removed} bytes."
+    if report.kept:
+        text += f" Kept {len(report.kept)} file(s) of jobs still in progress."
     if report.failed:
         text += " Could not delete: " + ", ".join(report.failed)
     run.out.result(report.to_dict(), text)

@@ -71,6 +71,7 @@ class LocalStackInstance:
     log_path: Path
     argv: list[str] = field(default_factory=list)
     stripe_webhook_secret: str | None = None
+    database_url: str | None = None
 
     # -- clients
     def http(self, **kwargs: Any) -> httpx.Client:
@@ -140,7 +141,8 @@ class LocalStackInstance:
 
 def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
                jwt_expiry: int | None = None, tus_expiry: int | None = None,
-               port: int = 0, refresh_reuse_interval: int | None = None) -> list[str]:
+               port: int = 0, refresh_reuse_interval: int | None = None,
+               worker: bool = True) -> list[str]:
     argv = [sys.executable, "-m", "wyntek_localstack", "serve", "--port", str(port)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
@@ -154,6 +156,8 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
         argv += ["--tus-expiry", str(tus_expiry)]
     if refresh_reuse_interval is not None:
         argv += ["--refresh-reuse-interval", str(refresh_reuse_interval)]
+    if not worker:
+        argv.append("--no-worker")
     return argv
 
 
@@ -199,7 +203,8 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
         url=info["url"], anon_key=info["anon_key"], service_role_key=info["service_role_key"],
         ca_path=ca.ca_path if ca else None, data_dir=Path(info["data_dir"]),
         demo_password=info.get("demo_password"), process=process, log_path=log_path,
-        argv=argv, stripe_webhook_secret=info.get("stripe_webhook_secret"))
+        argv=argv, stripe_webhook_secret=info.get("stripe_webhook_secret"),
+        database_url=info.get("database_url"))
 
 
 @pytest.fixture(scope="session")
@@ -244,12 +249,13 @@ class StackFactory:
 
     def __call__(self, data_dir: Path | None = None, *, tls: bool = True, demo: bool = False,
                  jwt_expiry: int | None = None, tus_expiry: int | None = None, port: int = 0,
-                 refresh_reuse_interval: int | None = None) -> LocalStackInstance:
+                 refresh_reuse_interval: int | None = None,
+                 worker: bool = True) -> LocalStackInstance:
         folder = Path(tempfile.mkdtemp(prefix="extra-", dir=self.root))
         ca = self.ca if tls else None
         argv = serve_argv(data_dir or folder / "data", ca, demo=demo, jwt_expiry=jwt_expiry,
                           tus_expiry=tus_expiry, port=port,
-                          refresh_reuse_interval=refresh_reuse_interval)
+                          refresh_reuse_interval=refresh_reuse_interval, worker=worker)
         instance = start_instance(argv, folder / "server.log", ca)
         self.started.append(instance)
         return instance
