@@ -18,8 +18,9 @@ ROOT = HERE.parent
 
 # --- Qt: only what the app uses -------------------------------------------------------
 
-# PySide6 modules the app imports (ui/ and selftest). Everything else is excluded.
-QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtOpenGL", "QtOpenGLWidgets")
+# PySide6 modules the app imports (ui/ and selftest; QtNetwork for the single-instance
+# socket). Everything else is excluded.
+QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtOpenGL", "QtOpenGLWidgets", "QtNetwork")
 QT_MODULES_ALL = (
     "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
     "QtAxContainer", "QtBluetooth", "QtCanvasPainter", "QtCharts", "QtConcurrent", "QtDBus",
@@ -67,11 +68,13 @@ EXCLUDED_MODULES = (
     *(f"PySide6.{name}" for name in QT_MODULES_ALL if name not in QT_MODULES_USED),
 )
 
-# scipy subpackages trimesh and the design checks never touch (measured: loading and
-# analysing every sample format imports only constants, fft, linalg, ndimage, optimize,
-# sparse, spatial and special).
-SCIPY_UNUSED = ("cluster", "datasets", "differentiate", "fftpack", "integrate",
-                "interpolate", "io", "misc", "odr", "signal", "stats")
+# Nothing the app runs needs scipy: the design checks use numpy only, and trimesh imports
+# scipy optionally (its KD-tree, convex hull and sparse-graph paths, none used here).
+NOT_BUNDLED = ("scipy",)
+# The embedded local stack and what only it uses: bundled in the demo edition only.
+LOCAL_STACK_MODULES = ("wyntek_localstack", "pgserver", "psycopg", "psycopg_binary",
+                       "psycopg_pool", "uvicorn", "starlette", "bcrypt", "multipart",
+                       "python_multipart")
 
 # Files inside collected packages that are never needed at run time.
 DATA_EXCLUDED = (
@@ -85,8 +88,8 @@ DATA_EXCLUDED = (
 TRANSLATIONS_KEPT = ("qtbase_en.qm",)
 
 
-def excluded_modules() -> list[str]:
-    return [*EXCLUDED_MODULES, *(f"scipy.{name}" for name in SCIPY_UNUSED)]
+def excluded_modules(local_stack: bool) -> list[str]:
+    return [*EXCLUDED_MODULES, *NOT_BUNDLED, *(() if local_stack else LOCAL_STACK_MODULES)]
 
 
 def _posix(dest: str) -> str:
@@ -289,7 +292,8 @@ def pgserver_datas() -> list[tuple[str, str]]:
 
 # --- licences -------------------------------------------------------------------------
 
-def stage_licences(target: Path) -> Path:
+def stage_licences(target: Path, extras: frozenset[str] | None = None,
+                   left_out: frozenset[str] = frozenset()) -> Path:
     """Write the bundle's `licenses/` folder: texts of every component and the list the
     About dialog shows (`components.json`). Runs from source, so each text is copied from
     where it is installed (dist-info folders, `resources/licenses/common/`, the
@@ -300,7 +304,8 @@ def stage_licences(target: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    components = about.collect_components()
+    components = about.collect_components(
+        about.BUNDLED_EXTRAS if extras is None else extras, left_out)
     missing = []
     for component in components:
         for name in component.licence_files:

@@ -24,6 +24,7 @@ from wyntek_desktop.core.settings import Settings, resolve_settings, save_settin
 from wyntek_desktop.ui.gc_policy import freeze_survivors
 from wyntek_desktop.ui.main_window import MainWindow, app_icon
 from wyntek_desktop.ui.services import CONNECTING, Services
+from wyntek_desktop.ui.single_instance import bring_to_front, claim
 from wyntek_desktop.ui.theme import apply_theme
 from wyntek_desktop.ui.workers import TaskState
 
@@ -149,6 +150,13 @@ class DesktopApp(QObject):
         settings, path = self.settings, self.dirs.settings_file
         self.services.call(lambda state: save_settings(path, settings), latest="save-settings")
 
+    def open_handed_files(self, files: list[str]) -> None:
+        """Another start of the app handed us ``files``: open them, come to the front."""
+        if files:
+            self.window.show_page("prepare")
+            self.window.prepare.open_paths(files)
+        bring_to_front(self.window)
+
     def shutdown(self) -> None:
         self.window.shutdown()
         self.services.shutdown()
@@ -181,12 +189,17 @@ def run(argv: list[str]) -> int:
     qapp.setApplicationDisplayName("WYNTEK Desktop")
     qapp.setWindowIcon(app_icon())
     dirs = AppDirs.default()
+    instance = claim(dirs.data, args.local, args.files)
+    if instance is None:
+        return 0  # the running window took the files and comes to the front
     try:
         from wyntek_desktop.core.logging_setup import setup_logging
         setup_logging(dirs.log)
     except OSError as exc:
         log.warning("file logging unavailable: %s", exc)
     desktop = DesktopApp(qapp, dirs=dirs, local=args.local)
+    instance.setParent(desktop)
+    instance.files_received.connect(desktop.open_handed_files)
     desktop.start()
     if os.environ.get("WYNTEK_STARTUP_PROBE"):  # benchmarks: report "window shown", quit
         from PySide6.QtCore import QTimer
