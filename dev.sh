@@ -18,7 +18,9 @@ VENV=${VENV:-.venv}
 DEBIAN_PACKAGES=(xvfb xauth libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libfontconfig1
   libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
   libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
-  libxcb-xkb1 libxrender1 libxi6)
+  libxcb-xkb1 libxrender1 libxi6
+  # Packaging: ICU tools and a compiler to trim ICU data, strip, .deb checks, zstd archives.
+  icu-devtools gcc binutils desktop-file-utils shared-mime-info zstd)
 
 setup_system() {
   command -v dpkg-query >/dev/null || return 0
