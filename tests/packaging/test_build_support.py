@@ -70,8 +70,6 @@ def test_excluded_modules_keep_what_the_app_imports(local_stack: bool) -> None:
     assert not excluded & stack if local_stack else stack <= excluded
 
 
-@pytest.mark.xfail(strict=True, reason="design/topology.py counts bodies with scipy until "
-                   "its numpy-only union-find lands from the design work")
 def test_nothing_the_app_runs_imports_scipy() -> None:
     """The build leaves scipy out: the app's own code must not import it."""
     sources = (REPO_ROOT / "wyntek_desktop").rglob("*.py")

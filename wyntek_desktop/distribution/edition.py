@@ -2,8 +2,8 @@
 
 Both come from the same PyInstaller spec. The customer edition leaves out the embedded
 local stack (PostgreSQL and the services that stand in for the hosted backend); the demo
-edition keeps it, for evaluation without an account. Neither bundles scipy: nothing the
-app runs needs it (trimesh imports it only optionally).
+edition keeps it, for evaluation without an account. Neither bundles scipy (a development
+dependency only: trimesh imports it optionally, the design checks are numpy-only).
 
 The build writes the edition's name into the bundle (``edition.json``); running from
 source there is none and everything installed is available.
@@ -32,8 +32,8 @@ class Edition:
         return "localstack" in self.extras
 
 
-CUSTOMER = Edition("customer", frozenset(), frozenset({"scipy"}))
-DEMO = Edition("demo", frozenset({"localstack"}), frozenset({"scipy"}))
+CUSTOMER = Edition("customer", frozenset(), frozenset())
+DEMO = Edition("demo", frozenset({"localstack"}), frozenset())
 EDITIONS = {edition.name: edition for edition in (CUSTOMER, DEMO)}
 
 
