@@ -449,7 +449,8 @@ def json_report(results: list[CheckResult]) -> str:
     info = about.about_info()
     return json.dumps({
         "app": about.DISPLAY_NAME, "version": info.version, "frozen": info.frozen,
-        "python": info.python, "platform": info.platform, "passed": passed(results),
+        "python": info.python, "platform": info.platform, "edition": _edition_name(),
+        "executable": sys.executable, "passed": passed(results),
         "checks": [asdict(r) for r in results],
     }, indent=2, default=str)
 
