@@ -20,7 +20,9 @@ DEBIAN_PACKAGES=(xvfb xauth libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libfontc
   libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
   libxcb-xkb1 libxrender1 libxi6
   # A real browser for the tests of the local checkout page and mail catcher.
-  chromium chromium-driver)
+  chromium chromium-driver
+  # Packaging: ICU tools and a compiler to trim ICU data, strip, .deb checks, zstd archives.
+  icu-devtools gcc binutils desktop-file-utils shared-mime-info zstd)
 
 setup_system() {
   command -v dpkg-query >/dev/null || return 0
