@@ -89,9 +89,11 @@ def load_preview(state: Any, path: Path, scale: float | None = None,
 
 
 def analyze(state: Any, path: Path, material: Any = None,
-            scale: float | None = None) -> DesignReport:
+            scale: float | None = None,
+            gerber_layers: dict[str, str] | None = None) -> DesignReport:
     """The full design-for-manufacturing report (slow for big parts; cancellable)."""
-    return analyze_design(path, material=material, scale=scale, state=state)
+    return analyze_design(path, material=material, scale=scale, state=state,
+                          gerber_layers=gerber_layers)
 
 
 def thumbnail(state: Any, path: Path, size: int = 256, scale: float | None = None) -> bytes:
