@@ -154,5 +154,5 @@ def test_a_file_without_a_3d_view_is_named_by_its_kind(qtbot: Any, app: Any) -> 
     page = app.window.prepare
     page.open_paths([str(SAMPLES / "underlay.pdf")])
     wait_reports(qtbot, app, 1)
-    text = page.view.thumb.text()
+    text = page.view.message_text()
     assert "a other" not in text and "a drawing" in text and "underlay.pdf" in text

@@ -95,6 +95,12 @@ class PreparePage(Page):
         self.file_list = QListWidget(left)
         self.file_list.setAccessibleName("Opened files")
         self.file_list.setIconSize(QSize(40, 40))
+        # long names are shortened in the middle (the whole path is the tooltip), never
+        # hidden behind a horizontal scroll bar
+        self.file_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.file_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.file_list.setWordWrap(False)
+        self.file_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.file_list.currentRowChanged.connect(self._on_select)
         lv.addWidget(self.file_list, 1)
         row = QHBoxLayout()
@@ -312,17 +318,28 @@ class PreparePage(Page):
         if self._shown_path != path:
             return
         self.view.set_mesh(data.triangles, data.lo, data.hi, data.units or "mm",
-                           data.quick_lod)
+                           data.quick_lod, normals=data.normals,
+                           lod_normals=data.quick_normals, total=data.total,
+                           stand_in=data.stand_in)
         if data.lod_wanted:
             pf = self.current()
-            self.services.call_in_process(TASKS + "lod_from_file", path,
-                                          pf.scale if pf is not None else None,
-                                          on_result=lambda lod, p=path: self._got_lod(p, lod),
-                                          latest="lod")
+            self.services.call_in_process(
+                TASKS + "view_meshes", path, pf.scale if pf is not None else None,
+                on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
+                on_error=lambda err, p=path: self._view_meshes_failed(p, err),
+                latest="lod")
 
-    def _got_lod(self, path: Path, lod: Any) -> None:
+    def _got_view_meshes(self, path: Path, meshes: Any) -> None:
+        """The decimated copies: drawn while moving and, for a big mesh, when still."""
+        if self._shown_path != path:
+            return
+        if meshes.still is not None:
+            self.view.set_still(meshes.still, meshes.still_normals)
+        self.view.set_lod(meshes.moving, meshes.moving_normals)
+
+    def _view_meshes_failed(self, path: Path, err: Any) -> None:
         if self._shown_path == path:
-            self.view.set_lod(lod)
+            self.show_error(f"The simplified 3D view of {path.name} could not be made: {err}")
 
     def _on_first_frame(self, ms: float) -> None:
         if self._preview_started is not None:
