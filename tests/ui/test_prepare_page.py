@@ -156,3 +156,32 @@ def test_a_file_without_a_3d_view_is_named_by_its_kind(qtbot: Any, app: Any) -> 
     wait_reports(qtbot, app, 1)
     text = page.view.message_text()
     assert "a other" not in text and "a drawing" in text and "underlay.pdf" in text
+
+
+def test_long_texts_do_not_move_the_layout(qtbot: Any, app: Any, tmp_path: Path) -> None:
+    w = app.window
+    page = w.prepare
+    w.resize(1280, 780)
+    w.show()
+    qtbot.waitExposed(w)
+    w.show_page("prepare")
+    long_name = tmp_path / ("bracket-for-the-left-hand-door-hinge-revision-c-final-really-"
+                            "final-2026-11-30.stl")
+    write_binary_stl(long_name, cube(20))
+    assert page.spec.select_material("fdm-pla")
+    page.open_paths([str(long_name)])
+    wait_reports(qtbot, app, 1)
+    qtbot.wait(50)
+    sizes = page.splitter.sizes()
+    page.spec.estimate.setText("Estimate: 2,147,483,000 tokens (9,999,999.99 cm³) "
+                               "for 10,000 copies at the tightest tolerance")
+    page.spec.set_problems(["bracket-for-the-left-hand-door-hinge-revision-c-final.stl "
+                            "cannot be priced: its volume is more than one job can hold."])
+    qtbot.wait(50)
+    assert page.splitter.sizes() == sizes, "a long estimate widened the job panel"
+    # the name is shortened in the list (whole path in the tooltip), no scroll bar
+    assert not page.file_list.horizontalScrollBar().isVisible()
+    item = page.file_list.item(0)
+    assert item.toolTip() == str(long_name)
+    rect = page.file_list.visualItemRect(item)
+    assert rect.right() <= page.file_list.viewport().width() + 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +45,18 @@ NO_3D_VIEW = {"drawing": "is a drawing (PDF): it has no 3D view and is attached 
 # reports that depend on the chosen material (and so on the process): checked again
 # when it changes
 MATERIAL_DEPENDENT_KINDS = ("model", "gerber")
+
+
+class FitWidthDelegate(QStyledItemDelegate):
+    """Rows as wide as the list, so Qt elides a long name instead of widening the row."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+                 ) -> QSize:
+        hint = super().sizeHint(option, index)
+        view = self.parent()
+        if isinstance(view, QListWidget):
+            hint.setWidth(min(hint.width(), max(view.viewport().width() - 2, 40)))
+        return hint
 
 
 def icon(name: str) -> QIcon:
@@ -101,6 +115,7 @@ class PreparePage(Page):
         self.file_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.file_list.setWordWrap(False)
         self.file_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.file_list.setItemDelegate(FitWidthDelegate(self.file_list))
         self.file_list.currentRowChanged.connect(self._on_select)
         lv.addWidget(self.file_list, 1)
         row = QHBoxLayout()
