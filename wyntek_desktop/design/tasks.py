@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from wyntek_desktop.background.state import WorkState
 from wyntek_desktop.core.errors import FileError
 from wyntek_desktop.design.analysis import analyze as analyze_design
 from wyntek_desktop.design.formats import SUPPORTED_EXTENSIONS, classify
@@ -35,12 +36,12 @@ class PreviewData:
     lod_wanted: bool = False             # too many triangles to draw while the view moves
 
 
-def warm_up(state: Any) -> None:
+def warm_up(state: WorkState | None) -> None:
     """Run once in the background when the window is up: importing this module loads
     numpy and the loaders, so opening the first file does not pay for them."""
 
 
-def expand_paths(state: Any, paths: list[str]) -> list[Path]:
+def expand_paths(state: WorkState | None, paths: list[str]) -> list[Path]:
     """Files to open from what was dropped: folders are walked for supported files."""
     out: list[Path] = []
     for raw in paths:
@@ -60,7 +61,7 @@ def expand_paths(state: Any, paths: list[str]) -> list[Path]:
     return out
 
 
-def file_facts(state: Any, path: Path) -> tuple[str, int]:
+def file_facts(state: WorkState | None, path: Path) -> tuple[str, int]:
     """Kind and size of a file (stat is I/O: done here, not in the GUI)."""
     try:
         size = path.stat().st_size
@@ -69,7 +70,7 @@ def file_facts(state: Any, path: Path) -> tuple[str, int]:
     return str(classify(path)), size
 
 
-def load_preview(state: Any, path: Path, scale: float | None = None,
+def load_preview(state: WorkState | None, path: Path, scale: float | None = None,
                  quick_lod: bool = False) -> PreviewData:
     """The fast path: triangles straight from the file (no normals: the view shades on
     the GPU), in millimetres, for the first paint."""
@@ -88,13 +89,14 @@ def load_preview(state: Any, path: Path, scale: float | None = None,
     return PreviewData(tris, lo, hi, "mm", quick, lod_wanted=many)
 
 
-def analyze(state: Any, path: Path, material: Any = None,
+def analyze(state: WorkState | None, path: Path, material: Any = None,
             scale: float | None = None) -> DesignReport:
     """The full design-for-manufacturing report (slow for big parts; cancellable)."""
     return analyze_design(path, material=material, scale=scale, state=state)
 
 
-def thumbnail(state: Any, path: Path, size: int = 256, scale: float | None = None) -> bytes:
+def thumbnail(state: WorkState | None, path: Path, size: int = 256,
+              scale: float | None = None) -> bytes:
     """A still image of the part; big meshes are thinned first (the picture is the same)."""
     tris = load_preview(state, path, scale).triangles
     if len(tris) > VIEW_TRIANGLES:
@@ -107,7 +109,7 @@ def thumbnail_name(sha256: str) -> str:
     return f"{sha256}.png"
 
 
-def cache_thumbnail(state: Any, path: Path, sha256: str, folder: Path,
+def cache_thumbnail(state: WorkState | None, path: Path, sha256: str, folder: Path,
                     scale: float | None = None, size: int = 160) -> Path:
     """A small picture of a queued model for the Jobs page, named by the file's hash."""
     target = folder / thumbnail_name(sha256)
@@ -125,7 +127,8 @@ def stride_thin(triangles: np.ndarray, budget: int) -> np.ndarray:
     return np.ascontiguousarray(triangles[::step])
 
 
-def lod(state: Any, triangles: np.ndarray, budget: int = VIEW_TRIANGLES) -> np.ndarray:
+def lod(state: WorkState | None, triangles: np.ndarray,
+        budget: int = VIEW_TRIANGLES) -> np.ndarray:
     """At most ``budget`` triangles for drawing while the view moves."""
     out = np.asarray(decimate(triangles, budget), dtype=np.float32)
     if 0 < len(out) <= budget:
@@ -133,7 +136,7 @@ def lod(state: Any, triangles: np.ndarray, budget: int = VIEW_TRIANGLES) -> np.n
     return stride_thin(triangles, budget)  # decimation may overshoot its target a little
 
 
-def lod_from_file(state: Any, path: Path, scale: float | None = None,
+def lod_from_file(state: WorkState | None, path: Path, scale: float | None = None,
                   budget: int = VIEW_TRIANGLES) -> np.ndarray:
     """The level-of-detail copy, built in the helper process from the file itself."""
     return lod(state, load_preview(state, path, scale).triangles, budget)

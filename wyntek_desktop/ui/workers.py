@@ -24,7 +24,8 @@ _PROGRESS_INTERVAL_S = 0.04
 
 
 class TaskState:
-    """What a worker function sees: progress out, cancellation in. Thread-safe."""
+    """What a worker function sees (a ``background.state.WorkState``): progress out,
+    cancellation in. Thread-safe."""
 
     def __init__(self) -> None:
         self._outcome: _Outcome | None = None
