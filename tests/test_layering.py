@@ -115,7 +115,9 @@ def test_non_ui_tests_pass_without_qt(tmp_path: Path) -> None:
     tests = ["tests/core/test_settings.py", "tests/core/test_paths.py",
              "tests/api/test_failures.py", "tests/core/test_logging_redaction.py",
              "tests/api/test_keyring_storage.py", "tests/api/test_polling.py"]
+    # without pytest-qt its `qt_api` option is unknown: not --strict-config here
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:pytest-qt",
+                           "-o", "addopts=--strict-markers",
                            "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestConfigWarning",
                            *tests], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=240)

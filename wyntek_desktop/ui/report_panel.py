@@ -76,6 +76,7 @@ class ReportPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._scale = 1.0  # the factor the rescale button offers
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.browser = QTextBrowser(self)
@@ -90,7 +91,6 @@ class ReportPanel(QWidget):
         row.addWidget(self.rescale)
         row.addStretch(1)
         layout.addLayout(row)
-        self._scale = 1.0
         self.show_text("Open a design file (Ctrl+O) or drop files here to check them.")
 
     def show_text(self, text: str) -> None:

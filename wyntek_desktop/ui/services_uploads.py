@@ -90,8 +90,13 @@ class UploadServices(ServicesBase):
     def start_uploads(self) -> None:
         """Tell the runner the user is signed in and let it send (in a worker)."""
         runner = self.runner
-        if runner is not None:
-            self.call(lambda state: (runner.notify_signed_in(), runner.start()))
+        if runner is None:
+            return
+
+        def start(state: TaskState) -> None:
+            runner.notify_signed_in()
+            runner.start()
+        self.call(start)
 
     def kick_uploads(self) -> None:
         runner = self.runner

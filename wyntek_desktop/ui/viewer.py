@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -133,7 +133,8 @@ class _Mesh:
         self.vbo.create()
         self.vbo.bind()
         flat = np.ascontiguousarray(data, dtype=np.float32).reshape(-1, 3)
-        self.vbo.allocate(flat, flat.nbytes)
+        # the binding takes any buffer (no copy); its stub names only bytes
+        self.vbo.allocate(cast(bytes, flat), flat.nbytes)
         self.count = len(flat)
 
     def bind_attributes(self, program: QOpenGLShaderProgram) -> None:
@@ -167,6 +168,7 @@ class GLMeshView(QOpenGLWidget):
         self.camera = Camera()
         self.units = "mm"
         self._program: QOpenGLShaderProgram | None = None
+        self._uniforms: dict[str, int] = {}  # uniform locations, looked up once
         self._pending: dict[str, np.ndarray | None] = {}
         self._full: _Mesh | None = None
         self._deferred: np.ndarray | None = None   # full mesh waiting for the 2nd frame
@@ -252,6 +254,8 @@ class GLMeshView(QOpenGLWidget):
             self.gl_error = program.log() or "the shaders did not compile"
             return
         self._program = program
+        self._uniforms = {name: program.uniformLocation(name)
+                          for name in ("mvp", "mv", "lit", "color")}
         self.context().aboutToBeDestroyed.connect(self._release_gl)
 
     def _release_gl(self) -> None:
@@ -308,28 +312,29 @@ class GLMeshView(QOpenGLWidget):
         mv = self.camera.view()
         mvp = self.camera.projection(aspect) * mv
         program.bind()
-        program.setUniformValue("mvp", mvp)
-        program.setUniformValue("mv", mv)
+        uniform = self._uniforms
+        program.setUniformValue(uniform["mvp"], mvp)
+        program.setUniformValue(uniform["mv"], mv)
         use_lod = self._lod is not None and (self.moving or self._full is None)
         mesh = self._lod if use_lod else self._full
         assert mesh is not None
         self.drew_lod = mesh is self._lod
         f.glEnable(GL_POLYGON_OFFSET_FILL)
         f.glPolygonOffset(1.0, 1.0)
-        program.setUniformValue1i("lit", 1)
-        program.setUniformValue("color", QVector3D(0.62, 0.70, 0.80))
+        program.setUniformValue1i(uniform["lit"], 1)
+        program.setUniformValue(uniform["color"], QVector3D(0.62, 0.70, 0.80))
         mesh.vao.bind()
         f.glDrawArrays(GL_TRIANGLES, 0, mesh.count)
         mesh.vao.release()
         f.glDisable(GL_POLYGON_OFFSET_FILL)
         if self._lines is not None:
-            program.setUniformValue1i("lit", 0)
+            program.setUniformValue1i(uniform["lit"], 0)
             self._lines.vao.bind()
-            program.setUniformValue("color", QVector3D(0.95, 0.75, 0.25))
+            program.setUniformValue(uniform["color"], QVector3D(0.95, 0.75, 0.25))
             f.glDrawArrays(GL_LINES, 0, 24)
             f.glDisable(GL_DEPTH_TEST)  # the axes lie on box edges: draw them on top
             for i, rgb in enumerate(((0.9, 0.2, 0.2), (0.2, 0.8, 0.2), (0.3, 0.4, 1.0))):
-                program.setUniformValue("color", QVector3D(*rgb))
+                program.setUniformValue(uniform["color"], QVector3D(*rgb))
                 f.glDrawArrays(GL_LINES, 24 + 2 * i, 2)
             self._lines.vao.release()
         program.release()
@@ -378,7 +383,7 @@ class GLMeshView(QOpenGLWidget):
                  ((hi[0], lo[1], lo[2]), (hi[0], lo[1], hi[2]), size[2], "Z"))
         for a, b, length, axis in edges:
             mid = tuple((x + y) / 2 for x, y in zip(a, b, strict=True))
-            pt = self._project(mvp, mid)  # type: ignore[arg-type]
+            pt = self._project(mvp, mid)
             if pt is not None:
                 painter.drawText(pt + QPointF(4, -4), f"{axis} {length:.2f}")
         painter.end()

@@ -131,7 +131,7 @@ class WorkerPool(QObject):
         ``latest``: a key; a new job with the same key cancels the previous one and the
         previous one's result is dropped (e.g. a quote refreshed on every keystroke).
         """
-        task = Task(name or getattr(fn, "__name__", "task"), self)
+        task = Task(name or str(getattr(fn, "__name__", "task")), self)
         if latest is not None:
             previous = self._latest.get(latest)
             if previous is not None and not previous.done:

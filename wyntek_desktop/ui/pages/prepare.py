@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
 from wyntek_desktop.ui.spec_form import SpecForm
@@ -404,8 +405,10 @@ class PreparePage(Page):
                 self.show_info("Added to the outbox as a draft.")
             self.clear_files()
             self.job_queued.emit(client_job_id, submit)
-        self.services.call(add, on_result=done,
-                           on_error=lambda err: (self.show_error(err), self.revalidate()))
+        def failed(err: WyntekError) -> None:
+            self.show_error(err)
+            self.revalidate()
+        self.services.call(add, on_result=done, on_error=failed)
 
     def _cache_thumbnails(self, job: Any, originals: list[tuple[Path, float | None]]) -> None:
         """Pictures for the Jobs page, made in the helper process, named by SHA-256."""
