@@ -43,11 +43,12 @@ def icon(name: str) -> QIcon:
 
 
 def offline_estimate(material: Any, volume_cm3: float, quantity: int,
-                     tolerance_mm: float) -> int:
+                     tolerance_mm: float, board_area_cm2: float | None = None,
+                     copper_layers: int | None = None) -> int:
     """The service's pricing rule, mirrored offline (the service decides at submission)."""
     from wyntek_desktop.core import pricing
     return int(pricing.quote(material, Decimal(str(round(volume_cm3, 6))), quantity,
-                             Decimal(str(tolerance_mm))))
+                             Decimal(str(tolerance_mm)), board_area_cm2, copper_layers))
 
 
 @dataclass
@@ -339,6 +340,25 @@ class PreparePage(Page):
         return float(sum(getattr(f.report, "volume_cm3", 0.0) or 0.0 for f in self.files
                          if f.report is not None))
 
+    def board(self) -> tuple[float | None, int | None]:
+        """The Gerber board's area (cm2) and copper layers, measured as the service does."""
+        from wyntek_desktop.design.estimate import board_measurements
+        return board_measurements(f.report for f in self.files if f.report is not None)
+
+    def job_spec(self) -> dict[str, Any]:
+        spec = self.spec.spec(self.volume_cm3())
+        area, layers = self.board()
+        if area is not None:
+            spec["board_area_cm2"] = area
+        if layers is not None:
+            spec["copper_layers"] = layers
+        return spec
+
+    def estimate(self, material: Any) -> int:
+        area, layers = self.board()
+        return offline_estimate(material, self.volume_cm3(), self.spec.quantity.value(),
+                                self.spec.tolerance.value(), area, layers)
+
     def revalidate(self) -> None:
         material = self.spec.selected_material()
         mid = getattr(material, "id", None)
@@ -364,9 +384,11 @@ class PreparePage(Page):
             self.spec.estimate.setText("Estimate: —")
             return
         volume = self.volume_cm3()
-        tokens = offline_estimate(material, volume, self.spec.quantity.value(),
-                                  self.spec.tolerance.value())
-        self.spec.estimate.setText(f"Estimate: {tokens:,} tokens ({volume:,.2f} cm³)")
+        area, _ = self.board()
+        tokens = self.estimate(material)
+        size = f"{area:,.2f} cm² of board" if getattr(material, "process", "") == "pcb" \
+            and area is not None else f"{volume:,.2f} cm³"
+        self.spec.estimate.setText(f"Estimate: {tokens:,} tokens ({size})")
 
     # -- queueing -------------------------------------------------------------------------------
     def can_queue(self) -> bool:
@@ -382,7 +404,17 @@ class PreparePage(Page):
             return
         from wyntek_desktop.core.outbox import FileInput
 
-        spec = self.spec.spec(self.volume_cm3())
+        # Nothing is uploaded for a job the balance cannot pay for.
+        balance = self.services.balance
+        material = self.spec.selected_material()
+        if submit and balance is not None and material is not None:
+            cost = self.estimate(material)
+            if cost > balance:
+                self.show_error(f"This job costs {cost:,} tokens and your balance is "
+                                f"{balance:,}; buy tokens on the Tokens page, or add the job "
+                                "to the outbox as a draft for later.")
+                return
+        spec = self.job_spec()
         inputs = [FileInput(f.path, f.kind, f.report.to_dict() if f.report is not None else None)
                   for f in self.files]
         self.spec.set_problems(["Adding the job to the outbox…"])
