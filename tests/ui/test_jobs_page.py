@@ -117,3 +117,13 @@ def test_verification_is_shown_and_each_outcome_is_announced(page: JobsPage) -> 
     failed = Job(id="b" * 8 + "-0000-4000-8000-000000000002", verification="failed",
                  status="rejected", verification_note="cube.stl changed after it was priced.")
     assert failed.verification_text == "Verification failed: cube.stl changed after it was priced."
+
+
+def test_the_status_column_says_while_files_are_verified(page: JobsPage) -> None:
+    base = make_jobs(1)[0]
+    for verification, shown in (("pending", "Submitted · verifying files…"),
+                                ("needs_tokens", "Submitted · needs tokens"),
+                                ("passed", "Submitted")):
+        page._got_changes([Job(**{**base.__dict__, "status": "submitted",
+                                  "verification": verification})])
+        assert page.model.index(page.model.row_of(base.id), 1).data() == shown
