@@ -425,7 +425,7 @@ def cmd_submit(run: Run) -> None:
         if balance < quote.tokens:
             raise errors.BalanceError(
                 f"This job costs {quote.tokens} tokens but your balance is {balance}.",
-                hint="Buy tokens on the web, then submit again.")
+                hint="Buy tokens (wyntek buy, or the Tokens page), then submit again.")
     except errors.NetworkError as exc:
         offline = exc  # prepared offline: the outbox keeps it until the service is back
     queued = run.ctx.outbox.add_job(spec, [FileInput(i.path, i.kind, i.report) for i in items])

@@ -72,6 +72,9 @@ class LocalStackInstance:
     argv: list[str] = field(default_factory=list)
     stripe_webhook_secret: str | None = None
     database_url: str | None = None
+    # HTTP clients behind the supabase clients handed out; closed when the stack stops
+    # (tests use those clients inline, and a dropped one would leak its sockets)
+    _client_http: list[httpx.Client] = field(default_factory=list, repr=False)
 
     # -- clients
     def http(self, **kwargs: Any) -> httpx.Client:
@@ -87,7 +90,9 @@ class LocalStackInstance:
     def client(self, key: str) -> Any:
         from supabase import ClientOptions, create_client
 
-        options = ClientOptions(httpx_client=self.http(), auto_refresh_token=False,
+        http = self.http()
+        self._client_http.append(http)
+        options = ClientOptions(httpx_client=http, auto_refresh_token=False,
                                 persist_session=False)
         return create_client(self.url, key, options)
 
@@ -124,6 +129,8 @@ class LocalStackInstance:
         return self.process.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        while self._client_http:
+            self._client_http.pop().close()
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:
