@@ -53,6 +53,8 @@ def test_without_data_dir_uses_a_temp_dir_removed_at_exit(tmp_path: Path) -> Non
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0
+        assert process.stdout is not None
+        process.stdout.close()
     assert not data_dir.exists()
     assert not _postgres_running(data_dir)
 

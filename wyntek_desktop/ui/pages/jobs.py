@@ -216,13 +216,14 @@ class JobsPage(Page):
             known = self.model.get(job.id)
             history = self._history.setdefault(job.id, [])
             if known is not None:
+                # the service decides the files before anyone moves the job on
+                if known.verification == "pending" and job.verification not in (None,
+                                                                                  "pending"):
+                    self.verification_changed.emit(job)
                 old = known.status
                 if old != job.status:
                     history.append((now, job.status))
                     self.status_changed.emit(job, old)
-                if known.verification == "pending" and job.verification not in (None,
-                                                                                  "pending"):
-                    self.verification_changed.emit(job)
             elif not history:
                 history.append((job.updated_at or now, job.status))
         self.model.upsert(jobs)  # a poll brings new and changed jobs only
