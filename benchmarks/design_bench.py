@@ -19,7 +19,7 @@ in one process so the ratios compare like with like:
 - ours: ``analyze`` (the full report), and ``render_thumbnail`` of the preview
 - peak extra memory of ``analyze`` (tracemalloc: numpy buffers are traced) / file size
 
-trimesh and scipy are imported before timing; their import cost is reported apart.
+trimesh is imported before timing; its import cost is reported apart.
 """
 
 from __future__ import annotations
@@ -102,7 +102,6 @@ def main() -> int:
     started = time.perf_counter()
     import trimesh
     trimesh_import = time.perf_counter() - started
-    import scipy.sparse.csgraph  # noqa: F401
 
     from wyntek_desktop.design import analyze, load_preview, render_thumbnail
 
