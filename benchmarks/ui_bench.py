@@ -81,7 +81,7 @@ app = QApplication([])
 from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.settings import Settings
 from wyntek_desktop.ui.app import DesktopApp
-from wyntek_desktop.ui import prepare_tasks
+from wyntek_desktop.design import tasks as prepare_tasks
 d = DesktopApp(app, dirs=AppDirs.default(), settings=Settings())
 d.window.resize(1280, 800); d.start()
 end = time.time() + 30

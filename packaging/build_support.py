@@ -295,7 +295,7 @@ def stage_licences(target: Path) -> Path:
     where it is installed (dist-info folders, `resources/licenses/common/`, the
     interpreter's LICENSE.txt)."""
     sys.path.insert(0, str(ROOT))
-    from wyntek_desktop import about
+    from wyntek_desktop.distribution import about
 
     if target.exists():
         shutil.rmtree(target)
@@ -330,7 +330,7 @@ def version_tuple(version: str) -> tuple[int, int, int, int]:
 
 def write_windows_version_info(path: Path, exe_name: str, description: str) -> Path:
     """A version resource (PyInstaller's `VSVersionInfo` text form) for one executable."""
-    from wyntek_desktop import about
+    from wyntek_desktop.distribution import about
 
     numbers = version_tuple(about.version())
     fields = {
@@ -368,7 +368,7 @@ DOCUMENT_TYPES = (
 
 
 def info_plist() -> dict[str, object]:
-    from wyntek_desktop import about
+    from wyntek_desktop.distribution import about
 
     return {
         "CFBundleName": about.DISPLAY_NAME,

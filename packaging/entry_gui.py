@@ -13,7 +13,7 @@ if _module_exit is not None:
     sys.exit(_module_exit)
 if "--self-test" in sys.argv[1:] or "--version" in sys.argv[1:]:
     # Answered before anything imports QtWidgets: no window, works headless.
-    from wyntek_desktop.selftest import main as selftest_main
+    from wyntek_desktop.distribution.selftest import main as selftest_main
 
     sys.exit(selftest_main(sys.argv[1:]))
 

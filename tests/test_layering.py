@@ -80,8 +80,8 @@ def test_non_ui_tests_pass_without_qt(tmp_path: Path) -> None:
                            capture_output=True, text=True, timeout=60)
     assert probe.returncode != 0 and "blocked" in probe.stderr
     tests = ["tests/core/test_settings.py", "tests/core/test_paths.py",
-             "tests/core/test_failures.py", "tests/core/test_logging_redaction.py",
-             "tests/core/test_keyring_storage.py", "tests/api/test_polling.py"]
+             "tests/api/test_failures.py", "tests/core/test_logging_redaction.py",
+             "tests/api/test_keyring_storage.py", "tests/api/test_polling.py"]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:pytest-qt",
                            "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestConfigWarning",
                            *tests], cwd=REPO, env=env, capture_output=True, text=True,

@@ -12,12 +12,12 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if "--version" in args:
-        from wyntek_desktop.about import version_line
+        from wyntek_desktop.distribution.about import version_line
         print(version_line())
         return 0
     if "--self-test" in args:
         try:
-            from wyntek_desktop import selftest
+            from wyntek_desktop.distribution import selftest
         except ImportError:
             print("The self-test is not available in this build.", file=sys.stderr)
             return 1

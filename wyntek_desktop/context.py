@@ -1,23 +1,25 @@
 """Composition root: build settings, HTTP client, session and API once, pass them on.
 
-Both the CLI and the GUI call ``AppContext.build``; nothing in the app is a singleton.
+Both the CLI and the GUI call ``AppContext.build`` (or ``build_local`` for ``--local``,
+the embedded demo service); nothing in the app is a singleton.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from wyntek_desktop.api.client import Api
+from wyntek_desktop.api.http import make_http_client
+from wyntek_desktop.api.session import Session
 from wyntek_desktop.core.appdirs import AppDirs
-from wyntek_desktop.core.http import make_http_client
-from wyntek_desktop.core.session import Session
 from wyntek_desktop.core.settings import Settings, resolve_settings
+from wyntek_desktop.local_demo import DEMO_EMAIL, LocalBackend, start_local_backend
 
 if TYPE_CHECKING:
     from wyntek_desktop.core.outbox import Outbox
@@ -111,3 +113,33 @@ def open_outbox(dirs: AppDirs) -> Outbox:
     from wyntek_desktop.core.outbox import Outbox
 
     return Outbox.open(dirs.data / "outbox.sqlite3")
+
+
+def build_local(dirs: AppDirs, settings_for: Callable[[LocalBackend], Settings], *,
+                sign_in: bool = True,
+                progress: Callable[[float, str], None] | None = None,
+                ) -> tuple[AppContext, LocalBackend]:
+    """``--local``: start the embedded demo service, build a context on it that keeps its
+    session in memory, and sign in the demo account (unless ``sign_in`` is false).
+
+    ``settings_for`` turns the running service into settings (the CLI and the GUI read
+    their own). The caller closes the context, then stops the service; on failure both
+    are already cleaned up."""
+    if progress is not None:
+        progress(0.1, "Starting the local demo service…")
+    backend = start_local_backend(dirs.localstack_data)
+    try:
+        settings = settings_for(backend)
+        if progress is not None:
+            progress(0.6, "Connecting…")
+        ctx = AppContext.build(settings, dirs=dirs, memory_only=True)
+        try:
+            if sign_in:
+                ctx.session.sign_in(DEMO_EMAIL, backend.demo_password)
+        except BaseException:
+            ctx.close()
+            raise
+    except BaseException:
+        backend.stop()
+        raise
+    return ctx, backend

@@ -4,12 +4,12 @@
 # reproduce reliably: a frozen app could silently end up with no keyring. Select the
 # platform's OS keyring explicitly instead, exactly as discovery does from source: the
 # backend if it can work on this machine, else keyring's "fail" backend. With the latter
-# the app's probe (wyntek_desktop.core.keyring_storage.keyring_problem) keeps the session
+# the app's probe (wyntek_desktop.api.keyring_storage.keyring_problem) keeps the session
 # in memory and tells the user why. Both ways the same entries (service
 # "wyntek-desktop") are read and written as by the app run from source.
 #
 # An explicit PYTHON_KEYRING_BACKEND wins, as it does in keyring itself. Keep the table
-# equal to wyntek_desktop.selftest.PLATFORM_KEYRINGS (a test checks).
+# equal to wyntek_desktop.distribution.selftest.PLATFORM_KEYRINGS (a test checks).
 import os
 import sys
 

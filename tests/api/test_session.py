@@ -13,9 +13,9 @@ import jwt
 import pytest
 
 from tests.api.support import context_for
+from wyntek_desktop.api.keyring_storage import KeyringStorage
+from wyntek_desktop.api.session import STORAGE_KEY
 from wyntek_desktop.core.errors import AuthError, SignInRequired
-from wyntek_desktop.core.keyring_storage import KeyringStorage
-from wyntek_desktop.core.session import STORAGE_KEY
 from wyntek_localstack.keys import load_or_create
 
 

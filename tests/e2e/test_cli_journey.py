@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli_support import SAMPLES, grant, stack_env, wyntek
-from wyntek_desktop.core.keyring_storage import KeyringStorage
-from wyntek_desktop.core.session import STORAGE_KEY
+from wyntek_desktop.api.keyring_storage import KeyringStorage
+from wyntek_desktop.api.session import STORAGE_KEY
 
 MODEL_A = SAMPLES / "plate_holes.STL"
 MODEL_B = SAMPLES / "fandisk.obj"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.isolation import REPO_ROOT
-from wyntek_desktop import about
 from wyntek_desktop.core.appdirs import AppDirs
+from wyntek_desktop.distribution import about
 
 sys.path.insert(0, str(REPO_ROOT / "packaging"))
 import build_support

@@ -207,7 +207,7 @@ def test_frozen_programs_answer_python_dash_m_for_the_local_stack(
 
 
 def test_frozen_programs_answer_python_dash_m_for_the_step_converter(tmp_path: Path) -> None:
-    from wyntek_desktop import selftest
+    from wyntek_desktop.distribution import selftest
 
     source, target = tmp_path / "box.step", tmp_path / "box.glb"
     source.write_bytes(selftest.box_step(10.0))

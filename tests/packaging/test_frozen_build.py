@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.isolation import REPO_ROOT
 from tests.support.samples import SAMPLES
-from wyntek_desktop import selftest
+from wyntek_desktop.distribution import selftest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800),
               pytest.mark.skipif(not sys.platform.startswith("linux"),

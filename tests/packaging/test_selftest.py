@@ -16,7 +16,7 @@ import trimesh
 from keyring.backends import fail
 
 from tests.support.isolation import REPO_ROOT
-from wyntek_desktop import selftest
+from wyntek_desktop.distribution import selftest
 
 OPTIONS = selftest.Options()
 
@@ -116,7 +116,7 @@ def test_a_failing_required_check_makes_the_run_fail(monkeypatch: pytest.MonkeyP
 
 def test_full_self_test_from_source_passes(app_dirs: dict[str, Path]) -> None:
     """The whole self-test in a fresh process, local stack included (~10 s)."""
-    proc = subprocess.run([sys.executable, "-m", "wyntek_desktop.selftest", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "wyntek_desktop.distribution.selftest", "--json"],
                           capture_output=True, text=True, timeout=240, cwd=REPO_ROOT)
     report = json.loads(proc.stdout)
     statuses = {c["name"]: c["status"] for c in report["checks"]}

@@ -8,9 +8,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from tests.ui.journey_support import start_app, stop_app
-from wyntek_desktop.core.http import make_http_client
-from wyntek_desktop.core.keyring_storage import KeyringStorage
-from wyntek_desktop.core.session import STORAGE_KEY, Session
+from wyntek_desktop.api.http import make_http_client
+from wyntek_desktop.api.keyring_storage import KeyringStorage
+from wyntek_desktop.api.session import STORAGE_KEY, Session
 from wyntek_desktop.core.settings import Settings
 
 

@@ -8,8 +8,9 @@ import numpy as np
 from PySide6.QtGui import QVector3D
 
 from tests.ui.meshgen import sphere_triangles
+from wyntek_desktop.design.tasks import stride_thin
 from wyntek_desktop.ui.camera import Camera
-from wyntek_desktop.ui.viewer import MeshView, bbox_lines, gl_available, stride_decimate
+from wyntek_desktop.ui.viewer import MeshView, bbox_lines, gl_available
 
 
 def test_camera_standard_views_look_along_axes() -> None:
@@ -43,7 +44,7 @@ def test_bbox_lines_and_decimation() -> None:
     lines = bbox_lines(np.array([0, 0, 0.0]), np.array([1, 2, 3.0]))
     assert lines.shape == (30, 3) and lines.dtype == np.float32
     tris = sphere_triangles(450_000)
-    lod = stride_decimate(tris, 200_000)
+    lod = stride_thin(tris, 200_000)
     assert 100_000 < len(lod) <= 200_000 and lod.flags.c_contiguous
 
 

@@ -56,7 +56,7 @@ class UploadEnv:
 
     # ---- client side ------------------------------------------------------------------
     def runner(self, **kwargs: Any) -> UploadRunner:
-        from wyntek_desktop.core.http import make_http_client
+        from wyntek_desktop.api.http import make_http_client
 
         options: dict[str, Any] = {"retry": FAST_RETRY, "offline_delays": (0.05, 0.3),
                                    "idle_poll": 0.2, "progress_interval": 0.05}
@@ -143,8 +143,8 @@ def grant_tokens(stack: Any, user_id: str, amount: int = 100_000) -> None:
 
 def build_env(stack: Any, folder: Path, proxy: FaultProxy | None = None) -> UploadEnv:
     from wyntek_desktop.api.client import Api
-    from wyntek_desktop.core.http import make_http_client
-    from wyntek_desktop.core.session import Session
+    from wyntek_desktop.api.http import make_http_client
+    from wyntek_desktop.api.session import Session
     from wyntek_desktop.core.settings import Settings
 
     proxy = proxy or make_proxy(stack)

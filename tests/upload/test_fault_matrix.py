@@ -188,9 +188,9 @@ CHILD = r"""
 import sys
 from pathlib import Path
 from wyntek_desktop.api.client import Api
-from wyntek_desktop.core.http import make_http_client
+from wyntek_desktop.api.http import make_http_client
 from wyntek_desktop.core.outbox import Outbox
-from wyntek_desktop.core.session import Session
+from wyntek_desktop.api.session import Session
 from wyntek_desktop.core.settings import Settings
 from wyntek_desktop.upload import RetryPolicy, UploadRunner
 

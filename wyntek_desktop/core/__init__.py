@@ -1,1 +1,2 @@
-"""Qt-free foundations: settings, errors, models, session storage and the outbox."""
+"""The pure foundations: models, settings, errors, pricing, paths and the outbox (no network,
+no Qt, no service client)."""

@@ -10,8 +10,11 @@ import numpy as np
 
 from wyntek_desktop.design import topology
 
+#: Triangles the 3D view draws while it moves; bigger meshes get a decimated copy.
+VIEW_TRIANGLES = 200_000
 
-def decimate(triangles: np.ndarray, target: int = 200_000) -> np.ndarray:
+
+def decimate(triangles: np.ndarray, target: int = VIEW_TRIANGLES) -> np.ndarray:
     """Triangles (float32 (m,3,3), m close to ``target``) approximating the input."""
     tris = np.asarray(triangles, dtype=np.float32)
     if len(tris) <= target:

@@ -29,6 +29,8 @@ from wyntek_desktop.ui.workers import TaskState
 
 log = logging.getLogger(__name__)
 
+DESIGN_TASKS = "wyntek_desktop.design.tasks"
+
 
 class Booted:
     def __init__(self, ctx: Any, outbox: Any, backend: Any, signed_in: str | None) -> None:
@@ -47,31 +49,25 @@ def boot(state: TaskState, settings: Settings, dirs: AppDirs, local: bool) -> Bo
     backend = None
     signed_in = None
     try:
+        ctx = None
         if local:
-            from wyntek_desktop.core.local_backend import (
-                DEMO_EMAIL,
-                start_local_backend,
-                take_demo_announcement,
-            )
-            state.report_progress(0.1, "Starting the local demo service…")
-            backend = start_local_backend(dirs.localstack_data)
+            from wyntek_desktop.context import build_local
+            from wyntek_desktop.local_demo import DEMO_EMAIL, take_demo_announcement
+
+            ctx, backend = build_local(
+                dirs, lambda b: replace(settings, supabase_url=b.url, anon_key=b.anon_key,
+                                        ca_bundle=None),
+                progress=state.report_progress)
+            signed_in = DEMO_EMAIL
             message = take_demo_announcement(backend)
             if message is not None:
                 print(message, file=sys.stderr)  # the terminal that launched the demo
-            settings = replace(settings, supabase_url=backend.url, anon_key=backend.anon_key,
-                               ca_bundle=None)
-        ctx = None
-        if settings.configured:
+        elif settings.configured:
             from wyntek_desktop.context import AppContext
             state.report_progress(0.6, "Connecting…")
-            ctx = AppContext.build(settings, dirs=dirs, memory_only=local)
-            if backend is not None:
-                ctx.session.sign_in(DEMO_EMAIL, backend.demo_password)
-                signed_in = DEMO_EMAIL
+            ctx = AppContext.build(settings, dirs=dirs)
     except BaseException:
         outbox.close()
-        if backend is not None:
-            backend.stop()
         raise
     return Booted(ctx, outbox, backend, signed_in)
 
@@ -111,10 +107,10 @@ class DesktopApp(QObject):
         self.window.statusBar().clearMessage()
         self.services.set_context(b.ctx)
         self.window.outbox.reload()
-        # start the checking process now, so opening the first file does not pay for it
-        self.services.call(lambda state: self.services.procs.warm_up())
-        from wyntek_desktop.ui.prepare_tasks import warm_up
-        self.services.call(warm_up)
+        # start the checking process and import the design package (numpy) now, in the
+        # background, so opening the first file does not pay for them
+        self.services.call(lambda state: self.services.procs.warm_up(DESIGN_TASKS))
+        self.services.call_named(f"{DESIGN_TASKS}:warm_up")
         self.booted = True
         self.ready.emit()
         freeze_survivors(full=True)  # once: everything alive now lives as long as the app

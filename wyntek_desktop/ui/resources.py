@@ -1,6 +1,6 @@
 """Where the app's icons and stylesheets are (source checkout or frozen bundle).
 
-Same answer as ``about.resources_folder()``, without importing ``importlib.metadata``
+Same answer as ``distribution.about.resources_folder()``, without importing ``importlib.metadata``
 at start-up (it costs a tenth of a second before the window can appear).
 """
 

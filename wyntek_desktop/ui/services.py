@@ -68,7 +68,7 @@ class Services(QObject):
         self.balance: int | None = None
         self.catalogue: Any = None
         self.connection = NOT_CONFIGURED if ctx is None else SIGNED_OUT
-        from wyntek_desktop.ui.procpool import ProcessPool
+        from wyntek_desktop.background.procpool import ProcessPool
         self.procs = ProcessPool()
         self._bridge = _EventBridge(self)
         self._bridge.happened.connect(self._on_runner_event)
@@ -92,6 +92,11 @@ class Services(QObject):
         return self.pool.submit(fn, *args, on_result=on_result, on_error=failed,
                                 on_progress=on_progress, on_finished=on_finished,
                                 latest=latest)
+
+    def call_named(self, target: str, *args: Any, **callbacks: Any) -> Task:
+        """Like ``call`` for a ``module:function`` imported in the worker, not here."""
+        from wyntek_desktop.background.targets import run_named
+        return self.call(run_named, target, *args, **callbacks)
 
     def call_in_process(self, target: str, *args: Any, **callbacks: Any) -> Task:
         """Like ``call`` for CPU-heavy ``module:function`` work: runs in a helper process."""
@@ -205,7 +210,7 @@ class Services(QObject):
         keyring_allowed = self.local_backend is None
 
         def work(state: TaskState) -> Any:
-            from wyntek_desktop.core.session import STORAGE_KEY  # imports supabase: slow
+            from wyntek_desktop.api.session import STORAGE_KEY  # imports supabase: slow
 
             storage = session.storage
             if not remember:

@@ -50,7 +50,6 @@ GL_COLOR_BUFFER_BIT = 0x4000
 GL_DEPTH_BUFFER_BIT = 0x0100
 GL_POLYGON_OFFSET_FILL = 0x8037
 
-LOD_THRESHOLD = 200_000   # triangles above which a decimated copy is used while moving
 STILL_DELAY_MS = 160      # after this long without input the full mesh is drawn again
 
 _VERTEX = """#version 330 core
@@ -120,31 +119,6 @@ def bbox_lines(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         end[axis] += size
         pts += [o, tuple(end)]
     return np.asarray(pts, dtype=np.float32)
-
-
-def stride_decimate(triangles: np.ndarray, budget: int) -> np.ndarray:
-    """Cheap level of detail: keep every k-th triangle (used when nothing better exists)."""
-    import numpy as np
-    step = max(1, int(np.ceil(len(triangles) / budget)))
-    return np.ascontiguousarray(triangles[::step])
-
-
-def build_lod(state: Any, triangles: np.ndarray, budget: int = LOD_THRESHOLD) -> np.ndarray:
-    """Worker: a copy with at most ``budget`` triangles for drawing while the view moves."""
-    import numpy as np
-    try:
-        from wyntek_desktop.design import decimate  # type: ignore[attr-defined]
-    except ImportError:
-        decimate = None
-    if decimate is not None:
-        try:
-            out = np.asarray(decimate(triangles, budget), dtype=np.float32)
-            if 0 < len(out) <= budget:
-                return out.reshape(-1, 3, 3)
-        except Exception:  # noqa: S110 - the stride copy below is always available
-            pass
-    state.report_progress(0.5, "thinning the mesh")
-    return stride_decimate(triangles, budget)
 
 
 class _Mesh:

@@ -17,12 +17,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from wyntek_desktop.background.cancel import Cancelled
+
 # Progress from a tight loop would flood the GUI event queue; 25 updates a second is plenty.
 _PROGRESS_INTERVAL_S = 0.04
-
-
-class Cancelled(Exception):
-    """Raised by a worker function that noticed ``state.is_cancelled()``."""
 
 
 class TaskState:

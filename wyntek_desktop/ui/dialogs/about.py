@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 
 
 def about_html(info: object) -> str:
-    from wyntek_desktop.about import AboutInfo
+    from wyntek_desktop.distribution.about import AboutInfo
     assert isinstance(info, AboutInfo)
     folders = info.folders
     rows = "".join(f"<tr><td>{escape(c.name)}</td><td>{escape(c.version)}</td>"

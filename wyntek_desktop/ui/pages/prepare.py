@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
@@ -20,14 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wyntek_desktop.ui import prepare_tasks as tasks
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
 from wyntek_desktop.ui.spec_form import SpecForm
-from wyntek_desktop.ui.viewer import LOD_THRESHOLD, MeshView
+from wyntek_desktop.ui.viewer import MeshView
 from wyntek_desktop.ui.widgets import Page, heading
 
-TASKS = "wyntek_desktop.ui.prepare_tasks:"
+if TYPE_CHECKING:
+    from wyntek_desktop.design.tasks import PreviewData
+
+# Design work is named, not imported: the design package loads numpy, which the GUI
+# thread must not wait for; it is imported in the worker or the helper process.
+TASKS = "wyntek_desktop.design.tasks:"
 KIND_ICONS = {"model": "model.svg", "drawing": "drawing.svg", "gerber": "gerber.svg",
               "other": "other.svg"}
 
@@ -35,6 +40,14 @@ KIND_ICONS = {"model": "model.svg", "drawing": "drawing.svg", "gerber": "gerber.
 def icon(name: str) -> QIcon:
     from wyntek_desktop.ui.resources import resources_folder
     return QIcon(str(resources_folder() / "icons" / name))
+
+
+def offline_estimate(material: Any, volume_cm3: float, quantity: int,
+                     tolerance_mm: float) -> int:
+    """The service's pricing rule, mirrored offline (the service decides at submission)."""
+    from wyntek_desktop.core import pricing
+    return int(pricing.quote(material, Decimal(str(round(volume_cm3, 6))), quantity,
+                             Decimal(str(tolerance_mm))))
 
 
 @dataclass
@@ -122,7 +135,9 @@ class PreparePage(Page):
 
     # -- opening --------------------------------------------------------------------------
     def open_dialog(self) -> None:
-        exts = " ".join(f"*{e}" for e in tasks.supported_extensions())
+        from wyntek_desktop.design.formats import SUPPORTED_EXTENSIONS
+
+        exts = " ".join(f"*{e}" for e in SUPPORTED_EXTENSIONS)
         names, _ = QFileDialog.getOpenFileNames(
             self, "Open design files", "", f"Design files ({exts});;All files (*)")
         if names:
@@ -130,8 +145,8 @@ class PreparePage(Page):
 
     def open_paths(self, paths: list[str]) -> None:
         """Expand folders and add files (in a worker: walking folders is file I/O)."""
-        self.services.call(tasks.expand_paths, [str(p) for p in paths],
-                           on_result=self._add_files, on_error=self.show_error)
+        self.services.call_named(TASKS + "expand_paths", [str(p) for p in paths],
+                                 on_result=self._add_files, on_error=self.show_error)
 
     def _add_files(self, paths: list[Path]) -> None:
         known = {f.path for f in self.files}
@@ -144,9 +159,10 @@ class PreparePage(Page):
             item = QListWidgetItem(icon(KIND_ICONS["other"]), path.name)
             item.setToolTip(str(path))
             self.file_list.addItem(item)
-            self.services.call(tasks.file_facts, path,
-                               on_result=lambda facts, pf=pf: self._got_facts(pf, facts),
-                               on_error=lambda err, pf=pf: self._file_failed(pf, str(err)))
+            self.services.call_named(
+                TASKS + "file_facts", path,
+                on_result=lambda facts, pf=pf: self._got_facts(pf, facts),
+                on_error=lambda err, pf=pf: self._file_failed(pf, str(err)))
             self.recent_file_opened.emit(str(path))
         if new:
             self.file_list.setCurrentRow(self.file_list.count() - len(new))
@@ -249,11 +265,12 @@ class PreparePage(Page):
                                latest="preview")
         else:
             self._preview_started = time.perf_counter()
-            self.services.call(tasks.load_preview, pf.path, pf.scale, True,
-                               on_result=lambda data, p=pf.path: self._got_preview(p, data),
-                               on_error=lambda err, p=pf.path: self._preview_failed(p, err),
-                               on_finished=lambda p=pf.path: self._start_deferred_analysis(p),
-                               latest="preview")
+            self.services.call_named(
+                TASKS + "load_preview", pf.path, pf.scale, True,
+                on_result=lambda data, p=pf.path: self._got_preview(p, data),
+                on_error=lambda err, p=pf.path: self._preview_failed(p, err),
+                on_finished=lambda p=pf.path: self._start_deferred_analysis(p),
+                latest="preview")
 
     def _preview_failed(self, path: Path, err: Any) -> None:
         self._start_deferred_analysis(path)
@@ -271,13 +288,13 @@ class PreparePage(Page):
             if pf is not None:
                 self._analyse(pf)
 
-    def _got_preview(self, path: Path, data: tasks.PreviewData) -> None:
+    def _got_preview(self, path: Path, data: PreviewData) -> None:
         self._start_deferred_analysis(path)
         if self._shown_path != path:
             return
         self.view.set_mesh(data.triangles, data.lo, data.hi, data.units or "mm",
                            data.quick_lod)
-        if len(data.triangles) > LOD_THRESHOLD:
+        if data.lod_wanted:
             pf = self.current()
             self.services.call_in_process(TASKS + "lod_from_file", path,
                                           pf.scale if pf is not None else None,
@@ -319,7 +336,8 @@ class PreparePage(Page):
             self._show(pf)
 
     def volume_cm3(self) -> float:
-        return tasks.job_volume_cm3([f.report for f in self.files])
+        return float(sum(getattr(f.report, "volume_cm3", 0.0) or 0.0 for f in self.files
+                         if f.report is not None))
 
     def revalidate(self) -> None:
         material = self.spec.selected_material()
@@ -346,19 +364,9 @@ class PreparePage(Page):
             self.spec.estimate.setText("Estimate: —")
             return
         volume = self.volume_cm3()
-        tokens = tasks.estimate_tokens(material, volume, self.spec.quantity.value(),
-                                       self.spec.tolerance.value())
-        if tokens is not None:
-            self.spec.estimate.setText(f"Estimate: {tokens:,} tokens ({volume:,.2f} cm³)")
-        elif self.services.api is not None:
-            api = self.services.api
-            qty, tol = self.spec.quantity.value(), self.spec.tolerance.value()
-            self.services.call(lambda state: api.quote(material.id, volume, qty, tol),
-                               on_result=lambda q: self.spec.estimate.setText(
-                                   f"Estimate: {q.tokens:,} tokens ({volume:,.2f} cm³)"),
-                               on_error=lambda err: self.spec.estimate.setText(
-                                   "Estimate: unavailable offline"),
-                               latest="quote")
+        tokens = offline_estimate(material, volume, self.spec.quantity.value(),
+                                  self.spec.tolerance.value())
+        self.spec.estimate.setText(f"Estimate: {tokens:,} tokens ({volume:,.2f} cm³)")
 
     # -- queueing -------------------------------------------------------------------------------
     def can_queue(self) -> bool:

@@ -10,14 +10,14 @@ from postgrest.exceptions import APIError
 from storage3.exceptions import StorageApiError
 from supabase_auth.errors import AuthApiError, AuthRetryableError
 
-from wyntek_desktop.core import errors
-from wyntek_desktop.core.failures import (
+from wyntek_desktop.api.failures import (
     is_jwt_expired,
     map_auth_error,
     map_exception,
     map_rest_error,
     map_storage_error,
 )
+from wyntek_desktop.core import errors
 
 
 @pytest.mark.parametrize("code, message, expected", [

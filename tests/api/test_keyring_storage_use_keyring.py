@@ -3,7 +3,7 @@
 import keyring
 from keyring.backends import fail
 
-from wyntek_desktop.core.keyring_storage import NO_KEYRING, KeyringStorage
+from wyntek_desktop.api.keyring_storage import NO_KEYRING, KeyringStorage
 
 
 def test_use_keyring_stores_in_the_keyring_again(app_dirs) -> None:

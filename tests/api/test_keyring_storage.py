@@ -3,14 +3,14 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from wyntek_desktop.core import errors
-from wyntek_desktop.core.keyring_storage import (
+from wyntek_desktop.api.keyring_storage import (
     KEYRING_LOCKED,
     NO_KEYRING,
     KeyringStorage,
     keyring_problem,
 )
-from wyntek_desktop.core.session import Session
+from wyntek_desktop.api.session import Session
+from wyntek_desktop.core import errors
 from wyntek_desktop.core.settings import Settings
 
 SETTINGS = Settings(supabase_url="https://127.0.0.1:1", anon_key="anon-key-for-tests")
@@ -188,7 +188,7 @@ def test_a_refused_refresh_that_is_not_about_the_session_keeps_it(status, body,
 
 
 def test_a_backend_that_cannot_be_loaded_means_no_keyring(monkeypatch) -> None:
-    from wyntek_desktop.core import keyring_storage
+    from wyntek_desktop.api import keyring_storage
 
     def broken() -> None:
         raise ModuleNotFoundError("No module named 'nonexistent'")

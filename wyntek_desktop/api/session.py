@@ -25,18 +25,18 @@ from supabase_auth.errors import AuthApiError
 from supabase_auth.types import Session as AuthSession
 
 from supabase import Client, ClientOptions
-from wyntek_desktop.core import errors
-from wyntek_desktop.core.failures import (
+from wyntek_desktop.api.failures import (
     is_gateway_key_refusal,
     is_jwt_expired,
     map_auth_error,
     server_error,
 )
-from wyntek_desktop.core.keyring_storage import (
+from wyntek_desktop.api.keyring_storage import (
     KEYRING_LOCKED,
     KeyringStorage,
     keyring_problem,
 )
+from wyntek_desktop.core import errors
 from wyntek_desktop.core.logging_setup import REDACTOR
 from wyntek_desktop.core.models import SignInResult
 from wyntek_desktop.core.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wyntek_desktop.core.local_backend import LocalBackend, take_demo_announcement
+from wyntek_desktop.local_demo import LocalBackend, take_demo_announcement
 
 
 def test_the_demo_password_is_announced_once(tmp_path: Path) -> None:

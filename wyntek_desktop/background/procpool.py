@@ -26,6 +26,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from wyntek_desktop.background.cancel import Cancelled
+from wyntek_desktop.background.targets import run_named
 from wyntek_desktop.core.errors import WyntekError
 
 SLOTS = 256
@@ -63,15 +65,14 @@ class _ChildState:
 
 
 def _call(seq: int, target: str, args: tuple[Any, ...]) -> Any:
-    module_name, _, name = target.partition(":")
-    fn = getattr(importlib.import_module(module_name), name)
-    return fn(_ChildState(seq), *args)
+    return run_named(_ChildState(seq), target, *args)
 
 
 # --- parent side -----------------------------------------------------------------------
 
 class ProcessPool:
-    """A lazily started pool of helper processes (one per app, owned by ``Services``)."""
+    """A lazily started pool of helper processes (one per app, owned by the window's
+    services)."""
 
     def __init__(self, workers: int = 1) -> None:
         self._workers = workers
@@ -117,9 +118,9 @@ class ProcessPool:
             if state is not None:
                 state.report_progress(fraction, message)
 
-    def warm_up(self) -> None:
-        """Start the helper process early (it imports numpy on first use)."""
-        self._ensure().submit(importlib.import_module, "wyntek_desktop.ui.prepare_tasks")
+    def warm_up(self, module: str) -> None:
+        """Start the helper process early and import ``module`` there (numpy is slow)."""
+        self._ensure().submit(importlib.import_module, module)
 
     def run(self, state: Any, target: str, *args: Any) -> Any:
         """Run ``module:function(state, *args)`` in the helper process; blocks this thread."""
@@ -135,7 +136,6 @@ class ProcessPool:
                     if state is not None and state.is_cancelled():
                         self._cancelled[seq % SLOTS] = seq
                         future.cancel()
-                        from wyntek_desktop.ui.workers import Cancelled
                         raise Cancelled() from None
         except BrokenProcessPool:
             with self._lock:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from wyntek_desktop.core.failures import map_exception
-from wyntek_desktop.core.http import make_http_client, ssl_context
+from wyntek_desktop.api.failures import map_exception
+from wyntek_desktop.api.http import make_http_client, ssl_context
 from wyntek_desktop.core.settings import Settings
 
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wyntek_desktop import about
+from wyntek_desktop.distribution import about
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 
@@ -224,7 +224,7 @@ def check_keyring(options: Options) -> dict[str, Any]:
 
 def _keyring_problem() -> str | None:
     """Why the app's session store cannot use the keyring (the app's own probe)."""
-    from wyntek_desktop.core.keyring_storage import keyring_problem
+    from wyntek_desktop.api.keyring_storage import keyring_problem
 
     return keyring_problem()
 

@@ -173,7 +173,7 @@ def resources_folder() -> Path:
     root = bundle_root()
     if root is not None:
         return root / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
 
 
 def licences_folder() -> Path:

@@ -1,0 +1,139 @@
+"""Design work as background tasks: ``fn(state, ...)`` for the window's thread pool and
+its helper process (see ``background``). No Qt here.
+
+The window never imports this module on its GUI thread (importing the design package
+pulls in numpy): it names the functions as ``"wyntek_desktop.design.tasks:name"``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wyntek_desktop.core.errors import FileError
+from wyntek_desktop.design.analysis import analyze as analyze_design
+from wyntek_desktop.design.formats import SUPPORTED_EXTENSIONS, classify
+from wyntek_desktop.design.loaders import load_mesh
+from wyntek_desktop.design.lod import VIEW_TRIANGLES, decimate
+from wyntek_desktop.design.report import DesignReport
+from wyntek_desktop.design.thumbnail import render_thumbnail
+
+FIRST_FRAME_TRIANGLES = 100_000  # software GL draws 100 k triangles in ~20 ms on an idle core
+
+
+@dataclass
+class PreviewData:
+    triangles: np.ndarray               # float32 (n, 3, 3)
+    lo: np.ndarray
+    hi: np.ndarray
+    units: str = "mm"
+    quick_lod: np.ndarray | None = None  # every k-th triangle: the first frame's copy
+    lod_wanted: bool = False             # too many triangles to draw while the view moves
+
+
+def warm_up(state: Any) -> None:
+    """Run once in the background when the window is up: importing this module loads
+    numpy and the loaders, so opening the first file does not pay for them."""
+
+
+def expand_paths(state: Any, paths: list[str]) -> list[Path]:
+    """Files to open from what was dropped: folders are walked for supported files."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    if Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
+                        out.append(Path(root) / name)
+                if state is not None and state.is_cancelled():
+                    return out
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise FileError(f"{path} does not exist or cannot be read.")
+    return out
+
+
+def file_facts(state: Any, path: Path) -> tuple[str, int]:
+    """Kind and size of a file (stat is I/O: done here, not in the GUI)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise FileError(f"{path} cannot be read: {exc.strerror}.") from exc
+    return str(classify(path)), size
+
+
+def load_preview(state: Any, path: Path, scale: float | None = None,
+                 quick_lod: bool = False) -> PreviewData:
+    """The fast path: triangles straight from the file (no normals: the view shades on
+    the GPU), in millimetres, for the first paint."""
+    mesh = load_mesh(path)
+    tris = np.asarray(mesh.triangles, dtype=np.float32).reshape(-1, 3, 3)
+    if not len(tris):
+        raise FileError(f"{path.name} contains no triangles to show.")
+    if scale is not None and scale != 1.0:
+        tris = tris * np.float32(scale)
+        flat = tris.reshape(-1, 3)
+        lo, hi = flat.min(axis=0), flat.max(axis=0)
+    else:
+        lo, hi = np.asarray(mesh.bounds[0], float), np.asarray(mesh.bounds[1], float)
+    many = len(tris) > VIEW_TRIANGLES
+    quick = stride_thin(tris, FIRST_FRAME_TRIANGLES) if quick_lod and many else None
+    return PreviewData(tris, lo, hi, "mm", quick, lod_wanted=many)
+
+
+def analyze(state: Any, path: Path, material: Any = None,
+            scale: float | None = None) -> DesignReport:
+    """The full design-for-manufacturing report (slow for big parts; cancellable)."""
+    return analyze_design(path, material=material, scale=scale, state=state)
+
+
+def thumbnail(state: Any, path: Path, size: int = 256, scale: float | None = None) -> bytes:
+    """A still image of the part; big meshes are thinned first (the picture is the same)."""
+    tris = load_preview(state, path, scale).triangles
+    if len(tris) > VIEW_TRIANGLES:
+        tris = lod(state, tris)
+    return bytes(render_thumbnail(tris, size))
+
+
+def thumbnail_name(sha256: str) -> str:
+    """The file name of a queued file's picture: the GUI and the CLI share the folder."""
+    return f"{sha256}.png"
+
+
+def cache_thumbnail(state: Any, path: Path, sha256: str, folder: Path,
+                    scale: float | None = None, size: int = 160) -> Path:
+    """A small picture of a queued model for the Jobs page, named by the file's hash."""
+    target = folder / thumbnail_name(sha256)
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        part = target.with_suffix(".part")
+        part.write_bytes(thumbnail(state, path, size, scale))
+        part.replace(target)
+    return target
+
+
+def stride_thin(triangles: np.ndarray, budget: int) -> np.ndarray:
+    """Every k-th triangle, at most ``budget`` of them (cheap, keeps the outline)."""
+    step = max(1, int(np.ceil(len(triangles) / budget)))
+    return np.ascontiguousarray(triangles[::step])
+
+
+def lod(state: Any, triangles: np.ndarray, budget: int = VIEW_TRIANGLES) -> np.ndarray:
+    """At most ``budget`` triangles for drawing while the view moves."""
+    out = np.asarray(decimate(triangles, budget), dtype=np.float32)
+    if 0 < len(out) <= budget:
+        return out.reshape(-1, 3, 3)
+    return stride_thin(triangles, budget)  # decimation may overshoot its target a little
+
+
+def lod_from_file(state: Any, path: Path, scale: float | None = None,
+                  budget: int = VIEW_TRIANGLES) -> np.ndarray:
+    """The level-of-detail copy, built in the helper process from the file itself."""
+    return lod(state, load_preview(state, path, scale).triangles, budget)
