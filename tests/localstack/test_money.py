@@ -353,8 +353,16 @@ def test_record_files_deleted_marks_only_removed_own_objects(pg, make_actor):
                 (job["id"],))[0][0]
     # Still in storage: nothing is marked.
     assert call(pg, owner, "select public.record_files_deleted(%s)", ([path],))[0][0] == 0
-    call(pg, owner, "delete from storage.objects where bucket_id = 'designs' and name = %s",
-         (path,))
+    # A SQL delete is refused, as on hosted; the Storage API's delete (as the owner, RLS
+    # deciding) is the way, and it says so with storage.allow_delete_query.
+    with pytest.raises(psycopg.Error) as refused:
+        call(pg, owner, "delete from storage.objects where bucket_id = 'designs' "
+             "and name = %s", (path,))
+    assert refused.value.sqlstate == "42501"
+    with acting(pg, owner):
+        pg.execute("select set_config('storage.allow_delete_query', 'true', true)")
+        pg.execute("delete from storage.objects where bucket_id = 'designs' and name = %s",
+                   (path,))
     other = make_actor("meddler")
     assert call(pg, other, "select public.record_files_deleted(%s)", ([path],))[0][0] == 0
     assert call(pg, owner, "select public.record_files_deleted(%s)", ([path],))[0][0] == 1
