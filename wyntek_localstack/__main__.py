@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tus-expiry", type=int, default=86400, metavar="SECONDS")
     serve.add_argument("--refresh-reuse-interval", type=int, default=10, metavar="SECONDS",
                        help="how long a rotated refresh token may be replayed (GoTrue: 10)")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="do not run the service worker and its task queue")
     serve.add_argument("--max-file-size-mib", type=int, default=DEFAULT_MAX_FILE_SIZE_MIB,
                        metavar="MIB",
                        help="Storage's global limit per object (default 50, as on a Free "
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                        tls_key=args.tls_key, demo=args.demo, jwt_expiry=args.jwt_expiry,
                        tus_expiry=args.tus_expiry,
                        refresh_reuse_interval=args.refresh_reuse_interval,
+                       worker=not args.no_worker,
                        max_file_size=args.max_file_size_mib * 1024 * 1024)
     try:
         info = stack.start()

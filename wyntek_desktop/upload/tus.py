@@ -27,6 +27,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
+from wyntek_desktop.background.cancel import Cancelled
 from wyntek_desktop.core.errors import AuthError, FileError, ServerError, ValidationError
 
 CHUNK_SIZE = 6 * 1024 * 1024  # Supabase requires exactly 6 MiB chunks (the last may be less)
@@ -51,7 +52,7 @@ class UploadFinished(Exception):
     """The upload is complete on the server: TUS refuses to terminate it (400/409)."""
 
 
-class Interrupted(Exception):
+class Interrupted(Cancelled):
     """Pause, cancel or shutdown asked the transfer to stop."""
 
     def __init__(self, reason: str) -> None:
