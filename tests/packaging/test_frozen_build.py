@@ -279,7 +279,7 @@ def test_the_customer_edition_says_it_has_no_local_demo(frozen_app: Path,
     proc = subprocess.run([str(frozen_app / "wyntek"), "--local", "--json", "balance"],
                           env=bare_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
-    assert "This build has no local demo service." in json.loads(proc.stdout)["message"]
+    assert "This build has no local demo service." in json.loads(proc.stderr)["message"]
 
 
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (xvfb-run)")
