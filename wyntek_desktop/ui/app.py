@@ -24,7 +24,7 @@ from wyntek_desktop.core.settings import Settings, resolve_settings, save_settin
 from wyntek_desktop.ui.gc_policy import freeze_survivors
 from wyntek_desktop.ui.main_window import MainWindow, app_icon
 from wyntek_desktop.ui.reconnect import Reconnector
-from wyntek_desktop.ui.services import CONNECTING, Services
+from wyntek_desktop.ui.services import CONNECTING, OFFLINE, Services
 from wyntek_desktop.ui.single_instance import bring_to_front, claim
 from wyntek_desktop.ui.theme import apply_theme
 from wyntek_desktop.ui.workers import TaskState
@@ -121,7 +121,7 @@ class DesktopApp(QObject):
         freeze_survivors(full=True)  # once: everything alive now lives as long as the app
 
     def _boot_failed(self, err: Any) -> None:
-        self.services._set_connection("offline", str(err))
+        self.services._set_connection(OFFLINE, str(err))
         self.window.prepare.banner.show_message(str(err), "error", "Settings…",
                                                 self.open_settings)
         self.booted = True
