@@ -207,7 +207,8 @@ def test_frozen_size_is_within_the_ceiling(frozen_app: Path) -> None:
     assert (frozen_app / "_internal" / "licenses" / "components.json").is_file()
     # The customer edition: no local stack, no PostgreSQL, no scipy.
     internal = frozen_app / "_internal"
-    for left_out in ("pgserver", "wyntek_localstack", "psycopg_binary", "scipy", "supabase"):
+    for left_out in ("pgserver", "wyntek_localstack", "wyntek_service", "psycopg_binary",
+                     "procrastinate", "scipy", "supabase"):
         assert not (internal / left_out).exists(), left_out
     edition = json.loads((internal / "edition.json").read_text())
     assert edition == {"edition": "customer"}

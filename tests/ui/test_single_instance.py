@@ -88,7 +88,7 @@ def test_a_window_never_takes_the_name_of_one_that_answers(qtbot) -> None:
         assert claim(data, False, ["a.stl"]) is None  # handed to the running one
     finally:
         running.kill()
-        running.wait()
+        running.communicate()
     # The first one gone (killed: its lock is dropped by the OS), the next one listens.
     after = claim(data, False, [])
     assert after is not None and after.server.isListening()
