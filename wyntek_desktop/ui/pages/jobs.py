@@ -48,7 +48,9 @@ def thumbnail_path(sha256: str | None) -> Path | None:
 
 
 def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
-    rows = [("Status", status_label(job.status)), ("Material", job.material_id or ""),
+    rows = [("Status", status_label(job.status)),
+            ("Verification", getattr(job, "verification_text", "")),
+            ("Material", job.material_id or ""),
             ("Quantity", str(job.quantity)),
             ("Tolerance", f"±{job.tolerance_mm} mm" if job.tolerance_mm else ""),
             ("Finish", job.finish or ""), ("Tokens", f"{job.token_cost:,}"),
@@ -98,6 +100,8 @@ def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
 class JobsPage(Page):
     title = "Jobs"
     status_changed = Signal(object, str)   # job, previous status
+    verification_changed = Signal(object)  # job: the service decided its files
+    buy_tokens_requested = Signal()
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,6 +155,15 @@ class JobsPage(Page):
         self.cancel_button.setAccessibleName("Cancel the selected job")
         self.cancel_button.clicked.connect(self.cancel_selected)
         dv.addWidget(self.cancel_button)
+        # A job whose measured price needs more tokens: buy, confirm, or cancel above.
+        self.confirm_button = QPushButton("Confirm measured price", detail)
+        self.confirm_button.setAccessibleName("Confirm the measured price of the selected job")
+        self.confirm_button.clicked.connect(self.confirm_selected)
+        self.buy_button = QPushButton("Buy tokens", detail)
+        self.buy_button.clicked.connect(self.buy_tokens_requested.emit)
+        for button in (self.confirm_button, self.buy_button):
+            button.setVisible(False)
+            dv.addWidget(button)
         split.setSizes([700, 380])
         self.body.addWidget(split, 1)
         self.filter.currentIndexChanged.connect(
@@ -203,6 +216,10 @@ class JobsPage(Page):
             known = self.model.get(job.id)
             history = self._history.setdefault(job.id, [])
             if known is not None:
+                # the service decides the files before anyone moves the job on
+                if known.verification == "pending" and job.verification not in (None,
+                                                                                  "pending"):
+                    self.verification_changed.emit(job)
                 old = known.status
                 if old != job.status:
                     history.append((now, job.status))
@@ -259,11 +276,37 @@ class JobsPage(Page):
             self.detail.setHtml("<p style='color:#999'>Select a job to see its spec, files, "
                                 "report summary and retention dates.</p>")
             self.cancel_button.setEnabled(False)
+            self.confirm_button.setVisible(False)
+            self.buy_button.setVisible(False)
             return
         self.detail.setHtml(job_html(job, self._history.get(job.id, [])))
+        waiting = job.tokens_to_confirm > 0 and job.status == "submitted"
+        self.confirm_button.setVisible(waiting)
+        self.buy_button.setVisible(waiting)
         self.cancel_button.setEnabled(job.cancellable)
         self.cancel_button.setToolTip("" if job.cancellable else
                                       "Only a job that is still 'submitted' can be cancelled.")
+
+    def confirm_selected(self) -> None:
+        job = self.selected_job()
+        api = self.services.api
+        if job is None or api is None:
+            return
+        self.confirm_button.setEnabled(False)
+
+        def done(updated: Any) -> None:
+            self.confirm_button.setEnabled(True)
+            self._got_changes([updated])
+            self._show_selected()
+            self.services.refresh_profile()
+            self.show_info(f"Job {job.id[:8]}: the measured price of {updated.token_cost:,} "
+                           "tokens is confirmed.")
+
+        def failed(err: Any) -> None:
+            self.confirm_button.setEnabled(True)
+            self.show_error(err)
+        self.services.call(lambda state: api.confirm_job_price(job.id), on_result=done,
+                           on_error=failed)
 
     def cancel_selected(self) -> None:
         job = self.selected_job()

@@ -409,6 +409,25 @@ class PreparePage(Page):
         return float(sum(getattr(f.report, "volume_cm3", 0.0) or 0.0 for f in self.files
                          if f.report is not None))
 
+    def board(self) -> tuple[float | None, int | None]:
+        """The Gerber board's area (cm2) and copper layers, measured as the service does."""
+        from wyntek_desktop.core.pricing import board_measurements
+        return board_measurements(f.report for f in self.files if f.report is not None)
+
+    def job_spec(self) -> dict[str, Any]:
+        spec = self.spec.spec(self.volume_cm3())
+        area, layers = self.board()
+        if area is not None:
+            spec["board_area_cm2"] = area
+        if layers is not None:
+            spec["copper_layers"] = layers
+        return spec
+
+    def estimate(self, material: Any) -> int | None:
+        """Tokens the service will charge for these files, or None if they cannot be priced."""
+        return job_estimate(self.files, material, self.spec.quantity.value(),
+                            self.spec.tolerance.value()).tokens
+
     def revalidate(self) -> None:
         material = self.spec.selected_material()
         mid = getattr(material, "id", None)
@@ -447,7 +466,17 @@ class PreparePage(Page):
             return
         from wyntek_desktop.core.outbox import FileInput
 
-        spec = self.spec.spec(self.volume_cm3())
+        # Nothing is uploaded for a job the balance cannot pay for.
+        balance = self.services.balance
+        material = self.spec.selected_material()
+        if submit and balance is not None and material is not None:
+            cost = self.estimate(material)
+            if cost is not None and cost > balance:
+                self.show_error(f"This job costs {cost:,} tokens and your balance is "
+                                f"{balance:,}; buy tokens on the Tokens page, or add the job "
+                                "to the outbox as a draft for later.")
+                return
+        spec = self.job_spec()
         inputs = [FileInput(f.path, f.kind, f.report.to_dict() if f.report is not None else None)
                   for f in self.files]
         self.spec.set_problems(["Adding the job to the outbox…"])
