@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from wyntek_desktop.background.cancel import Cancelled
+from wyntek_desktop.background.state import WorkState
 from wyntek_desktop.background.targets import run_named
 from wyntek_desktop.core.errors import WyntekError
 
@@ -80,7 +81,7 @@ class ProcessPool:
         self._executor: ProcessPoolExecutor | None = None
         self._progress: Any = None
         self._cancelled: Any = None
-        self._states: dict[int, Any] = {}
+        self._states: dict[int, WorkState | None] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
@@ -122,7 +123,7 @@ class ProcessPool:
         """Start the helper process early and import ``module`` there (numpy is slow)."""
         self._ensure().submit(importlib.import_module, module)
 
-    def run(self, state: Any, target: str, *args: Any) -> Any:
+    def run(self, state: WorkState | None, target: str, *args: Any) -> Any:
         """Run ``module:function(state, *args)`` in the helper process; blocks this thread."""
         executor = self._ensure()
         seq = next(self._seq)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from wyntek_desktop.background.state import WorkState
 from wyntek_desktop.core.errors import FileError
 from wyntek_desktop.design.analysis import analyze as analyze_design
 from wyntek_desktop.design.formats import SUPPORTED_EXTENSIONS, classify
@@ -69,12 +70,12 @@ def flat_normals(triangles: np.ndarray) -> np.ndarray:
     return out
 
 
-def warm_up(state: Any) -> None:
+def warm_up(state: WorkState | None) -> None:
     """Run once in the background when the window is up: importing this module loads
     numpy and the loaders, so opening the first file does not pay for them."""
 
 
-def expand_paths(state: Any, paths: list[str]) -> list[Path]:
+def expand_paths(state: WorkState | None, paths: list[str]) -> list[Path]:
     """Files to open from what was dropped: folders are walked for supported files."""
     out: list[Path] = []
     for raw in paths:
@@ -94,7 +95,7 @@ def expand_paths(state: Any, paths: list[str]) -> list[Path]:
     return out
 
 
-def file_facts(state: Any, path: Path) -> tuple[str, int]:
+def file_facts(state: WorkState | None, path: Path) -> tuple[str, int]:
     """Kind and size of a file (stat is I/O: done here, not in the GUI)."""
     try:
         size = path.stat().st_size
@@ -103,7 +104,7 @@ def file_facts(state: Any, path: Path) -> tuple[str, int]:
     return str(classify(path)), size
 
 
-def load_preview(state: Any, path: Path, scale: float | None = None,
+def load_preview(state: WorkState | None, path: Path, scale: float | None = None,
                  quick_lod: bool = False) -> PreviewData:
     """The fast path: triangles straight from the file (no normals: the view shades on
     the GPU), in millimetres, for the first paint."""
@@ -132,7 +133,7 @@ def load_preview(state: Any, path: Path, scale: float | None = None,
                        total=len(tris))
 
 
-def analyze(state: Any, path: Path, material: Any = None,
+def analyze(state: WorkState | None, path: Path, material: Any = None,
             scale: float | None = None,
             gerber_layers: dict[str, str] | None = None) -> DesignReport:
     """The full design-for-manufacturing report (slow for big parts; cancellable)."""
@@ -140,7 +141,8 @@ def analyze(state: Any, path: Path, material: Any = None,
                           gerber_layers=gerber_layers)
 
 
-def thumbnail(state: Any, path: Path, size: int = 256, scale: float | None = None) -> bytes:
+def thumbnail(state: WorkState | None, path: Path, size: int = 256,
+              scale: float | None = None) -> bytes:
     """A still image of the part; big meshes are thinned first (the picture is the same)."""
     tris = load_preview(state, path, scale).triangles
     if len(tris) > VIEW_TRIANGLES:
@@ -153,7 +155,7 @@ def thumbnail_name(sha256: str) -> str:
     return f"{sha256}.png"
 
 
-def cache_thumbnail(state: Any, path: Path, sha256: str, folder: Path,
+def cache_thumbnail(state: WorkState | None, path: Path, sha256: str, folder: Path,
                     scale: float | None = None, size: int = 160) -> Path:
     """A small picture of a queued model for the Jobs page, named by the file's hash."""
     target = folder / thumbnail_name(sha256)
@@ -171,7 +173,8 @@ def stride_thin(triangles: np.ndarray, budget: int) -> np.ndarray:
     return np.ascontiguousarray(triangles[::step])
 
 
-def lod(state: Any, triangles: np.ndarray, budget: int = VIEW_TRIANGLES) -> np.ndarray:
+def lod(state: WorkState | None, triangles: np.ndarray,
+        budget: int = VIEW_TRIANGLES) -> np.ndarray:
     """About ``budget`` triangles (a quarter more at most) for the 3D view.
 
     Decimation lands near its target, often a little above: that is kept. Thinning a
@@ -186,7 +189,7 @@ def lod(state: Any, triangles: np.ndarray, budget: int = VIEW_TRIANGLES) -> np.n
     return stride_thin(triangles, budget)
 
 
-def lod_from_file(state: Any, path: Path, scale: float | None = None,
+def lod_from_file(state: WorkState | None, path: Path, scale: float | None = None,
                   budget: int = VIEW_TRIANGLES) -> np.ndarray:
     """The level-of-detail copy, built in the helper process from the file itself."""
     return lod(state, load_preview(state, path, scale).triangles, budget)

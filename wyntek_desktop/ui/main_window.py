@@ -26,6 +26,7 @@ from wyntek_desktop.ui.pages.outbox import OutboxPage
 from wyntek_desktop.ui.pages.prepare import PreparePage, icon
 from wyntek_desktop.ui.pages.tokens import TokensPage
 from wyntek_desktop.ui.services import (
+    CONNECTING,
     NOT_CONFIGURED,
     OFFLINE,
     ONLINE,
@@ -35,12 +36,12 @@ from wyntek_desktop.ui.services import (
 from wyntek_desktop.ui.widgets import Page
 
 PAGES = ("prepare", "outbox", "jobs", "tokens", "account", "help")
-CONNECTION_TEXT = {
+CONNECTION_TEXT: dict[str, str] = {
     ONLINE: "● Online",
     OFFLINE: "● Offline",
     SIGNED_OUT: "● Not signed in",
     NOT_CONFIGURED: "● No service configured",
-    "connecting": "● Connecting…",
+    CONNECTING: "● Connecting…",
 }
 
 
@@ -242,7 +243,8 @@ class MainWindow(QMainWindow):
 
     def _on_connection(self, state: str, message: str) -> None:
         self.connection_label.setText(CONNECTION_TEXT.get(state, state))
-        color = {"online": "#4caf50", "offline": "#e0a030"}.get(state, "#999")
+        colors: dict[str, str] = {ONLINE: "#4caf50", OFFLINE: "#e0a030"}
+        color = colors.get(state, "#999")
         self.connection_label.setStyleSheet(f"color:{color}")
         self.connection_label.setToolTip(message)
 

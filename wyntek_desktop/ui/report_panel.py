@@ -78,6 +78,7 @@ class ReportPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._scale = 1.0  # the factor the rescale button offers
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.browser = QTextBrowser(self)

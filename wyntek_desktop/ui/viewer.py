@@ -164,12 +164,6 @@ def place_labels(candidates: list[tuple[QPointF, QPointF, str]], metrics: QFontM
     return placed
 
 
-def _buffer(array: np.ndarray) -> bytes:
-    """PySide's buffer arguments take any contiguous buffer; the stubs only say bytes
-    (copying a few hundred MB to satisfy them would cost the GUI thread)."""
-    return cast(bytes, array)
-
-
 class _Data:
     """Triangles waiting for the GL thread, with their per-corner normals."""
 
@@ -196,7 +190,8 @@ class _Mesh:
         self.vbo.create()
         self.vbo.bind()
         flat = np.ascontiguousarray(data, dtype=np.float32).reshape(-1, 3)
-        self.vbo.allocate(_buffer(flat), flat.nbytes)
+        # the binding takes any buffer (no copy); its stub names only bytes
+        self.vbo.allocate(cast(bytes, flat), flat.nbytes)
         self.count = len(flat)
         self.nbo: QOpenGLBuffer | None = None
         if normals is not None:
@@ -206,7 +201,7 @@ class _Mesh:
             self.nbo = QOpenGLBuffer(QOpenGLBuffer.Type.VertexBuffer)
             self.nbo.create()
             self.nbo.bind()
-            self.nbo.allocate(_buffer(packed), packed.nbytes)
+            self.nbo.allocate(cast(bytes, packed), packed.nbytes)
 
     def bind_attributes(self, program: QOpenGLShaderProgram) -> None:
         self.vao.bind()
@@ -245,7 +240,7 @@ class GLMeshView(QOpenGLWidget):
         self.camera = Camera()
         self.units = "mm"
         self._program: QOpenGLShaderProgram | None = None
-        self._uniforms: dict[str, int] = {}
+        self._uniforms: dict[str, int] = {}  # uniform locations, looked up once
         self._pending: dict[str, _Data | None] = {}
         self._full: _Mesh | None = None             # drawn when still (mesh or decimated)
         self._deferred: _Data | None = None          # full mesh waiting for the 2nd frame
@@ -363,7 +358,7 @@ class GLMeshView(QOpenGLWidget):
             return
         self._program = program
         self._uniforms = {name: program.uniformLocation(name)
-                          for name in ("mvp", "mv", "color", "lit")}
+                          for name in ("mvp", "mv", "lit", "color")}
         self.context().aboutToBeDestroyed.connect(self._release_gl)
 
     def _release_gl(self) -> None:
@@ -427,28 +422,29 @@ class GLMeshView(QOpenGLWidget):
         mv = self.camera.view()
         mvp = self.camera.projection(aspect) * mv
         program.bind()
-        program.setUniformValue(self._uniforms["mvp"], mvp)
-        program.setUniformValue(self._uniforms["mv"], mv)
+        uniform = self._uniforms
+        program.setUniformValue(uniform["mvp"], mvp)
+        program.setUniformValue(uniform["mv"], mv)
         use_lod = self._lod is not None and (self.moving or self._full is None)
         mesh = self._lod if use_lod else self._full
         assert mesh is not None
         self.drew_lod = mesh is self._lod
         f.glEnable(GL_POLYGON_OFFSET_FILL)
         f.glPolygonOffset(1.0, 1.0)
-        program.setUniformValue1i(self._uniforms["lit"], 1)
-        program.setUniformValue(self._uniforms["color"], QVector3D(0.62, 0.70, 0.80))
+        program.setUniformValue1i(uniform["lit"], 1)
+        program.setUniformValue(uniform["color"], QVector3D(0.62, 0.70, 0.80))
         mesh.vao.bind()
         f.glDrawArrays(GL_TRIANGLES, 0, mesh.count)
         mesh.vao.release()
         f.glDisable(GL_POLYGON_OFFSET_FILL)
         if self._lines is not None:
-            program.setUniformValue1i(self._uniforms["lit"], 0)
+            program.setUniformValue1i(uniform["lit"], 0)
             self._lines.vao.bind()
-            program.setUniformValue(self._uniforms["color"], QVector3D(0.95, 0.75, 0.25))
+            program.setUniformValue(uniform["color"], QVector3D(0.95, 0.75, 0.25))
             f.glDrawArrays(GL_LINES, 0, 24)
             f.glDisable(GL_DEPTH_TEST)  # the axes lie on box edges: draw them on top
             for i, rgb in enumerate(((0.9, 0.2, 0.2), (0.2, 0.8, 0.2), (0.3, 0.4, 1.0))):
-                program.setUniformValue(self._uniforms["color"], QVector3D(*rgb))
+                program.setUniformValue(uniform["color"], QVector3D(*rgb))
                 f.glDrawArrays(GL_LINES, 24 + 2 * i, 2)
             self._lines.vao.release()
         program.release()

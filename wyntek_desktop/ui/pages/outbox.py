@@ -33,12 +33,12 @@ class ProgressDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         bar = QStyleOptionProgressBar()
-        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))  # type: ignore[attr-defined]
+        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = round(float(fraction) * 1000)
         bar.text = index.data() or ""
         bar.textVisible = True
-        bar.state = option.state  # type: ignore[attr-defined]
+        bar.state = option.state
         QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 

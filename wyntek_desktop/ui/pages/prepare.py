@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.estimate import job_estimate
 from wyntek_desktop.ui.layer_dialog import LayerDialog
 from wyntek_desktop.ui.models import fmt_bytes
@@ -488,7 +489,7 @@ class PreparePage(Page):
             self.spec.clear_job_fields()
             self.clear_files()
             self.job_queued.emit(client_job_id, submit)
-        def failed(err: object) -> None:
+        def failed(err: WyntekError) -> None:
             self.show_error(err)
             self.revalidate()
         self.services.call(add, on_result=done, on_error=failed)
