@@ -51,6 +51,7 @@ def test_a_gerber_report_is_checked_again_when_the_process_changes(qtbot: Any, a
     assert "gerber_wrong_process" in _codes(page.files[0])
     assert "not with SLA" in page.report.text()
     assert page.spec.select_material("pcb-fr4-2l")
+    assert "not with SLA" not in page.report.text()  # at once, not after the check
     qtbot.waitUntil(lambda: page.files[0].report is not None
                     and "gerber_wrong_process" not in _codes(page.files[0]), timeout=60_000)
     assert "not with SLA" not in page.report.text()

@@ -228,6 +228,8 @@ class PreparePage(Page):
         pf.status = "Checking…"
         pf.report = None
         self._refresh_item(pf)
+        if pf is self.current():  # the old report no longer holds: never show it stale
+            self.report.show_progress(pf.path.name, pf.status)
         material = self.spec.selected_material()
         self.services.call_in_process(
             TASKS + "analyze", pf.path, material, pf.scale, pf.layers or None,
