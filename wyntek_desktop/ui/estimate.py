@@ -86,9 +86,18 @@ def job_estimate(files: Sequence[EstimatedFile], material: Any, quantity: int,
         return Estimate("Estimate: —", [
             f"The files together measure {volume:,.0f} cm³, more than the {limit:,} cm³ "
             "one job can hold: split them into several jobs."])
+    # every report is in, so the design package is loaded already (reports are its
+    # objects): the board is measured the way the service measures it
+    from wyntek_desktop.design.estimate import board_measurements
+
+    area, layers = board_measurements(f.report for f in files
+                                      if f.kind == "gerber" and f.report is not None)
     try:
         tokens = pricing.quote(material, Decimal(str(round(volume, 6))), quantity,
-                               Decimal(str(tolerance_mm)))
+                               Decimal(str(tolerance_mm)), area, layers)
     except ValidationError as exc:
         return Estimate("Estimate: —", [str(exc)])
+    if getattr(material, "process", "") == "pcb":
+        board = f"board {area:,.2f} cm²" if area is not None else "board size unknown"
+        return Estimate(f"Estimate: {tokens:,} tokens ({board})")
     return Estimate(f"Estimate: {tokens:,} tokens ({format_cm3(volume)})")
