@@ -89,7 +89,7 @@ def job_estimate(files: Sequence[EstimatedFile], material: Any, quantity: int,
             "one job can hold: split them into several jobs."])
     # A PCB is priced by its board (the Gerber outline), as the service measures it.
     area, layers = pricing.board_measurements(f.report for f in files
-                                      if f.kind == "gerber" and not f.error)
+                                      if f.kind == "gerber" and f.report is not None)
     try:
         tokens = pricing.quote(material, Decimal(str(round(volume, 6))), quantity,
                                Decimal(str(tolerance_mm)), area, layers)

@@ -160,6 +160,7 @@ class PreparePage(Page):
         self._last_material: str | None = None
         self._after_preview: set[Path] = set()
         self.layer_dialog: LayerDialog | None = None
+        self._view_meshes_after_report: set[Path] = set()
         self.revalidate()
 
     # -- opening --------------------------------------------------------------------------
@@ -227,6 +228,8 @@ class PreparePage(Page):
         pf.status = "Checking…"
         pf.report = None
         self._refresh_item(pf)
+        if pf is self.current():  # the old report no longer holds: never show it stale
+            self.report.show_progress(pf.path.name, pf.status)
         material = self.spec.selected_material()
         self.services.call_in_process(
             TASKS + "analyze", pf.path, material, pf.scale, pf.layers or None,
@@ -250,6 +253,7 @@ class PreparePage(Page):
         self._refresh_item(pf)
         if pf is self.current():
             self.report.show_report(report, pf.path.name)
+        self._report_settled(pf)
         self.revalidate()
 
     def _file_failed(self, pf: PreparedFile, message: str) -> None:
@@ -260,6 +264,7 @@ class PreparePage(Page):
         self._refresh_item(pf)
         if pf is self.current():
             self.report.show_error(pf.path.name, message)
+        self._report_settled(pf)
         self.revalidate()
 
     def _refresh_item(self, pf: PreparedFile) -> None:
@@ -338,12 +343,28 @@ class PreparePage(Page):
                            lod_normals=data.quick_normals, total=data.total,
                            stand_in=data.stand_in)
         if data.lod_wanted:
-            pf = self.current()
-            self.services.call_in_process(
-                TASKS + "view_meshes", path, pf.scale if pf is not None else None,
-                on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
-                on_error=lambda err, p=path: self._view_meshes_failed(p, err),
-                latest="lod")
+            self._request_view_meshes(path)
+
+    def _request_view_meshes(self, path: Path) -> None:
+        """Decimated copies, made in the helper process after the file's report (the
+        report decides the job; until then a quick stand-in is drawn)."""
+        pf = next((f for f in self.files if f.path == path), None)
+        if pf is None:
+            return
+        if pf.report is None and not pf.error:
+            self._view_meshes_after_report.add(path)
+            return
+        self.services.call_in_process(
+            TASKS + "view_meshes", path, pf.scale,
+            on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
+            on_error=lambda err, p=path: self._view_meshes_failed(p, err),
+            latest="lod")
+
+    def _report_settled(self, pf: PreparedFile) -> None:
+        if pf.path in self._view_meshes_after_report:
+            self._view_meshes_after_report.discard(pf.path)
+            if self._shown_path == pf.path:
+                self._request_view_meshes(pf.path)
 
     def _got_view_meshes(self, path: Path, meshes: Any) -> None:
         """The decimated copies: drawn while moving and, for a big mesh, when still."""
