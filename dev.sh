@@ -20,7 +20,11 @@ VENV=${VENV:-.venv}
 DEBIAN_PACKAGES=(xvfb xauth libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libfontconfig1
   libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
   libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
-  libxcb-xkb1 libxrender1 libxi6)
+  libxcb-xkb1 libxrender1 libxi6
+  # A real browser for the tests of the local checkout page and mail catcher.
+  chromium chromium-driver
+  # Packaging: ICU tools and a compiler to trim ICU data, strip, .deb checks, zstd archives.
+  icu-devtools gcc binutils desktop-file-utils shared-mime-info zstd)
 
 setup_system() {
   command -v dpkg-query >/dev/null || return 0
@@ -47,7 +51,15 @@ setup_python() {
   }
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[localstack,dev,packaging]"
+  "$VENV/bin/python" -m pip install -q -e ".[localstack,service,functions,dev,packaging]"
+}
+
+# The Edge Functions' npm packages, fetched once into Deno's cache at the versions that
+# supabase/functions/deno.lock pins (later runs work offline).
+setup_functions() {
+  local deno
+  deno="$(cd "$VENV/bin" && pwd)/deno"
+  (cd supabase/functions && "$deno" install --frozen --quiet --entrypoint ./*/index.ts)
 }
 
 # ruff, mypy over every package (pyproject.toml lists them) and the import contracts.
@@ -57,7 +69,6 @@ lint() {
   echo "mypy…";  "$VENV/bin/mypy"
   echo "import contracts…"; "$VENV/bin/lint-imports" --no-cache
   if [ -d wyntek_service ]; then
-    "$VENV/bin/mypy" wyntek_service
     "$VENV/bin/lint-imports" --no-cache --config importlinter-service.toml
   fi
 }
@@ -65,15 +76,15 @@ lint() {
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
-  setup) setup_system; setup_python ;;
+  setup) setup_system; setup_python; setup_functions ;;
   lint) setup_system; setup_python; lint ;;
   test)
-    setup_system; setup_python
+    setup_system; setup_python; setup_functions
     lint
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   demo)
-    setup_system; setup_python
+    setup_system; setup_python; setup_functions
     exec "$VENV/bin/wyntek-desktop" --local "$@"
     ;;
   *)

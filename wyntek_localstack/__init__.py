@@ -16,7 +16,10 @@ In-process::
     ...
     stack.stop()
 
-Layout: `server` (lifecycle), `app` (routing), `auth` (GoTrue), `rest` (PostgREST grammar,
-SQL generation, handlers), `storage` + `blobs` (objects on disk), `tus` (resumable
-uploads), `pg` (one transaction per request as the caller), `keys` + `hs256` (JWTs).
+Layout, by the service each package emulates: `gotrue/` (Auth: signup, token, user,
+admin, verify, recover), `postgrest/` (grammar, SQL generation, handlers), `storage/`
+(objects, signed URLs, TUS, blobs on disk). Shared: `server` (lifecycle), `app` (the one
+list of mounted services), `service` (what a service exposes), `context` (settings, keys,
+pool, typed per-service state), `pg` (one transaction per request as the caller),
+`keys` + `hs256` (JWTs), `database` + `sql/` (Postgres and its hosted-like bootstrap).
 """

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
 
@@ -39,12 +40,31 @@ class InvalidApiKey(Exception):
     """The apikey header is not one of this install's keys."""
 
 
+class ServiceState(Protocol):
+    """What a service keeps in memory between requests, made from the settings."""
+
+    def __init__(self, settings: Settings) -> None: ...
+
+
+StateT = TypeVar("StateT", bound=ServiceState)
+
+
 @dataclass
 class Context:
     settings: Settings
     keys: Keys
     pool: Pool
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The server's event loop, known once the app has started.
+    loop: asyncio.AbstractEventLoop | None = None
+    _states: dict[type[Any], Any] = field(default_factory=dict, repr=False)
+
+    def state(self, kind: type[StateT]) -> StateT:
+        """The one `kind` object of this server (each service owns its own state class)."""
+        found = self._states.get(kind)
+        if found is None:
+            found = self._states[kind] = kind(self.settings)
+        assert isinstance(found, kind)
+        return found
 
     def bearer(self, request: Request) -> str | None:
         value = request.headers.get("authorization", "")
@@ -76,4 +96,5 @@ def context_of(request: Request) -> Context:
     return ctx
 
 
-__all__ = ["Caller", "Context", "InvalidApiKey", "Settings", "TokenError", "context_of"]
+__all__ = ["Caller", "Context", "InvalidApiKey", "ServiceState", "Settings", "TokenError",
+           "context_of"]

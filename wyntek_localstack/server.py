@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import uvicorn
 
@@ -43,6 +43,8 @@ class ServeInfo:
     service_role_key: str
     data_dir: str
     demo_password: str | None = None
+    stripe_webhook_secret: str | None = None
+    database_url: str | None = None
 
     def to_json(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v is not None}
@@ -69,7 +71,7 @@ class LocalStack:
                  port: int = 0, tls_cert: Path | str | None = None,
                  tls_key: Path | str | None = None, demo: bool = False,
                  jwt_expiry: int = 3600, tus_expiry: int = 86400,
-                 refresh_reuse_interval: int = 10,
+                 refresh_reuse_interval: int = 10, worker: bool = True,
                  database_factory: Callable[[Path], DatabaseLike] | None = None) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("TLS needs both a certificate and a key file.")
@@ -81,12 +83,14 @@ class LocalStack:
         self.demo = demo
         self.jwt_expiry, self.tus_expiry = jwt_expiry, tus_expiry
         self.refresh_reuse_interval = refresh_reuse_interval
+        self.worker, self._worker = worker, cast(Any, None)  # the service worker (wyntek_service)
         self._database_factory = database_factory or _default_database
         self._db: DatabaseLike | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
         self._ctx: Context | None = None
+        self._edge: Any = None
         self.info: ServeInfo | None = None
         self.keys: Keys | None = None
 
@@ -124,6 +128,7 @@ class LocalStack:
                             tus_expiry=self.tus_expiry, public_url=url,
                             refresh_reuse_interval=self.refresh_reuse_interval)
         ctx = self._ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
+        self._edge = _start_edge(ctx, self._db.dsn)
         from .app import build_app
         config = uvicorn.Config(
             build_app(ctx), log_level="warning", access_log=False, lifespan="on",
@@ -144,10 +149,19 @@ class LocalStack:
             self._thread.join(0.01)
             waited += 0.01
         self.info = ServeInfo(url, keys.anon_key, keys.service_role_key, str(self.data_dir),
-                              demo_password)
+                              demo_password, self._edge.webhook_secret,
+                              database_url=self._db.dsn)
+        if self.worker:
+            from wyntek_service.embedded import EmbeddedWorker
+            self._worker = EmbeddedWorker(url, keys.service_role_key, self._db.dsn,
+                                          ca_file=self.tls_cert,
+                                          log_path=self.data_dir / "worker.log")
         return self.info
 
     def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -160,6 +174,9 @@ class LocalStack:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        if self._edge is not None:
+            self._edge.stop()
+            self._edge = None
         if self._db is not None:
             self._db.stop()
             self._db = None
@@ -174,7 +191,7 @@ class LocalStack:
         Requests in flight keep their connection until they finish.
         """
         server, ctx = self._server, self._ctx
-        loop = ctx.extras.get("loop") if ctx is not None else None
+        loop = ctx.loop if ctx is not None else None
         if server is None or loop is None or loop.is_closed():
             return
 
@@ -207,7 +224,7 @@ class LocalStack:
         from psycopg import AsyncConnection
         from psycopg.rows import dict_row
 
-        from .auth import _hash_password, _load_user_by_email, create_user
+        from .gotrue import create_user, hash_password, load_user_by_email
         path = self.data_dir / "demo.json"
         known = _read_demo_password(path)
         if known is not None:
@@ -216,11 +233,11 @@ class LocalStack:
         assert self._db is not None
         async with await AsyncConnection.connect(self._db.dsn, row_factory=dict_row) as conn:
             async with conn.transaction():
-                existing = await _load_user_by_email(conn, DEMO_EMAIL)
+                existing = await load_user_by_email(conn, DEMO_EMAIL)
                 if existing is not None:
                     await conn.execute(
                         "update auth.users set encrypted_password = %s, updated_at = now() "
-                        "where id = %s", [await _hash_password(password), existing["id"]])
+                        "where id = %s", [await hash_password(password), existing["id"]])
                 else:
                     user = await create_user(conn, email=DEMO_EMAIL, password=password,
                                              user_metadata={"display_name": "Demo Engineer"})
@@ -233,6 +250,12 @@ class LocalStack:
                                        [str(user["id"]), DEMO_TOKENS, "grant"])
         _write_private_json(path, {"email": DEMO_EMAIL, "password": password})
         return password
+
+
+def _start_edge(ctx: Context, dsn: str) -> Any:
+    """Edge Functions under Deno with the Stripe and Resend stand-ins (SPEC 5.6)."""
+    from .functions import start_edge
+    return start_edge(ctx, dsn)
 
 
 def _read_demo_password(path: Path) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wyntek_localstack.rest.grammar import (
+from wyntek_localstack.postgrest.grammar import (
     Filter,
     Logic,
     QueryError,
@@ -13,8 +13,8 @@ from wyntek_localstack.rest.grammar import (
     parse_query,
     parse_select,
 )
-from wyntek_localstack.rest.schema import Column, ForeignKey, Schema, Table
-from wyntek_localstack.rest.sqlgen import ApiError, Builder, sql_value
+from wyntek_localstack.postgrest.schema import Column, ForeignKey, Schema, Table
+from wyntek_localstack.postgrest.sqlgen import ApiError, Builder, sql_value
 
 
 def q(**params: str):  # type: ignore[no-untyped-def]

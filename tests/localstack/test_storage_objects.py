@@ -14,7 +14,7 @@ from storage3.exceptions import StorageApiError
 
 from tests.localstack.helpers import mint, raw_request, signed_in_client
 from tests.support.localstack import LocalStackInstance
-from wyntek_localstack import blobs
+from wyntek_localstack.storage import blobs
 
 BUCKET = "designs"
 

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from wyntek_localstack.tus import ABANDONED_AFTER_SECONDS, Uploads
+from wyntek_localstack.storage.uploads import ABANDONED_AFTER_SECONDS, Uploads
 
 
 def test_sweep_keeps_a_folder_being_created_and_removes_abandoned_and_expired(

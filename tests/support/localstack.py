@@ -70,6 +70,8 @@ class LocalStackInstance:
     process: subprocess.Popen[bytes]
     log_path: Path
     argv: list[str] = field(default_factory=list)
+    stripe_webhook_secret: str | None = None
+    database_url: str | None = None
     # HTTP clients behind the supabase clients handed out; closed when the stack stops
     # (tests use those clients inline, and a dropped one would leak its sockets)
     _client_http: list[httpx.Client] = field(default_factory=list, repr=False)
@@ -146,7 +148,8 @@ class LocalStackInstance:
 
 def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
                jwt_expiry: int | None = None, tus_expiry: int | None = None,
-               port: int = 0, refresh_reuse_interval: int | None = None) -> list[str]:
+               port: int = 0, refresh_reuse_interval: int | None = None,
+               worker: bool = True) -> list[str]:
     argv = [sys.executable, "-m", "wyntek_localstack", "serve", "--port", str(port)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
@@ -160,6 +163,8 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
         argv += ["--tus-expiry", str(tus_expiry)]
     if refresh_reuse_interval is not None:
         argv += ["--refresh-reuse-interval", str(refresh_reuse_interval)]
+    if not worker:
+        argv.append("--no-worker")
     return argv
 
 
@@ -185,6 +190,8 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
     """Run `serve` and wait for its JSON line; raise with the server log on failure."""
     env = dict(os.environ)
     env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    if ca is not None:  # the stack's Edge Functions (Deno) call back over TLS too
+        env["WYNTEK_LOCALSTACK_CA"] = str(ca.ca_path)
     log = log_path.open("ab")
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, cwd=REPO_ROOT,
                                env=env, preexec_fn=_death_signal_hook())
@@ -203,7 +210,8 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
         url=info["url"], anon_key=info["anon_key"], service_role_key=info["service_role_key"],
         ca_path=ca.ca_path if ca else None, data_dir=Path(info["data_dir"]),
         demo_password=info.get("demo_password"), process=process, log_path=log_path,
-        argv=argv)
+        argv=argv, stripe_webhook_secret=info.get("stripe_webhook_secret"),
+        database_url=info.get("database_url"))
 
 
 @pytest.fixture(scope="session")
@@ -248,12 +256,13 @@ class StackFactory:
 
     def __call__(self, data_dir: Path | None = None, *, tls: bool = True, demo: bool = False,
                  jwt_expiry: int | None = None, tus_expiry: int | None = None, port: int = 0,
-                 refresh_reuse_interval: int | None = None) -> LocalStackInstance:
+                 refresh_reuse_interval: int | None = None,
+                 worker: bool = True) -> LocalStackInstance:
         folder = Path(tempfile.mkdtemp(prefix="extra-", dir=self.root))
         ca = self.ca if tls else None
         argv = serve_argv(data_dir or folder / "data", ca, demo=demo, jwt_expiry=jwt_expiry,
                           tus_expiry=tus_expiry, port=port,
-                          refresh_reuse_interval=refresh_reuse_interval)
+                          refresh_reuse_interval=refresh_reuse_interval, worker=worker)
         instance = start_instance(argv, folder / "server.log", ca)
         self.started.append(instance)
         return instance

@@ -83,6 +83,7 @@ class Material(Model):
     setup_tokens: int = 0
     build_volume_mm: list[float] | None = None
     active: bool = True
+    copper_layers: int | None = None  # PCB materials: the most copper layers they make
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class LedgerEntry(Model):
     reason: str
     job_id: str | None = None
     created_at: datetime | None = None
+    purchase_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class Profile(Model):
     display_name: str | None = None
     token_balance: int = 0
     created_at: datetime | None = None
+    email_job_updates: bool = True
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,8 @@ class DeleteFilesReport(Model):
     bytes_removed: int
     rows_marked: int
     failed: tuple[str, ...] = ()
+    #: Files of live jobs: the service keeps them until the job is finished.
+    kept: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:

@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.outbox = OutboxPage(services)
         self.jobs = JobsPage(services)
         self.tokens = TokensPage(services)
+        self.tokens.notify.connect(self._notify_purchase)
         self.account = AccountPage(services)
         self.help = HelpPage(services)
         self.pages: dict[str, Page] = dict(zip(PAGES, (
@@ -158,7 +159,7 @@ class MainWindow(QMainWindow):
         self.sign_in_action = self._action(a, "&Sign in…", self.sign_in, "Ctrl+L", "sign-in")
         self.sign_out_action = self._action(a, "Sign &out", self.services.sign_out, None,
                                             "sign-out")
-        self._action(a, "&Buy tokens…", self.tokens.buy_tokens, None, "buy")
+        self._action(a, "&Buy tokens…", self.buy_tokens, None, "buy")
         h = bar.addMenu("&Help")
         self._action(h, "&Contact support", lambda: self.nav.setCurrentRow(5), "F1", "support")
         self._action(h, "&About WYNTEK Desktop", self.show_about, None, "about")
@@ -257,13 +258,25 @@ class MainWindow(QMainWindow):
         from wyntek_desktop.ui.models import status_label
         title = f"Job {job.id[:8]}: {status_label(job.status)}"
         text = f"Was {status_label(previous)}; {job.material_id} × {job.quantity}."  # noqa: RUF001
-        self.notifications.append((title, text))
+        self.notify(title, text)
         self._notified_job = job.id
+        self.services.refresh_profile()
+
+    def notify(self, title: str, text: str) -> None:
+        """A desktop notification (the tray's, else the status bar)."""
+        self.notifications.append((title, text))
         if self.tray is not None:
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
         else:
             self.statusBar().showMessage(f"{title}. {text}", 10000)
-        self.services.refresh_profile()
+
+    def _notify_purchase(self, title: str, text: str) -> None:
+        self._notified_job = None  # a click on this notification opens no job
+        self.notify(title, text)
+
+    def buy_tokens(self) -> None:
+        self.show_page("tokens")
+        self.tokens.buy_tokens()
 
     def find_jobs(self) -> None:
         self.show_page("jobs")

@@ -69,8 +69,8 @@ class DeleteFilesDialog(QDialog):
         if plan.files == 0:
             self.text.setText("You have no stored design files. Nothing to delete.")
             return
-        active = (f"\n\n{len(plan.active_jobs)} job(s) still in progress use these files; "
-                  "WYNTEK cannot work on them without the files."
+        active = (f"\n\nThe files of the {len(plan.active_jobs)} job(s) still in progress "
+                  "are kept until those jobs are finished."
                   if plan.active_jobs else "")
         self.text.setText(
             f"This permanently deletes {plan.files} stored file(s), {fmt_bytes(plan.size)}, "
@@ -90,6 +90,8 @@ class DeleteFilesDialog(QDialog):
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         text = (f"Deleted {report.files_removed} file(s), {fmt_bytes(report.bytes_removed)}.")
+        if report.kept:
+            text += f" Kept {len(report.kept)} file(s) of jobs still in progress."
         if report.failed:
             text += (f" {len(report.failed)} file(s) could not be deleted; try again later.")
         self.text.setText(text)

@@ -17,52 +17,28 @@ import base64
 import binascii
 import hashlib
 import json
-import os
-import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator
 from email.utils import formatdate
-from pathlib import Path
 from typing import Any
 
 import anyio
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from ..context import Caller, Context, context_of
 from . import blobs
-from .context import Caller, Context, context_of
-from .storage import (
-    StorageError,
-    check_bucket_name,
-    check_limits,
-    check_name,
-    commit_object,
-    load_bucket,
-    storage_caller,
-    test_insert,
-)
+from .access import check_bucket_name, check_limits, check_name, load_bucket, storage_caller
+from .errors import TUS_VERSION, StorageError, TusError, tus_endpoint, tus_headers
+from .state import StorageState
+from .uploads import UploadLock, Uploads
+from .writes import commit_object, test_insert
 
-TUS_VERSION = "1.0.0"
 CHUNK_LIMIT = 6 * 1024 * 1024
 MAX_SIZE = 50 * 1024 ** 3
 BASE = "/upload/resumable"
-
-
-class TusError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {"Tus-Resumable": TUS_VERSION, **(extra or {})}
-
-
-def _text(status: int, message: str, extra: dict[str, str] | None = None) -> Response:
-    return Response(message, status_code=status, media_type="text/plain",
-                    headers=_headers(extra))
 
 
 def _expires_header(expires_at: float) -> str:
@@ -98,121 +74,8 @@ def parse_metadata(header: str) -> dict[str, str]:
     return out
 
 
-LOCK_WAIT_SECONDS = 10.0
-
-
-class UploadLock:
-    """One request at a time per upload. A newcomer asks the holder to stop (as tus-node's
-    lockers do), so a client resuming after a crash is not blocked by its own dead PATCH
-    that the server is still draining."""
-
-    def __init__(self) -> None:
-        self.lock = asyncio.Lock()
-        self.release_requested = asyncio.Event()
-        # The holder's task while (and only while) it waits for body bytes: cancelling it
-        # there loses nothing that was written, so a stalled client cannot block others.
-        self.reader: asyncio.Task[Any] | None = None
-
-    async def acquire(self) -> None:
-        if self.lock.locked():
-            self.release_requested.set()
-            if self.reader is not None:
-                self.reader.cancel()
-        try:
-            async with asyncio.timeout(LOCK_WAIT_SECONDS):
-                await self.lock.acquire()
-        except TimeoutError:
-            raise TusError(409, "Upload is locked by another request") from None
-        self.release_requested.clear()
-
-    def release(self) -> None:
-        self.lock.release()
-
-
-class Uploads:
-    """The on-disk upload registry plus in-process locks and running hashes."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.root = data_dir / "tus"
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._locks: dict[str, UploadLock] = {}
-        # version -> (offset covered, running SHA-256); lost on restart, then rehashed.
-        self._hashes: dict[str, tuple[int, Any]] = {}
-
-    def folder(self, version: str) -> Path:
-        return self.root / version
-
-    def lock(self, version: str) -> UploadLock:
-        return self._locks.setdefault(version, UploadLock())
-
-    def read(self, version: str) -> dict[str, Any] | None:
-        path = self.folder(version) / "info.json"
-        try:
-            info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return info
-
-    def write(self, version: str, info: dict[str, Any]) -> None:
-        folder = self.folder(version)
-        tmp = folder / "info.json.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(info, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, folder / "info.json")
-        blobs.fsync_dir(folder)
-
-    def offset(self, version: str, info: dict[str, Any]) -> int:
-        if info.get("completed"):
-            return int(info["length"])
-        try:
-            return (self.folder(version) / "data").stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    def remove(self, version: str) -> None:
-        shutil.rmtree(self.folder(version), ignore_errors=True)
-        self._hashes.pop(version, None)
-        self._locks.pop(version, None)
-
-    def hasher_at(self, version: str, offset: int) -> Any | None:
-        entry = self._hashes.get(version)
-        if entry is not None and entry[0] == offset:
-            return entry[1]
-        return None
-
-    def remember(self, version: str, offset: int, hasher: Any) -> None:
-        self._hashes[version] = (offset, hasher)
-
-    def sweep_expired(self) -> None:
-        now = time.time()
-        for folder in self.root.iterdir():
-            info = self.read(folder.name)
-            if info is None and not _abandoned(folder, now):
-                continue  # being created right now by a parallel request
-            if info is None or info.get("expires_at", 0) < now:
-                if not self.lock(folder.name).lock.locked():
-                    self.remove(folder.name)
-
-
-# A folder without info.json older than this was left by a crash during creation.
-ABANDONED_AFTER_SECONDS = 600
-
-
-def _abandoned(folder: Path, now: float) -> bool:
-    try:
-        return now - folder.stat().st_mtime > ABANDONED_AFTER_SECONDS
-    except FileNotFoundError:
-        return False
-
-
 def _uploads(ctx: Context) -> Uploads:
-    uploads = ctx.extras.get("tus")
-    if uploads is None:
-        uploads = ctx.extras["tus"] = Uploads(ctx.settings.data_dir)
-    assert isinstance(uploads, Uploads)
-    return uploads
+    return ctx.state(StorageState).uploads
 
 
 def _require_tus(request: Request) -> None:
@@ -242,7 +105,7 @@ def _same_owner(caller: Caller, info: dict[str, Any]) -> None:
 
 
 async def options(request: Request) -> Response:
-    return Response(status_code=204, headers=_headers({
+    return Response(status_code=204, headers=tus_headers({
         "Tus-Version": TUS_VERSION, "Tus-Max-Size": str(MAX_SIZE),
         "Tus-Extension": "creation,creation-with-upload,termination,expiration"}))
 
@@ -306,7 +169,7 @@ async def create(request: Request) -> Response:
         finally:
             lock.release()
         extra["Upload-Offset"] = str(offset)
-    return Response(status_code=201, headers=_headers(extra))
+    return Response(status_code=201, headers=tus_headers(extra))
 
 
 async def head(request: Request) -> Response:
@@ -315,7 +178,7 @@ async def head(request: Request) -> Response:
         _require_tus(request)
         caller = _caller(ctx, request)
     except StorageError:
-        return Response(status_code=400, headers=_headers())  # HEAD: no body, like Storage
+        return Response(status_code=400, headers=tus_headers())  # HEAD: no body, like Storage
     _, _, version, info = _load(ctx, request.path_params["upload_id"])
     _same_owner(caller, info)
     uploads = _uploads(ctx)
@@ -326,7 +189,7 @@ async def head(request: Request) -> Response:
         offset = uploads.offset(version, info)
     finally:
         lock.release()
-    return Response(status_code=200, headers=_headers({
+    return Response(status_code=200, headers=tus_headers({
         "Upload-Offset": str(offset), "Upload-Length": str(info["length"]),
         "Cache-Control": "no-store", "Upload-Expires": _expires_header(info["expires_at"])}))
 
@@ -356,7 +219,7 @@ async def patch(request: Request) -> Response:
                                int(offset_text), lock)
     finally:
         lock.release()
-    return Response(status_code=204, headers=_headers({
+    return Response(status_code=204, headers=tus_headers({
         "Upload-Offset": str(offset), "Upload-Expires": _expires_header(info["expires_at"])}))
 
 
@@ -460,31 +323,15 @@ async def terminate(request: Request) -> Response:
         await anyio.to_thread.run_sync(uploads.remove, version)
     finally:
         lock.release()
-    return Response(status_code=204, headers=_headers())
+    return Response(status_code=204, headers=tus_headers())
 
 
-def _wrap(handler: Any) -> Any:
-    async def endpoint(request: Request) -> Response:
-        try:
-            response: Response = await handler(request)
-            return response
-        except TusError as err:
-            return _text(err.status, err.message)
-        except StorageError as err:
-            token_problem = (err.code == "AccessDenied" and "row-level" not in err.message) \
-                or "authorization" in err.message
-            if token_problem:
-                return err.response()  # bad or missing JWT: Storage's JSON envelope
-            return _text(int(err.status) if err.status.isdigit() else 500, err.message)
-    return endpoint
-
-
-def routes() -> list[Route]:
+def routes() -> list[BaseRoute]:
     return [
-        Route(BASE, _wrap(options), methods=["OPTIONS"]),
-        Route(BASE, _wrap(create), methods=["POST"]),
-        Route(BASE + "/{upload_id}", _wrap(options), methods=["OPTIONS"]),
-        Route(BASE + "/{upload_id}", _wrap(head), methods=["HEAD"]),
-        Route(BASE + "/{upload_id}", _wrap(patch), methods=["PATCH"]),
-        Route(BASE + "/{upload_id}", _wrap(terminate), methods=["DELETE"]),
+        Route(BASE, tus_endpoint(options), methods=["OPTIONS"]),
+        Route(BASE, tus_endpoint(create), methods=["POST"]),
+        Route(BASE + "/{upload_id}", tus_endpoint(options), methods=["OPTIONS"]),
+        Route(BASE + "/{upload_id}", tus_endpoint(head), methods=["HEAD"]),
+        Route(BASE + "/{upload_id}", tus_endpoint(patch), methods=["PATCH"]),
+        Route(BASE + "/{upload_id}", tus_endpoint(terminate), methods=["DELETE"]),
     ]

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from ..context import Caller, Context, InvalidApiKey, context_of
+from ..context import Caller, Context, Settings, context_of
 from ..keys import TokenError
 from ..responses import json_response, raw_json_response
 from . import schema as schema_mod
@@ -24,14 +25,27 @@ SINGLE = "application/vnd.pgrst.object+json"
 SCHEMA_RELOAD_INTERVAL = 1.0
 
 
+class SchemaCache:
+    """The exposed schema as last read from the catalog, and when (PostgREST's cache)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.schema: schema_mod.Schema | None = None
+        self.loaded_at = 0.0
+
+    def get(self) -> schema_mod.Schema:
+        assert self.schema is not None, "the schema is loaded at start-up"
+        return self.schema
+
+
 async def load_schema(ctx: Context) -> None:
     async with ctx.pool.transaction("admin", read_only=True) as conn:
-        ctx.extras["schema"] = await schema_mod.load(conn)
-    ctx.extras["schema_loaded_at"] = time.monotonic()
+        schema = await schema_mod.load(conn)
+    cache = ctx.state(SchemaCache)
+    cache.schema, cache.loaded_at = schema, time.monotonic()
 
 
 def _builder(ctx: Context) -> Builder:
-    return Builder(ctx.extras["schema"])
+    return Builder(ctx.state(SchemaCache).get())
 
 
 def status_for(sqlstate: str, role: str) -> int:
@@ -160,7 +174,7 @@ async def _with_schema_retry(ctx: Context, make: Any) -> Any:
     try:
         return make(_builder(ctx))
     except ApiError as err:
-        stale = time.monotonic() - ctx.extras.get("schema_loaded_at", 0) > SCHEMA_RELOAD_INTERVAL
+        stale = time.monotonic() - ctx.state(SchemaCache).loaded_at > SCHEMA_RELOAD_INTERVAL
         if err.code not in ("PGRST205", "PGRST202", "42703", "PGRST204") or not stale:
             raise
         await load_schema(ctx)
@@ -176,27 +190,35 @@ async def _body_json(request: Request) -> tuple[Any, str]:
         raise ApiError(400, "PGRST102", "Empty or invalid json") from None
 
 
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def endpoint(handler: Handler) -> Handler:
+    """Answer ApiError (also when it rolled a transaction back) in PostgREST's shape."""
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiError as err:
+            return _api_error(err)
+        except _Rollback as rb:
+            return _api_error(rb.error)
+    return wrapped
+
+
 async def table_endpoint(request: Request) -> Response:
     ctx = context_of(request)
-    try:
-        _check_profile(request)
-        caller = _caller(ctx, request)
-        method = request.method
-        if method in ("GET", "HEAD"):
-            return await _read(ctx, request, caller)
-        if method == "POST":
-            return await _insert(ctx, request, caller)
-        if method == "PATCH":
-            return await _update(ctx, request, caller)
-        if method == "DELETE":
-            return await _delete(ctx, request, caller)
-        raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {method}")
-    except ApiError as err:
-        return _api_error(err)
-    except InvalidApiKey:
-        raise
-    except _Rollback as rb:
-        return _api_error(rb.error)
+    _check_profile(request)
+    caller = _caller(ctx, request)
+    method = request.method
+    if method in ("GET", "HEAD"):
+        return await _read(ctx, request, caller)
+    if method == "POST":
+        return await _insert(ctx, request, caller)
+    if method == "PATCH":
+        return await _update(ctx, request, caller)
+    if method == "DELETE":
+        return await _delete(ctx, request, caller)
+    raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {method}")
 
 
 async def _read(ctx: Context, request: Request, caller: Caller) -> Response:
@@ -339,14 +361,9 @@ async def _delete(ctx: Context, request: Request, caller: Caller) -> Response:
 
 async def rpc_endpoint(request: Request) -> Response:
     ctx = context_of(request)
-    try:
-        _check_profile(request)
-        caller = _caller(ctx, request)
-        return await _rpc(ctx, request, caller)
-    except ApiError as err:
-        return _api_error(err)
-    except _Rollback as rb:
-        return _api_error(rb.error)
+    _check_profile(request)
+    caller = _caller(ctx, request)
+    return await _rpc(ctx, request, caller)
 
 
 async def _rpc(ctx: Context, request: Request, caller: Caller) -> Response:
@@ -355,7 +372,7 @@ async def _rpc(ctx: Context, request: Request, caller: Caller) -> Response:
     raw_body: str | None = None
     if request.method in ("GET", "HEAD"):
         args: dict[str, Any] = {}
-        fns = ctx.extras["schema"].functions.get(name, [])
+        fns = ctx.state(SchemaCache).get().functions.get(name, [])
         arg_names = {a.name for fn in fns for a in fn.args}
         for key, value in params:
             if key in arg_names:
@@ -396,7 +413,9 @@ async def _rpc(ctx: Context, request: Request, caller: Caller) -> Response:
     return raw_json_response(body, 200, {"Content-Range": _content_range(0, row["n"], None)})
 
 
-routes = [
-    Route("/rpc/{name}", rpc_endpoint, methods=["GET", "HEAD", "POST"]),
-    Route("/{table}", table_endpoint, methods=["GET", "HEAD", "POST", "PATCH", "DELETE"]),
-]
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/rpc/{name}", endpoint(rpc_endpoint), methods=["GET", "HEAD", "POST"]),
+        Route("/{table}", endpoint(table_endpoint),
+              methods=["GET", "HEAD", "POST", "PATCH", "DELETE"]),
+    ]

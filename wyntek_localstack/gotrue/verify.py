@@ -1,0 +1,96 @@
+"""`/verify`: redeem a recovery link (GET, redirect) or code (POST, session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from psycopg import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..context import Settings, context_of
+from ..pg import ADMIN
+from .errors import AuthError, ok, read_body
+from .recover import RECOVERY_LIFETIME, recovery_token_hash
+from .sessions import start_session
+from .users import USER_SQL, check_email
+
+MAX_OTP_FAILURES = 5
+
+
+@dataclass
+class OtpFailures:
+    """Wrong recovery codes per address since the last good one (in memory)."""
+
+    settings: Settings
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+async def _consume_recovery(conn: AsyncConnection[Any], token_hash: str) -> dict[str, Any]:
+    cur = await conn.execute(
+        USER_SQL.format(where="u.recovery_token = %s and u.deleted_at is null")
+        + " for update of u", [token_hash])
+    user = await cur.fetchone()
+    sent = user.get("recovery_sent_at") if user else None
+    if user is None or sent is None or \
+            sent + timedelta(seconds=RECOVERY_LIFETIME) < datetime.now(UTC):
+        raise AuthError(403, "otp_expired", "Token has expired or is invalid")
+    await conn.execute("update auth.users set recovery_token = '', email_confirmed_at = "
+                       "coalesce(email_confirmed_at, now()) where id = %s", [user["id"]])
+    return user
+
+
+async def verify_post(request: Request) -> Response:
+    ctx = context_of(request)
+    body = await read_body(request)
+    if body.get("type") != "recovery":
+        raise AuthError(400, "validation_failed", "Verify requires a verification type")
+    email: str | None = None
+    if body.get("token_hash"):
+        token_hash = str(body["token_hash"])
+    else:
+        email = check_email(body.get("email"))
+        token_hash = recovery_token_hash(email, str(body.get("token", "")))
+    failures = ctx.state(OtpFailures).counts
+    try:
+        async with ctx.pool.transaction(ADMIN) as conn:
+            user = await _consume_recovery(conn, token_hash)
+            session = await start_session(ctx, conn, user, amr_method="otp")
+    except AuthError:
+        if email is not None:
+            # Six digits are guessable: a few wrong codes void the pending one.
+            failures[email] = failures.get(email, 0) + 1
+            if failures[email] >= MAX_OTP_FAILURES:
+                failures.pop(email, None)
+                async with ctx.pool.transaction(ADMIN) as conn:
+                    await conn.execute("update auth.users set recovery_token = '' "
+                                       "where lower(email) = %s", [email])
+        raise
+    if email is not None:
+        failures.pop(email, None)
+    return ok(request, session)
+
+
+async def verify_get(request: Request) -> Response:
+    ctx = context_of(request)
+    params = request.query_params
+    redirect_to = params.get("redirect_to") or ctx.settings.public_url
+    if params.get("type") != "recovery":
+        raise AuthError(400, "validation_failed", "Verify requires a verification type")
+    try:
+        async with ctx.pool.transaction(ADMIN) as conn:
+            user = await _consume_recovery(conn, params.get("token", ""))
+            session = await start_session(ctx, conn, user, amr_method="otp")
+    except AuthError as err:
+        fragment = urlencode({"error": "access_denied", "error_code": err.code,
+                              "error_description": err.message})
+        return RedirectResponse(f"{redirect_to}#{fragment}", status_code=303)
+    fragment = urlencode({"access_token": session["access_token"],
+                          "expires_at": session["expires_at"],
+                          "expires_in": session["expires_in"],
+                          "refresh_token": session["refresh_token"],
+                          "token_type": "bearer", "type": "recovery"})
+    return RedirectResponse(f"{redirect_to}#{fragment}", status_code=303)
