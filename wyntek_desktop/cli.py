@@ -252,7 +252,7 @@ def thumbnail(dirs: AppDirs, item: Analysed) -> Path | None:
         return None
     from wyntek_desktop.design.thumbnail import render_thumbnail
 
-    target = dirs.thumbnails / f"{item.sha256[:32]}.png"
+    target = dirs.thumbnail_file(item.sha256)
     if not target.exists():
         atomic_write_bytes(target, render_thumbnail(item.path, 256), mode=0o644)
     return target

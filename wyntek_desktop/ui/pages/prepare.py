@@ -528,12 +528,13 @@ class PreparePage(Page):
     def _cache_thumbnails(self, job: Any, originals: list[tuple[Path, float | None]]) -> None:
         """Pictures for the Jobs page, made in the helper process, named by SHA-256."""
         from wyntek_desktop.core.appdirs import AppDirs
-        folder = AppDirs.default().thumbnails
+        dirs = AppDirs.default()
         for f in job.files:
             if f.kind == "model" and 0 <= f.index < len(originals):
                 source, scale = originals[f.index]
-                self.services.call_in_process(TASKS + "cache_thumbnail", source, f.sha256,
-                                              folder, scale, on_error=lambda err: None)
+                self.services.call_in_process(TASKS + "cache_thumbnail", source,
+                                              dirs.thumbnail_file(f.sha256), scale,
+                                              on_error=lambda err: None)
 
     # -- drag and drop ---------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
