@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.design.meshes import cube, write_binary_stl
-from tests.design.test_gerber import COPPER, DRILL, OUTLINE
+from tests.support.gerber import COPPER, DRILL, OUTLINE
 from tests.ui.journey_support import SAMPLES, start_app, stop_app, wait_reports
 from wyntek_desktop.core.models import Material
 

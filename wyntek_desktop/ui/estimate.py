@@ -95,6 +95,7 @@ def job_estimate(files: Sequence[EstimatedFile], material: Any, quantity: int,
                                Decimal(str(tolerance_mm)), area, layers)
     except ValidationError as exc:
         return Estimate("Estimate: —", [str(exc)])
-    size = (f"{area:,.2f} cm² of board" if getattr(material, "process", "") == "pcb"
-            and area is not None else format_cm3(volume))
-    return Estimate(f"Estimate: {tokens:,} tokens ({size})", tokens=tokens)
+    if getattr(material, "process", "") == "pcb":
+        board = f"board {area:,.2f} cm²" if area is not None else "board size unknown"
+        return Estimate(f"Estimate: {tokens:,} tokens ({board})", tokens=int(tokens))
+    return Estimate(f"Estimate: {tokens:,} tokens ({format_cm3(volume)})", tokens=int(tokens))
