@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.ui.file_actions import file_actions
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
 from wyntek_desktop.ui.spec_form import SpecForm
@@ -100,9 +101,15 @@ class PreparePage(Page):
         self.remove_button = QPushButton("Remove", left)
         self.remove_button.setAccessibleName("Remove the selected file")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.retry_button = QPushButton("Retry", left)
+        self.retry_button.setAccessibleName("Check the selected file again")
+        self.retry_button.setToolTip("Check the selected file again")
+        self.retry_button.clicked.connect(self.retry_selected)
         row.addWidget(self.open_button)
         row.addWidget(self.remove_button)
+        row.addWidget(self.retry_button)
         lv.addLayout(row)
+        file_actions(self)
         # view + report
         middle = QSplitter(Qt.Orientation.Vertical, split)
         middle.setObjectName("prepare-view-splitter")
@@ -219,6 +226,8 @@ class PreparePage(Page):
         pf.known = True
         self._refresh_item(pf)
         if pf is self.current():
+            self.retry_button.setEnabled(True)
+        if pf is self.current():
             self.report.show_error(pf.path.name, message)
         self.revalidate()
 
@@ -236,6 +245,7 @@ class PreparePage(Page):
 
     def _on_select(self, row: int) -> None:
         pf = self.current()
+        self.retry_button.setEnabled(bool(pf is not None and pf.error))
         if pf is None:
             self.report.show_text("Open a design file (Ctrl+O) or drop files here.")
             self.view.show_message("Open a design file to see it here")
@@ -319,6 +329,22 @@ class PreparePage(Page):
             self._shown_path = None
             self._on_select(self.file_list.currentRow())
             self.revalidate()
+
+    def retry_selected(self) -> None:
+        """Check a file whose check failed again, from reading it (it may have changed)."""
+        pf = self.current()
+        if pf is None or not pf.error:
+            return
+        pf.error, pf.report, pf.known, pf.status = None, None, False, "Reading…"
+        self.retry_button.setEnabled(False)
+        self._refresh_item(pf)
+        self._shown_path = None
+        self._show(pf)
+        self.services.call_named(
+            TASKS + "file_facts", pf.path,
+            on_result=lambda facts, pf=pf: self._got_facts(pf, facts),
+            on_error=lambda err, pf=pf: self._file_failed(pf, str(err)))
+        self.revalidate()
 
     def clear_files(self) -> None:
         self.files.clear()
