@@ -25,6 +25,12 @@ def sign_in(qtbot, app: DesktopApp, email: str, password: str) -> None:
     qtbot.waitUntil(lambda: app.window.balance_label.text() == "Tokens: 100,000", timeout=30_000)
 
 
+def confirm(qtbot, box) -> None:
+    assert box is not None and box.isVisible()
+    button = next(b for b in box.buttons() if b.objectName() == "confirm")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
 def fill_spec(qtbot, app: DesktopApp, material_id: str, quantity: int) -> None:
     spec = app.window.prepare.spec
     qtbot.waitUntil(lambda: spec.process.count() > 0, timeout=30_000)
@@ -73,6 +79,7 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         qtbot.waitUntil(w.isActiveWindow, timeout=5_000)
         qtbot.keyClick(w.prepare.spec.notes, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         assert w.prepare.banner.text() == "", w.prepare.banner.text()
+        confirm(qtbot, w.prepare.confirmation)  # tokens are spent: asked first
         qtbot.waitUntil(lambda: w.stack.currentWidget() is w.outbox, timeout=30_000)
         try:
             qtbot.waitUntil(lambda: w.outbox.model.rowCount() == 0 and app.services.balance
@@ -129,6 +136,7 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         assert w.jobs.select_job(second.id)
         assert w.jobs.cancel_button.isEnabled()
         qtbot.mouseClick(w.jobs.cancel_button, Qt.MouseButton.LeftButton)
+        confirm(qtbot, w.jobs.confirmation)
         qtbot.waitUntil(lambda: w.jobs.model.record(w.jobs.model.row_of(second.id)).status
                         == "cancelled", timeout=30_000)
         qtbot.waitUntil(lambda: app.services.balance == before + second.token_cost,

@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
             signal.connect(lambda *a: self.help.set_jobs(self.jobs.model.records()))
         self.prepare.job_queued.connect(self._on_job_queued)
         self.prepare.recent_file_opened.connect(self.remember_recent)
+        self.prepare.buy_tokens_requested.connect(self.tokens.buy_tokens)
+        self.outbox.show_job_requested.connect(self.show_job)
         self.nav.setCurrentRow(0)
         self._on_connection(services.connection, "")
         self._on_sign_in(services.email)
@@ -205,7 +207,15 @@ class MainWindow(QMainWindow):
 
     def _on_job_queued(self, client_job_id: str, submit: bool) -> None:
         self.show_page("outbox")
+        if submit:
+            self.outbox.expect(client_job_id)
+        self.outbox.select_when_listed(client_job_id)
         self.outbox.reload()
+
+    def show_job(self, job_id: str) -> None:
+        """The Jobs page with this job selected (fetched first if it is new)."""
+        self.show_page("jobs")
+        self.jobs.select_job_when_listed(job_id)
 
     # -- sign-in and status -------------------------------------------------------------------
     def sign_in(self) -> None:

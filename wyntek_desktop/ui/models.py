@@ -489,10 +489,24 @@ class OutboxModel(RecordTableModel):
             self.dataChanged.emit(self.index(row, self.PROGRESS_COLUMN),
                                   self.index(row, self.ETA_COLUMN))
 
+    def forget_live(self, client_job_id: str) -> None:
+        """The job stopped uploading (paused, cancelled, failed, sent): its speed and ETA
+        are no longer true, and a cancelled upload starts again from the stored offset."""
+        stale = [key for key in self._live if key[0] == client_job_id]
+        for key in stale:
+            del self._live[key]
+        rows = [r for r in range(self.rowCount()) if self.record(r).client_job_id
+                == client_job_id]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), self.PROGRESS_COLUMN),
+                                  self.index(max(rows), self.ETA_COLUMN))
+
     def progress_of(self, row: int) -> FileProgress:
         record = self.record(row)
         live = self._live.get(record.id)
         if live is not None and live.sent >= record.sent:
+            if record.state != "uploading" or record.paused:
+                return FileProgress(live.sent, live.total)  # no speed while not moving
             return live
         return FileProgress(record.sent, record.size)
 

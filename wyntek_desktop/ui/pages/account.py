@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.ui.dialogs.confirm import confirm
 from wyntek_desktop.ui.dialogs.delete_files import DeleteFilesDialog
 from wyntek_desktop.ui.widgets import Page, heading
 
@@ -77,6 +78,7 @@ class AccountPage(Page):
         services.signed_in_changed.connect(self._on_sign_in)
         services.profile_changed.connect(self._on_profile)
         self.last_dialog: DeleteFilesDialog | None = None
+        self.confirmation: QMessageBox | None = None
         self._on_sign_in(services.email)
 
     def _on_sign_in(self, email: str | None) -> None:
@@ -132,12 +134,12 @@ class AccountPage(Page):
                            on_error=lambda err: (self.result.setText(""), self.show_error(err)))
 
     def delete_account(self) -> None:
-        answer = QMessageBox.question(
+        self.confirmation = confirm(
             self, "Delete my account",
-            "Request deletion of your WYNTEK account? WYNTEK deletes the account and its data "
-            "after checking open jobs and legal retention. You are signed out on this device.")
-        if answer == QMessageBox.StandardButton.Yes:
-            self.request_account_deletion()
+            "Request deletion of your WYNTEK account?", "Request account deletion",
+            self.request_account_deletion, destructive=True, keep="Keep my account",
+            informative="WYNTEK deletes the account and its data after checking open jobs "
+                        "and legal retention. You are signed out on this device.")
 
     def request_account_deletion(self) -> None:
         api = self.services.api

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from wyntek_desktop.core.models import JOB_STATUSES
+from wyntek_desktop.ui.dialogs.confirm import confirm
 from wyntek_desktop.ui.gc_policy import BIG_LOAD, freeze_survivors
 from wyntek_desktop.ui.models import (
     JobsTableModel,
@@ -169,6 +171,8 @@ class JobsPage(Page):
         self._poll.timeout.connect(self.poll)
         self._poller: Any = None
         self._history: dict[str, list[tuple[datetime, str]]] = {}
+        self._select_next: str | None = None
+        self.confirmation: QMessageBox | None = None
         self._visible = False
         self._columns_fitted = False
         services.signed_in_changed.connect(self._on_sign_in)
@@ -209,6 +213,8 @@ class JobsPage(Page):
             elif not history:
                 history.append((job.updated_at or now, job.status))
         self.model.upsert(jobs)  # a poll brings new and changed jobs only
+        if self._select_next is not None and self.select_job(self._select_next):
+            self._select_next = None
         if len(jobs) >= BIG_LOAD:
             freeze_survivors(full=False)  # no full collection over them while scrolling
         if jobs and not self._columns_fitted:  # once, unless the widths were restored
@@ -252,6 +258,12 @@ class JobsPage(Page):
         self.table.scrollTo(self.model.index(row, 0))
         return True
 
+    def select_job_when_listed(self, job_id: str) -> None:
+        """Select the job now, or after the next poll brings it (a job just submitted)."""
+        if not self.select_job(job_id):
+            self._select_next = job_id
+            self.refresh()
+
     def _show_selected(self, *args: Any) -> None:
         job = self.selected_job()
         if job is None:
@@ -266,8 +278,17 @@ class JobsPage(Page):
 
     def cancel_selected(self) -> None:
         job = self.selected_job()
+        if job is None or self.services.api is None:
+            return
+        self.confirmation = confirm(
+            self, "Cancel the job", f"Cancel job {job.id[:8]}?", "Cancel the job",
+            lambda: self._cancel(job), destructive=True, keep="Keep the job",
+            informative=f"WYNTEK will not make it, and its {job.token_cost:,} tokens are "
+                        "refunded to your balance. This cannot be undone.")
+
+    def _cancel(self, job: Any) -> None:
         api = self.services.api
-        if job is None or api is None:
+        if api is None:
             return
         self.cancel_button.setEnabled(False)
 

@@ -15,12 +15,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from wyntek_desktop.ui.balance_notice import ShortfallNotice
+from wyntek_desktop.ui.dialogs.confirm import confirm_submit
 from wyntek_desktop.ui.file_actions import file_actions
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
@@ -71,6 +74,7 @@ class PreparePage(Page):
     title = "Prepare"
     job_queued = Signal(str, bool)     # client_job_id, submit now
     recent_file_opened = Signal(str)
+    buy_tokens_requested = Signal()
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,6 +130,9 @@ class PreparePage(Page):
         rv.addWidget(heading("Job"))
         self.spec = SpecForm(right)
         rv.addWidget(self.spec, 1)
+        self.shortfall = ShortfallNotice(right)
+        self.shortfall.buy.clicked.connect(self.buy_tokens_requested.emit)
+        rv.addWidget(self.shortfall)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 1)
@@ -138,6 +145,9 @@ class PreparePage(Page):
         services.catalogue_changed.connect(lambda c: self.spec.set_materials(list(c.materials)))
         self._last_material: str | None = None
         self._after_preview: set[Path] = set()
+        self.estimate_tokens: int | None = None
+        self.confirmation: QMessageBox | None = None
+        services.balance_changed.connect(lambda _: self.revalidate())
         self.revalidate()
 
     # -- opening --------------------------------------------------------------------------
@@ -384,24 +394,48 @@ class PreparePage(Page):
                 problems.append(f"{f.path.name}: fix the errors in its report first.")
         self.spec.set_problems(problems)
         self._update_estimate(material)
+        self._check_balance(pending)
+
+    def _check_balance(self, pending: list[PreparedFile]) -> None:
+        """Submit waits for enough tokens; the notice says so first, with the shortfall."""
+        balance = self.services.balance if self.services.signed_in else None
+        estimate = None if pending else self.estimate_tokens
+        if self.shortfall.update_for(balance, estimate):
+            self.spec.submit_button.setEnabled(False)
+            self.spec.submit_button.setToolTip(self.shortfall.label.text())
+        else:
+            self.spec.submit_button.setToolTip("Ctrl+Return")
 
     def _update_estimate(self, material: Any) -> None:
+        self.estimate_tokens = None
         if material is None or not self.files:
             self.spec.estimate.setText("Estimate: —")
             return
         volume = self.volume_cm3()
         tokens = offline_estimate(material, volume, self.spec.quantity.value(),
                                   self.spec.tolerance.value())
+        self.estimate_tokens = tokens
         self.spec.estimate.setText(f"Estimate: {tokens:,} tokens ({volume:,.2f} cm³)")
 
     # -- queueing -------------------------------------------------------------------------------
-    def can_queue(self) -> bool:
-        return self.spec.submit_button.isEnabled()
+    def can_queue(self, submit: bool = True) -> bool:
+        return (self.spec.submit_button if submit else self.spec.add_button).isEnabled()
 
     def queue_job(self, submit: bool) -> None:
-        if not self.can_queue():
-            self.show_error(self.spec.problems.text() or "The job is not ready yet.")
+        if not self.can_queue(submit):
+            reason = (self.spec.problems.text() or
+                      (self.shortfall.label.text() if self.shortfall.isVisibleTo(self)
+                       else "The job is not ready yet."))
+            self.show_error(reason)
             return
+        if submit:
+            self.confirmation = confirm_submit(self, self.estimate_tokens,
+                                               self.services.balance, len(self.files),
+                                               lambda: self._queue(True))
+        else:
+            self._queue(False)
+
+    def _queue(self, submit: bool) -> None:
         outbox = self.services.outbox
         if outbox is None:
             self.show_error("The outbox cannot be opened; see the log for details.")
