@@ -153,6 +153,17 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
         assert dialog.report.files_removed == 3 and not dialog.report.failed
         dialog.accept()
+        # the job details follow: the files are gone, not "kept until"
+        w.show_page("jobs")
+        assert w.jobs.select_job(job.id)
+        try:
+            qtbot.waitUntil(lambda: "kept until" not in w.jobs.detail.toPlainText(),
+                            timeout=30_000)
+        except Exception:
+            fresh = app.services.api.list_jobs()
+            raise AssertionError(f"{w.jobs.detail.toPlainText()}\n{[(f.file_name, f.deleted_at) for j in fresh for f in j.files]}\n{[(f.file_name, f.deleted_at) for f in w.jobs.model.get(job.id).files]}") from None
+        assert "deleted" in w.jobs.detail.toPlainText()
+        w.show_page("account")
 
         # export my data
         target = tmp_path / "export.json"

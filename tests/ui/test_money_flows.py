@@ -118,6 +118,11 @@ def test_shortfall_before_submit_then_confirmed_submit_says_where_the_job_went(
         qtbot.mouseClick(w.jobs.cancel_button, Qt.MouseButton.LeftButton)
         click(qtbot, w.jobs.confirmation, "confirm")
         qtbot.waitUntil(lambda: w.jobs.selected_job().status == "cancelled", timeout=30_000)
+        # the support form follows the change: the job is offered as cancelled
+        w.show_page("help")
+        choice = w.help.job.itemText(w.help.job.findData(job.id))
+        assert choice.endswith("· Cancelled"), choice
+        assert "FDM" in choice and material.name in choice
     finally:
         QDesktopServices.unsetUrlHandler("https")
         stop_app(qtbot, app)

@@ -126,7 +126,7 @@ class DesktopApp(QObject):
     def open_settings(self) -> None:
         from wyntek_desktop.ui.dialogs.settings import SettingsDialog
         dialog = SettingsDialog(self.services, self.settings, self.dirs.settings_file,
-                                self.window)
+                                self.window, demo=self.services.local_backend)
         dialog.saved.connect(self.apply_settings)
         self.settings_dialog = dialog
         dialog.open()
@@ -196,7 +196,7 @@ def run(argv: list[str]) -> int:
             qapp.quit()
         QTimer.singleShot(0, shown)
     if args.files:
-        desktop.window.prepare.open_paths(args.files)
+        desktop.window.open_paths(args.files)
     qapp.aboutToQuit.connect(desktop.shutdown)
     _quit_on_signals(qapp)
     return int(qapp.exec())

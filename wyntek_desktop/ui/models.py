@@ -360,11 +360,23 @@ def _short(uuid_text: str | None) -> str:
     return (uuid_text or "")[:8]
 
 
+def material_text(job: Any, names: dict[str, str] | None = None) -> str:
+    """'PLA · FDM': the material's name (its id until the catalogue is known) and the
+    process, as a person reads them; never a bare id like 'pcb-fr4-2l' once named."""
+    from wyntek_desktop.ui.spec_form import PROCESS_NAMES
+
+    material_id = job.material_id or ""
+    name = (names or {}).get(material_id) or material_id
+    process = job.process or ""
+    process = PROCESS_NAMES.get(process, process.upper())
+    return " · ".join(p for p in (name, process) if p)
+
+
 class JobsTableModel(RecordTableModel):
     columns = (
         Column("Job", lambda j: _short(j.id)),
         Column("Status", lambda j: status_label(j.status), lambda j: j.status),
-        Column("Material", lambda j: j.material_id),
+        Column("Material", lambda j: material_text(j)),
         Column("Qty", lambda j: j.quantity, align_right=True),
         Column("Tolerance", lambda j: f"±{j.tolerance_mm} mm" if j.tolerance_mm else "",
                lambda j: j.tolerance_mm),
@@ -373,13 +385,29 @@ class JobsTableModel(RecordTableModel):
         Column("Created", lambda j: fmt_time(j.created_at), lambda j: j.created_at),
         Column("Updated", lambda j: fmt_time(j.updated_at), lambda j: j.updated_at),
     )
-    STATUS_COLUMN = 1
+    STATUS_COLUMN, MATERIAL_COLUMN = 1, 2
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
+        self.material_names: dict[str, str] = {}
+        columns = list(type(self).columns)
+        columns[self.MATERIAL_COLUMN] = Column(
+            "Material", lambda j: material_text(j, self.material_names))
+        self.columns = tuple(columns)
         self.status: str | None = None
         self.search = ""
         self._haystacks: dict[str, tuple[Any, str]] = {}  # job id -> (job, its text)
+
+    def set_material_names(self, names: dict[str, str]) -> None:
+        """Material names from the catalogue (id -> name): shown and searched."""
+        if names == self.material_names:
+            return
+        self.material_names = dict(names)
+        self._text_cache.clear()
+        self._haystacks.clear()
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, self.MATERIAL_COLUMN),
+                                  self.index(self.rowCount() - 1, self.MATERIAL_COLUMN))
 
     def set_status(self, status: str | None) -> None:
         """Show only jobs in this status (None: every job)."""
@@ -410,7 +438,8 @@ class JobsTableModel(RecordTableModel):
         cached = self._haystacks.get(job.id)
         if cached is not None and cached[0] is job:
             return cached[1]
-        parts = [job.id, job.material_id, job.process, job.finish, job.notes,
+        parts = [job.id, job.material_id, material_text(job, self.material_names),
+                 job.finish, job.notes,
                  job.delivery_instructions, *(f.file_name for f in job.files)]
         text = " ".join(p for p in parts if p).casefold()
         self._haystacks[job.id] = (job, text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -25,6 +26,7 @@ from wyntek_desktop.ui.widgets import Page, heading
 
 class AccountPage(Page):
     title = "Account & Privacy"
+    files_deleted = Signal()   # stored files went: job details must say so
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +114,7 @@ class AccountPage(Page):
 
     def _after_delete(self, dialog: DeleteFilesDialog) -> None:
         if dialog.report is not None:
+            self.files_deleted.emit()
             r = dialog.report
             self.result.setText(f"Deleted {r.files_removed} file(s)."
                                 + (f" {len(r.failed)} could not be deleted." if r.failed

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from wyntek_desktop.core.models import JOB_STATUSES
+from wyntek_desktop.ui.context_menus import attach
 from wyntek_desktop.ui.dialogs.confirm import confirm
 from wyntek_desktop.ui.gc_policy import BIG_LOAD, freeze_survivors
 from wyntek_desktop.ui.models import (
@@ -32,6 +35,7 @@ from wyntek_desktop.ui.models import (
     fmt_time,
     status_label,
 )
+from wyntek_desktop.ui.spec_form import PROCESS_NAMES
 from wyntek_desktop.ui.widgets import Page, heading
 
 POLL_MS = 5000             # while the Jobs page is visible
@@ -48,8 +52,16 @@ def thumbnail_path(sha256: str | None) -> Path | None:
     return path if path.is_file() else None
 
 
-def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
-    rows = [("Status", status_label(job.status)), ("Material", job.material_id or ""),
+def material_names(catalogue: Any) -> dict[str, str]:
+    """id -> name for the catalogue's materials (empty until it is loaded)."""
+    return {m.id: m.name for m in getattr(catalogue, "materials", ()) if m.name}
+
+
+def job_html(job: Any, history: list[tuple[datetime, str]],
+             names: dict[str, str] | None = None) -> str:
+    rows = [("Status", status_label(job.status)),
+            ("Material", (names or {}).get(job.material_id or "") or job.material_id or ""),
+            ("Process", PROCESS_NAMES.get(job.process or "", (job.process or "").upper())),
             ("Quantity", str(job.quantity)),
             ("Tolerance", f"±{job.tolerance_mm} mm" if job.tolerance_mm else ""),
             ("Finish", job.finish or ""), ("Tokens", f"{job.token_cost:,}"),
@@ -99,6 +111,7 @@ def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
 class JobsPage(Page):
     title = "Jobs"
     status_changed = Signal(object, str)   # job, previous status
+    support_requested = Signal(str)        # a job id: write to support about it
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,6 +177,7 @@ class JobsPage(Page):
         self._search_pause.timeout.connect(lambda: self.model.set_search(self.search.text()))
         self.search.textChanged.connect(lambda _: self._search_pause.start())
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
+        attach(self.table, self._context_menu)
         self.model.dataChanged.connect(lambda *a: self._show_selected())
         self._poll = QTimer(self)
         self._poll.setObjectName("jobs-poll")
@@ -172,33 +186,56 @@ class JobsPage(Page):
         self._poller: Any = None
         self._history: dict[str, list[tuple[datetime, str]]] = {}
         self._select_next: str | None = None
+        self._polling = False
+        self._poll_again = False
+        self._generation = 0
         self.confirmation: QMessageBox | None = None
         self._visible = False
         self._columns_fitted = False
         services.signed_in_changed.connect(self._on_sign_in)
+        services.catalogue_changed.connect(
+            lambda c: self.model.set_material_names(material_names(c)))
+        self.model.set_material_names(material_names(services.catalogue))
         self._show_selected()
 
     # -- loading --------------------------------------------------------------------------
     def _on_sign_in(self, email: str | None) -> None:
         self._poller = None
+        self._generation += 1  # a poll still running for the previous user is dropped
         self.model.clear()
         self._history.clear()
         if email is not None:
             self.poll()
 
     def refresh(self) -> None:
+        """Everything again, not only what changed (e.g. after the files were deleted)."""
         self._poller = None
         self.poll()
 
     def poll(self) -> None:
+        """One poll at a time: a poller remembers what it returned, so a second poll
+        cancelled in flight would lose the changes the first one had already taken."""
         api = self.services.api
         if api is None or not self.services.signed_in:
             return
+        if self._polling:
+            self._poll_again = True
+            return
         if self._poller is None:
             self._poller = api.job_poller()
-        poller = self._poller
-        self.services.call(lambda state: poller.poll(), on_result=self._got_changes,
-                           latest="jobs-poll")
+        poller, generation = self._poller, self._generation
+        self._polling = True
+
+        def got(jobs: list[Any]) -> None:
+            if generation == self._generation:
+                self._got_changes(jobs)
+
+        def finished() -> None:
+            self._polling = False
+            if self._poll_again:
+                self._poll_again = False
+                self.poll()
+        self.services.call(lambda state: poller.poll(), on_result=got, on_finished=finished)
 
     def _got_changes(self, jobs: list[Any]) -> None:
         now = datetime.now().astimezone()
@@ -258,6 +295,18 @@ class JobsPage(Page):
         self.table.scrollTo(self.model.index(row, 0))
         return True
 
+    def _context_menu(self, menu: QMenu) -> None:
+        job = self.selected_job()
+        if job is None:
+            return
+        cancel = menu.addAction("&Cancel job…", self.cancel_selected)
+        cancel.setEnabled(job.cancellable)
+        menu.addAction("Contact &support about this job…",
+                       lambda: self.support_requested.emit(job.id))
+        menu.addAction("Copy job &ID", lambda: QGuiApplication.clipboard().setText(job.id))
+        menu.addSeparator()
+        menu.addAction("&Refresh", self.refresh)
+
     def select_job_when_listed(self, job_id: str) -> None:
         """Select the job now, or after the next poll brings it (a job just submitted)."""
         if not self.select_job(job_id):
@@ -271,7 +320,8 @@ class JobsPage(Page):
                                 "report summary and retention dates.</p>")
             self.cancel_button.setEnabled(False)
             return
-        self.detail.setHtml(job_html(job, self._history.get(job.id, [])))
+        self.detail.setHtml(job_html(job, self._history.get(job.id, []),
+                                     self.model.material_names))
         self.cancel_button.setEnabled(job.cancellable)
         self.cancel_button.setToolTip("" if job.cancellable else
                                       "Only a job that is still 'submitted' can be cancelled.")

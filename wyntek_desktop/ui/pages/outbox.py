@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QPushButton,
     QStyle,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.ui.context_menus import attach
 from wyntek_desktop.ui.dialogs.confirm import confirm
 from wyntek_desktop.ui.models import PROGRESS_ROLE, OutboxModel, outbox_rows
 from wyntek_desktop.ui.widgets import Page, heading
@@ -89,6 +91,7 @@ class OutboxPage(Page):
         row.addStretch(1)
         self.body.addLayout(row)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        attach(self.table, self._context_menu)
         services.outbox_changed.connect(self.reload)
         services.runner_event.connect(self._on_event)
         services.signed_in_changed.connect(lambda _: self._show_runner_hint())
@@ -108,12 +111,14 @@ class OutboxPage(Page):
 
     def _show_runner_hint(self) -> None:
         self._runner_message = None  # until the runner reports again
+        self.runner_label.setText(self._hint())
+
+    def _hint(self) -> str:
         if self.services.outbox is None:
-            self.runner_label.setText("The outbox is not available.")
-        elif not self.services.signed_in:
-            self.runner_label.setText("Sign in to send the outbox.")
-        else:
-            self.runner_label.setText("")
+            return "The outbox is not available."
+        if not self.services.signed_in:
+            return "Sign in to send the outbox."
+        return ""
 
     # -- loading --------------------------------------------------------------------------
     def reload(self) -> None:
@@ -127,6 +132,15 @@ class OutboxPage(Page):
             return
         self.services.call(lambda state: outbox.jobs(), on_result=self._got_jobs,
                            latest="outbox")
+
+    def announce_draft(self, client_job_id: str) -> None:
+        """A draft waits for the user, not for the connection: say so, offer to send."""
+        def send() -> None:
+            if self.select_job(client_job_id):
+                self.act("send")
+        self.banner.show_message(
+            "Added as a draft: a draft is not sent until you press Send now (or choose "
+            "Submit now on the Prepare page next time).", "info", "Send now", send)
 
     def expect(self, client_job_id: str) -> None:
         """The user sent this job: say what happens now, and later where it went."""
@@ -162,12 +176,12 @@ class OutboxPage(Page):
 
     def _show_state(self) -> None:
         """The runner's state, plus what waits for the user rather than for the runner."""
-        if self._runner_message is None:
-            return
         states = [j.state for j in self._jobs.values()]
         paused = sum(1 for j in self._jobs.values()
                      if j.paused and j.state in ("queued", "uploading"))
         message = self._runner_message
+        if message is None:  # the runner has not reported (signed out, starting)
+            message = self._hint()
         if paused and self._runner_state == "idle":
             message = ""  # not "nothing is waiting": the paused ones are
         waiting = []
@@ -228,6 +242,16 @@ class OutboxPage(Page):
         self.buttons["remove"].setEnabled(state in ("draft", "failed"))
         if job is not None and job.failure:
             self.buttons["retry"].setToolTip(f"Failed: {job.failure}")
+
+    def _context_menu(self, menu: QMenu) -> None:
+        """The buttons below the table, as a menu: the same entries, enabled alike."""
+        self._update_buttons()
+        for key, button in self.buttons.items():
+            if key == "remove":
+                menu.addSeparator()
+            text = button.text() + ("…" if key == "remove" else "")
+            entry = menu.addAction(text, lambda k=key: self.act(k))
+            entry.setEnabled(button.isEnabled())
 
     def act(self, action: str) -> None:
         job = self.selected_job()

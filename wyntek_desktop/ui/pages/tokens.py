@@ -51,8 +51,10 @@ class TokensPage(Page):
         self.table = record_table(self, self.model, "Token ledger")
         self.body.addWidget(self.table, 1)
         services.balance_changed.connect(self._show_balance)
-        services.signed_in_changed.connect(lambda email: self.model.clear() if email is None
-                                           else None)
+        services.balance_changed.connect(lambda _: self._ledger_if_shown())
+        # the page the last session ended on is shown before the sign-in is restored:
+        # the ledger is loaded once it is, not left empty until Refresh
+        services.signed_in_changed.connect(self._on_sign_in)
         self._awaiting_checkout = False
         app = QGuiApplication.instance()
         if app is not None:
@@ -78,11 +80,27 @@ class TokensPage(Page):
             self._awaiting_checkout = False
             self.refresh()
 
+    def _on_sign_in(self, email: str | None) -> None:
+        if email is None:
+            self.model.clear()
+        else:
+            self._ledger_if_shown()
+
+    def _ledger_if_shown(self) -> None:
+        if self.isVisible():
+            self.load_ledger()
+
     def refresh(self) -> None:
+        """Balance and ledger (the balance's change reloads the ledger too)."""
+        if self.services.api is None or not self.services.signed_in:
+            return
+        self.services.refresh_profile()
+        self.load_ledger()
+
+    def load_ledger(self) -> None:
         api = self.services.api
         if api is None or not self.services.signed_in:
             return
-        self.services.refresh_profile()
         self.services.call(lambda state: api.ledger(), on_result=self.model.set_records,
                            on_error=self.show_error, latest="ledger")
 

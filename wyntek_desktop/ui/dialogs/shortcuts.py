@@ -1,0 +1,68 @@
+"""Keyboard shortcuts: one sheet, made from the window's own actions so it never drifts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+# Keys that belong to one list or field rather than to a menu action.
+WIDGET_KEYS = (
+    ("Prepare: file list", "Delete / Backspace", "Remove the selected file"),
+    ("Prepare: file list", "Menu key / right-click", "Retry the check, show in folder, remove"),
+    ("Jobs, Outbox", "Menu key / right-click", "What can be done with the selected job"),
+    ("Any list", "Up / Down, Home / End", "Move the selection"),
+    ("Dialogs", "Escape", "Close without doing anything"),
+)
+
+
+def action_rows(actions: Iterable[QAction]) -> list[tuple[str, str, str]]:
+    """(where, keys, what) for every action that has a shortcut."""
+    rows = []
+    for action in actions:
+        keys = action.shortcut()
+        if keys.isEmpty():
+            continue
+        what = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+        rows.append(("Everywhere", keys.toString(QKeySequence.SequenceFormat.NativeText),
+                     what.rstrip("…")))
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, actions: Iterable[QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.setAccessibleName("Keyboard shortcuts")
+        layout = QVBoxLayout(self)
+        rows = action_rows(actions) + list(WIDGET_KEYS)
+        self.table = QTableWidget(len(rows), 3, self)
+        self.table.setAccessibleName("Keyboard shortcuts")
+        self.table.setHorizontalHeaderLabels(["Where", "Keys", "What it does"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(620, 560)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        return [tuple(self.table.item(r, c).text() for c in range(3))  # type: ignore[misc]
+                for r in range(self.table.rowCount())]
