@@ -63,6 +63,6 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(620, 560)
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        return [tuple(self.table.item(r, c).text() for c in range(3))  # type: ignore[misc]
-                for r in range(self.table.rowCount())]
+    def rows(self) -> list[tuple[str, ...]]:
+        items = ((self.table.item(r, c) for c in range(3)) for r in range(self.table.rowCount()))
+        return [tuple(item.text() if item is not None else "" for item in row) for row in items]
