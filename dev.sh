@@ -18,7 +18,9 @@ VENV=${VENV:-.venv}
 DEBIAN_PACKAGES=(xvfb xauth libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libfontconfig1
   libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
   libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
-  libxcb-xkb1 libxrender1 libxi6)
+  libxcb-xkb1 libxrender1 libxi6
+  # A real browser for the tests of the local checkout page and mail catcher.
+  chromium chromium-driver)
 
 setup_system() {
   command -v dpkg-query >/dev/null || return 0
@@ -45,19 +47,26 @@ setup_python() {
   }
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[localstack,dev,packaging]"
+  "$VENV/bin/python" -m pip install -q -e ".[localstack,functions,dev,packaging]"
+}
+
+# The Edge Functions' npm packages, fetched once into Deno's cache at the versions that
+# supabase/functions/deno.lock pins (later runs work offline).
+setup_functions() {
+  (cd supabase/functions && "../../$VENV/bin/deno" install --frozen --quiet \
+    --entrypoint ./*/index.ts)
 }
 
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
-  setup) setup_system; setup_python ;;
+  setup) setup_system; setup_python; setup_functions ;;
   test)
-    setup_system; setup_python
+    setup_system; setup_python; setup_functions
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   demo)
-    setup_system; setup_python
+    setup_system; setup_python; setup_functions
     exec "$VENV/bin/wyntek-desktop" --local "$@"
     ;;
   *)

@@ -117,6 +117,13 @@ def build_parser(dirs: AppDirs | None = None) -> Parser:
     p = command("cancel", help="cancel a job that is still 'submitted' (refunds)")
     p.add_argument("job_id", metavar="ID")
     command("balance", help="token balance and ledger")
+    p = command("buy", help="buy tokens: list the packs, or open a pack's checkout")
+    p.add_argument("pack", nargs="?", metavar="PACK", help="the pack id (omit to list packs)")
+    p.add_argument("--wait", action="store_true", help="wait until the payment is confirmed")
+    p.add_argument("--timeout", type=_finite_float, default=1800.0, metavar="SECONDS",
+                   help="how long --wait waits (default: 30 minutes)")
+    p.add_argument("--open", action="store_true", help="also open the page in the browser")
+    command("purchases", help="your token purchases")
     command("materials", help="the materials catalogue")
     p = command("outbox", help="jobs waiting to be sent")
     p.add_argument("--retry", action="store_true", help="send waiting jobs now")
@@ -126,6 +133,8 @@ def build_parser(dirs: AppDirs | None = None) -> Parser:
     p.add_argument("file", type=Path, metavar="FILE")
     p = command("profile", help="show or correct your profile")
     p.add_argument("--display-name", metavar="NAME")
+    p.add_argument("--job-emails", choices=("on", "off"),
+                   help="job status emails (receipts and account mail always come)")
     p = command("support", help="message support (or list your messages)")
     p.add_argument("--subject", metavar="S")
     p.add_argument("--message", metavar="M")
@@ -422,9 +431,50 @@ def cmd_balance(run: Run) -> None:
     lines = [f"Balance: {balance} tokens"]
     lines += [f"  {e.created_at:%Y-%m-%d %H:%M}  {e.delta:+6}  {e.reason}"
               + (f"  job {e.job_id}" if e.job_id else "") for e in ledger if e.created_at]
-    lines.append(f"Buy tokens: {run.ctx.settings.checkout_url}")
+    lines.append("Buy tokens: wyntek buy")
     run.out.result({"balance": balance, "ledger": [e.to_dict() for e in ledger],
                     "checkout_url": run.ctx.settings.checkout_url}, "\n".join(lines))
+
+
+def cmd_buy(run: Run) -> None:
+    api = run.ctx.api
+    if not run.args.pack:
+        packs = api.token_packs()
+        lines = [f"{p.id:<12} {p.tokens:>7,} tokens  {p.price:>12}  {p.name}" for p in packs]
+        lines.append("Buy one with: wyntek buy PACK [--wait]")
+        run.out.result([p.to_dict() for p in packs], "\n".join(lines))
+        return
+    checkout = api.start_checkout(run.args.pack)
+    if run.args.open:
+        import webbrowser
+        if not webbrowser.open(checkout.url):
+            run.out.note("No browser could be opened; copy the address above.")
+    if not run.args.wait:
+        run.out.result(checkout.to_dict(), f"Pay in your browser: {checkout.url}\n"
+                                           f"Purchase {checkout.purchase_id} waits for the "
+                                           "payment; `wyntek purchases` shows when it is paid.")
+        return
+    if not run.out.json_mode:
+        print(f"Pay in your browser: {checkout.url}", flush=True)
+    run.out.note("Waiting for the payment to be confirmed (Ctrl+C stops waiting; the "
+                 "purchase stays open)…")
+    purchase = api.wait_for_purchase(checkout.purchase_id, timeout=run.args.timeout)
+    if purchase.status != "paid":
+        if not purchase.settled:
+            raise errors.ServiceRefusal(
+                f"Purchase {purchase.id} was not paid within {run.args.timeout:.0f} s.",
+                hint="Pay on the page, then check with `wyntek purchases`.")
+        raise errors.ServiceRefusal(purchase.receipt())
+    balance = api.balance()
+    run.out.result({**checkout.to_dict(), "purchase": purchase.to_dict(), "balance": balance},
+                   f"{purchase.receipt()}\nBalance: {balance:,} tokens")
+
+
+def cmd_purchases(run: Run) -> None:
+    purchases = run.ctx.api.purchases()
+    lines = [f"{p.created_at:%Y-%m-%d %H:%M}  {p.pack_id:<10} {p.tokens:>7,} tokens  "
+             f"{p.amount:>12}  {p.status_words}" for p in purchases if p.created_at]
+    run.out.result([p.to_dict() for p in purchases], "\n".join(lines) or "No purchases yet.")
 
 
 def cmd_materials(run: Run) -> None:
@@ -485,9 +535,12 @@ def cmd_profile(run: Run) -> None:
     api = run.ctx.api
     profile = (api.update_display_name(run.args.display_name)
                if run.args.display_name is not None else api.profile())
+    if run.args.job_emails is not None:
+        profile = api.set_email_job_updates(run.args.job_emails == "on")
     run.out.result(profile.to_dict(), f"{profile.email}  display name: "
                                       f"{profile.display_name or '(none)'}  "
-                                      f"balance: {profile.token_balance} tokens")
+                                      f"balance: {profile.token_balance} tokens  "
+                                      f"job emails: {'on' if profile.email_job_updates else 'off'}")
 
 
 def cmd_support(run: Run) -> None:
@@ -515,7 +568,8 @@ def cmd_delete_account(run: Run) -> None:
 COMMANDS: dict[str, Callable[[Run], None]] = {
     "login": cmd_login, "signup": cmd_login, "logout": cmd_logout, "analyze": cmd_analyze,
     "quote": cmd_quote, "submit": cmd_submit, "jobs": cmd_jobs, "job": cmd_job,
-    "cancel": cmd_cancel, "balance": cmd_balance, "materials": cmd_materials,
+    "cancel": cmd_cancel, "balance": cmd_balance, "buy": cmd_buy, "purchases": cmd_purchases,
+    "materials": cmd_materials,
     "outbox": cmd_outbox, "delete-files": cmd_delete_files, "export": cmd_export,
     "profile": cmd_profile, "support": cmd_support, "delete-account": cmd_delete_account,
 }

@@ -119,4 +119,10 @@ def take_demo_announcement(backend: LocalBackend) -> str | None:
     with contextlib.suppress(OSError):
         marker.touch()
     return (f"Demo account: {DEMO_EMAIL}  password: {backend.demo_password}  (shown once; "
-            f"kept in {backend.data_dir / 'demo.json'})")
+            f"kept in {backend.data_dir / 'demo.json'}). Email the service sent: "
+            f"{mail_page(backend)}")
+
+
+def mail_page(backend: LocalBackend) -> str:
+    """The local stack's page listing every email it sent (receipts, job updates)."""
+    return f"{backend.url}/local/mail"

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
-from . import gotrue, postgrest, storage
+from . import functions, gotrue, postgrest, storage
 from .context import Context, InvalidApiKey
 from .responses import json_response
 from .service import Service
@@ -21,6 +21,8 @@ SERVICES: tuple[Service, ...] = (
     gotrue.SERVICE,
     postgrest.SERVICE,
     storage.SERVICE,
+    functions.SERVICE,
+    functions.LOCAL_PAGES,
 )
 
 

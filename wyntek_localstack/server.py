@@ -43,6 +43,7 @@ class ServeInfo:
     service_role_key: str
     data_dir: str
     demo_password: str | None = None
+    stripe_webhook_secret: str | None = None
 
     def to_json(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v is not None}
@@ -87,6 +88,7 @@ class LocalStack:
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
         self._ctx: Context | None = None
+        self._edge: Any = None
         self.info: ServeInfo | None = None
         self.keys: Keys | None = None
 
@@ -124,6 +126,7 @@ class LocalStack:
                             tus_expiry=self.tus_expiry, public_url=url,
                             refresh_reuse_interval=self.refresh_reuse_interval)
         ctx = self._ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
+        self._edge = _start_edge(ctx, self._db.dsn)
         from .app import build_app
         config = uvicorn.Config(
             build_app(ctx), log_level="warning", access_log=False, lifespan="on",
@@ -144,7 +147,7 @@ class LocalStack:
             self._thread.join(0.01)
             waited += 0.01
         self.info = ServeInfo(url, keys.anon_key, keys.service_role_key, str(self.data_dir),
-                              demo_password)
+                              demo_password, self._edge.webhook_secret)
         return self.info
 
     def stop(self) -> None:
@@ -160,6 +163,9 @@ class LocalStack:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        if self._edge is not None:
+            self._edge.stop()
+            self._edge = None
         if self._db is not None:
             self._db.stop()
             self._db = None
@@ -233,6 +239,12 @@ class LocalStack:
                                        [str(user["id"]), DEMO_TOKENS, "grant"])
         _write_private_json(path, {"email": DEMO_EMAIL, "password": password})
         return password
+
+
+def _start_edge(ctx: Context, dsn: str) -> Any:
+    """Edge Functions under Deno with the Stripe and Resend stand-ins (SPEC 5.6)."""
+    from .functions import start_edge
+    return start_edge(ctx, dsn)
 
 
 def _read_demo_password(path: Path) -> str | None:

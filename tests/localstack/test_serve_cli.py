@@ -46,7 +46,8 @@ def test_without_data_dir_uses_a_temp_dir_removed_at_exit(tmp_path: Path) -> Non
     try:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
-        assert set(info) == {"url", "anon_key", "service_role_key", "data_dir"}
+        assert set(info) == {"url", "anon_key", "service_role_key", "data_dir",
+                             "stripe_webhook_secret"}
         data_dir = Path(info["data_dir"])
         assert data_dir.is_dir()
     finally:

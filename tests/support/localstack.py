@@ -70,6 +70,7 @@ class LocalStackInstance:
     process: subprocess.Popen[bytes]
     log_path: Path
     argv: list[str] = field(default_factory=list)
+    stripe_webhook_secret: str | None = None
 
     # -- clients
     def http(self, **kwargs: Any) -> httpx.Client:
@@ -178,6 +179,8 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
     """Run `serve` and wait for its JSON line; raise with the server log on failure."""
     env = dict(os.environ)
     env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    if ca is not None:  # the stack's Edge Functions (Deno) call back over TLS too
+        env["WYNTEK_LOCALSTACK_CA"] = str(ca.ca_path)
     log = log_path.open("ab")
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, cwd=REPO_ROOT,
                                env=env, preexec_fn=_death_signal_hook())
@@ -196,7 +199,7 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
         url=info["url"], anon_key=info["anon_key"], service_role_key=info["service_role_key"],
         ca_path=ca.ca_path if ca else None, data_dir=Path(info["data_dir"]),
         demo_password=info.get("demo_password"), process=process, log_path=log_path,
-        argv=argv)
+        argv=argv, stripe_webhook_secret=info.get("stripe_webhook_secret"))
 
 
 @pytest.fixture(scope="session")

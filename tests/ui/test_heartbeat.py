@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from tests.ui.heartbeat import Heartbeat
 from tests.ui.journey_support import start_app, stop_app, wait_reports
 from tests.ui.meshgen import sphere_triangles, write_binary_stl
+from wyntek_desktop.ui.dialogs.confirm import confirm_button
 
 pytestmark = pytest.mark.timeout(900)
 # The requirement is 50 ms on an idle machine (measured by the benchmark); tests share
@@ -58,6 +59,7 @@ def test_gui_thread_never_stalls_while_checking_and_uploading(qtbot, localstack,
         w.prepare.spec.select_material(app.services.catalogue.materials[0].id)
         qtbot.waitUntil(w.prepare.spec.submit_button.isEnabled, timeout=30_000)
         qtbot.mouseClick(w.prepare.spec.submit_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(confirm_button(w.prepare.confirmation), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: w.outbox.model.rowCount() == 1, timeout=30_000)
         qtbot.waitUntil(lambda: w.outbox.model.rowCount() == 0, timeout=300_000)
         beat.stop()

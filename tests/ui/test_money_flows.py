@@ -76,7 +76,10 @@ def test_shortfall_before_submit_then_confirmed_submit_says_where_the_job_went(
         assert page.shortfall.isVisibleTo(page)
         assert f"{estimate - 3:,} tokens short" in page.shortfall.label.text()
         qtbot.mouseClick(page.shortfall.buy, Qt.MouseButton.LeftButton)
-        assert catcher.urls == [w.tokens.checkout_url()]
+        assert w.current_page() is w.tokens  # the packs, with how many more are needed
+        assert f"needs {estimate - 3:,} more tokens" in w.tokens.banner.text()
+        assert catcher.urls == []  # nothing is bought without choosing a pack
+        w.show_page("prepare")
         # the tokens were bought: the notice goes and Submit comes back
         service.rpc("grant_tokens", {"user_id": user_id, "amount": 100_000,
                                      "reason": "grant"}).execute()

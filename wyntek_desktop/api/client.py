@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -33,6 +34,7 @@ from wyntek_desktop.core.models import (
     SupportMessage,
 )
 from wyntek_desktop.core.paths import atomic_write_text
+from wyntek_desktop.core.purchases import Checkout, Purchase, TokenPack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -212,6 +214,45 @@ class Api:
                            .order("created_at", desc=True).order("id", desc=True))
         return [LedgerEntry.from_row(r) for r in rows]
 
+    # --- buying tokens ------------------------------------------------------------------
+
+    def token_packs(self) -> list[TokenPack]:
+        rows = self._rows(lambda: self.session.client.table("token_packs").select("*")
+                          .eq("active", True).order("sort_order").order("id"))
+        return [TokenPack.from_row(r) for r in rows]
+
+    def start_checkout(self, pack_id: str) -> Checkout:
+        """A new purchase of the pack and the address of its payment page."""
+        from wyntek_desktop.api.checkout import start_checkout
+        checkout = self._call(lambda: start_checkout(self.session, pack_id))
+        log.info("checkout opened for purchase %s (pack %s)", checkout.purchase_id, pack_id)
+        return checkout
+
+    def purchases(self) -> list[Purchase]:
+        rows = self._paged(lambda: self.session.client.table("purchases").select("*")
+                           .order("created_at", desc=True).order("id"))
+        return [Purchase.from_row(r) for r in rows]
+
+    def purchase(self, purchase_id: str) -> Purchase:
+        purchase_id = _job_id(purchase_id)
+        rows = self._rows(lambda: self.session.client.table("purchases").select("*")
+                          .eq("id", purchase_id))
+        if not rows:
+            raise errors.NotFoundError(f"Purchase {purchase_id} was not found (or is not yours).")
+        return Purchase.from_row(rows[0])
+
+    def wait_for_purchase(self, purchase_id: str, *, timeout: float = 1800.0,
+                          interval: float = 2.0,
+                          cancelled: Callable[[], bool] = lambda: False) -> Purchase:
+        """Poll until the purchase is paid, refunded, expired or failed (or time is up:
+        then the still pending purchase is returned)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            purchase = self.purchase(purchase_id)
+            if purchase.settled or time.monotonic() >= deadline or cancelled():
+                return purchase
+            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
     # --- privacy ------------------------------------------------------------------------
 
     def update_display_name(self, name: str) -> Profile:
@@ -222,6 +263,15 @@ class Api:
         uid = self.user_id
         rows = self._rows(lambda: self.session.client.table("profiles")
                           .update({"display_name": name}).eq("id", uid))
+        if not rows:
+            raise errors.NotFoundError("Your profile was not found; contact support.")
+        return Profile.from_row(rows[0])
+
+    def set_email_job_updates(self, enabled: bool) -> Profile:
+        """Job status emails on or off (receipts and account mail always come)."""
+        uid = self.user_id
+        rows = self._rows(lambda: self.session.client.table("profiles")
+                          .update({"email_job_updates": bool(enabled)}).eq("id", uid))
         if not rows:
             raise errors.NotFoundError("Your profile was not found; contact support.")
         return Profile.from_row(rows[0])

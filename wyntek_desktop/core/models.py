@@ -152,6 +152,7 @@ class LedgerEntry(Model):
     reason: str
     job_id: str | None = None
     created_at: datetime | None = None
+    purchase_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class Profile(Model):
     display_name: str | None = None
     token_balance: int = 0
     created_at: datetime | None = None
+    email_job_updates: bool = True
 
 
 @dataclass(frozen=True)

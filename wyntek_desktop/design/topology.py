@@ -1,110 +1,74 @@
 """Mesh topology in plain numpy: vertex welding, edge statistics, connected bodies.
 
-Everything works on sorted 64-bit keys instead of Python objects, so a few million
-triangles take about a second. Temporaries are kept to a few arrays of 4-8 bytes per
-corner (peak memory is a product requirement: at most 3x the STL's size).
+Linear in the number of triangles: equal keys (grid cells of corners, vertex pairs of
+edges, vertex triples of faces) are grouped through a hash table (``keytable``) rather
+than by sorting, and bodies come from a union-find over faces (``components``). Work
+goes block by block, so temporaries stay a few MB and the peak is a few arrays of
+4-8 bytes per corner.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
+
+from wyntek_desktop.design.components import connected_components
+from wyntek_desktop.design.keytable import KeyTable
 
 # Corners closer than max|coordinate| / 2**19 (about 2 parts per million of the part's
 # reach) are one vertex. CAD exporters write shared corners with tiny rounding
 # differences (e.g. -2.7e-16 next to 0.0), so bit-exact welding would leave holes.
 _GRID_BITS = 19
 _FIELD = 21
-_LITTLE = sys.byteorder == "little"
+_BLOCK = 65_536  # corners or faces per block: temporaries stay in the CPU's cache
+_HALF_BLOCK = 3 * 21_845  # half-edges per block: whole faces
+_OPPOSITE = np.array([2, -1, -1], dtype=np.int32)  # corner c -> the corner facing edge c
 
 
-def weld(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Merge coincident corners of a triangle soup: (vertices (V,3) float32, faces (n,3) int32)."""
-    corners = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3)
-    if len(corners) == 0:
-        return np.zeros((0, 3), np.float32), np.zeros((0, 3), dtype=np.int32)
-    reach = max(float(np.abs(corners[:, i]).max()) for i in range(3)) or 1.0
-    inverse_step = np.float32(2**_GRID_BITS / reach)
+def _grid_keys(corners: np.ndarray, inverse_step: np.float32) -> np.ndarray:
+    """One int64 per corner: its three rounded grid coordinates, packed exactly."""
     keys = np.zeros(len(corners), dtype=np.int64)
-    for axis in range(3):  # exact packing: three 21-bit fields, no collisions
+    for axis in range(3):  # three 21-bit fields, no collisions
         cell = corners[:, axis] * inverse_step
         np.rint(cell, out=cell)
         keys <<= _FIELD
         keys += cell.astype(np.int64)
         keys += 1 << _GRID_BITS
-        del cell
-    order, sorted_keys = sort_order(keys)
-    del keys
-    new_group = np.empty(len(order), dtype=bool)
-    new_group[:1] = True
-    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_group[1:])
-    del sorted_keys
-    group = np.cumsum(new_group, dtype=np.int32)
-    group -= 1
-    inverse = np.empty(len(order), dtype=np.int32)
-    inverse[order] = group
-    del group
-    vertices = corners[order[new_group]]
-    return vertices, inverse.reshape(-1, 3)
+    return keys
 
 
-def _low_bits(packed: np.ndarray, bits: int) -> np.ndarray:
-    """``packed & (2**bits - 1)`` as int32 (bits < 32) without an int64 temporary."""
-    low = packed.view(np.int32)[0::2] if _LITTLE else packed.view(np.int32)[1::2]
-    return low & np.int32((1 << bits) - 1)
+def weld_ids(triangles: np.ndarray) -> tuple[np.ndarray, int]:
+    """Vertex number of every corner, (n, 3) int32, and the count of numbers used up.
 
-
-def sort_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(order, keys[order]) with equal keys adjacent, via a plain sort where possible.
-
-    A hash of the key sits above the element's index, so one ``np.sort`` (SIMD, several
-    times faster than ``argsort``) groups equal keys; the rare runs where two different
-    keys share a hash are then sorted exactly.
+    Coincident corners get equal numbers; numbers are sparse (below about twice the
+    count of distinct vertices), which edge keys and ``compact`` handle fine.
     """
-    index_bits = max(int(len(keys) - 1).bit_length(), 1)
-    hash_bits = 63 - index_bits
-    if hash_bits < 30 or index_bits > 31:
-        order = np.argsort(keys)
-        return order, keys[order]
-    packed = _mix(keys)
-    packed >>= np.uint64(64 - hash_bits)
-    packed <<= np.uint64(index_bits)
-    signed = packed.view(np.int64)
-    step = 1 << 20
-    for start in range(0, len(signed), step):  # no full-length arange temporary
-        signed[start:start + step] |= np.arange(start, min(start + step, len(signed)))
-    signed.sort()
-    order = _low_bits(signed, index_bits)
-    signed >>= index_bits
-    same_hash = signed[1:] == signed[:-1]
-    del signed, packed
-    ordered = keys[order]
-    clash = np.flatnonzero(same_hash & (ordered[1:] != ordered[:-1]))
-    if len(clash) > 1000:  # a pathological input for the hash: sort exactly
-        order = np.argsort(keys).astype(np.int32)
-        return order, keys[order]
-    if len(clash):  # different keys share a hash (rare): sort those runs exactly
-        boundaries = np.flatnonzero(~same_hash) + 1  # where a run of equal hashes starts
-        for at in clash:
-            i = np.searchsorted(boundaries, at, side="right")
-            start = boundaries[i - 1] if i > 0 else 0
-            end = boundaries[i] if i < len(boundaries) else len(order)
-            members = order[start:end]
-            order[start:end] = members[np.argsort(keys[members], kind="stable")]
-            ordered[start:end] = keys[order[start:end]]
-    return order, ordered
+    corners = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3)
+    ids = np.empty(len(corners), dtype=np.int32)
+    if len(corners) == 0:
+        return ids.reshape(-1, 3), 0
+    reach = max(float(np.abs(corners[:, i]).max()) for i in range(3)) or 1.0
+    inverse_step = np.float32(2**_GRID_BITS / reach)
+    # a closed mesh has ~6 corners per vertex; a soup of loose triangles grows the table
+    table = KeyTable(len(corners) // 5)
+    for start in range(0, len(corners), _BLOCK):
+        slots, remap = table.insert(_grid_keys(corners[start:start + _BLOCK], inverse_step))
+        if remap is not None:
+            ids[:start] = remap[ids[:start]]
+        ids[start:start + _BLOCK] = slots
+    return ids.reshape(-1, 3), table.size
 
 
-def _mix(keys: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: every input bit affects every output bit."""
-    x = keys.view(np.uint64) ^ (keys.view(np.uint64) >> np.uint64(30))
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x
+def weld(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge coincident corners of a triangle soup: (vertices (V,3) float32, faces (n,3) int32)."""
+    corners = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3)
+    ids, slots = weld_ids(corners)
+    if len(corners) == 0:
+        return np.zeros((0, 3), np.float32), ids
+    positions = np.empty((slots, 3), dtype=np.float32)
+    positions[ids.reshape(-1)] = corners  # any corner of a cell stands for its vertex
+    return compact(positions, ids)
 
 
 def drop_degenerate_indices(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -130,93 +94,112 @@ class Topology:
     boundary_edges: np.ndarray     # per body: edges used by one face (holes)
     non_manifold_edges: np.ndarray  # per body: edges used by three faces or more
     flipped_edges: np.ndarray      # per body: two faces walk the edge the same way
+    duplicate_faces: int = 0       # faces on exactly the same three vertices as another
 
 
-def _edge_keys(faces: np.ndarray, n_vertices: int) -> np.ndarray:
-    """Per corner: (edge to the next corner) * 2 + (walked low-to-high), int64 (n*3,)."""
-    n = len(faces)
-    key = np.empty((n, 3), dtype=np.int64)
+def _edge_keys(faces: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per corner, face-major: (edge to the next corner as low * V + high, walked
+    low-to-high), int64 and bool, (m*3,) each."""
+    key = np.empty((len(faces), 3), dtype=np.int64)
+    forward = np.empty((len(faces), 3), dtype=bool)
     for c in range(3):
         a = faces[:, c]
         b = faces[:, (c + 1) % 3]
-        column = np.minimum(a, b).astype(np.int64)
+        column = key[:, c]
+        np.minimum(a, b, out=column, casting="unsafe")
         column *= n_vertices
         column += np.maximum(a, b)
-        column <<= 1
-        column += a < b
-        key[:, c] = column
-    return key
+        np.less(a, b, out=forward[:, c])
+    return key.reshape(-1), forward.reshape(-1)
 
 
 def topology(faces: np.ndarray, n_vertices: int) -> Topology:
-    """Edge statistics and bodies (faces connected through shared edges), one sort."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    """Edge statistics, duplicate faces and bodies (faces connected through shared edges).
 
+    Every half-edge (corner ``i`` = face ``i // 3``, edge to the next corner) gets the
+    table slot of its edge; the edge's representative is the last half-edge seen in
+    that slot. Per edge that gives the number of faces using it, whether its two faces
+    walk it the same way (flipped), and the face pairs that join bodies.
+    """
     n = len(faces)
-    key = _edge_keys(faces, n_vertices)
-    face_bits = max(int(n - 1).bit_length(), 1)
-    if int(key.max()).bit_length() + face_bits <= 62 and face_bits < 32:
-        # pack the face number below the key: a plain sort is ~6x faster than argsort
-        key <<= face_bits
-        key |= np.arange(n, dtype=np.int64)[:, None]
-        key = key.reshape(-1)
-        key.sort()
-        face_of = _low_bits(key, face_bits)
-        key >>= face_bits
-    else:  # too many bits to pack exactly: hash-and-pack sort, collisions fixed up
-        # group by edge (direction bit off); the hash sort keeps equal edges adjacent
-        flat = key.reshape(-1)
-        del key
-        forward = (flat & 1).astype(bool)
-        flat >>= 1
-        order, key = sort_order(flat)
-        del flat
-        key <<= 1
-        key |= forward[order]
-        del forward
-        face_of = (order // 3).astype(np.int32)
-        del order
-    # neighbours in sorted order are the same edge iff they differ only in the low bit
-    same_as_next = np.bitwise_xor(key[1:], key[:-1]) < 2
-    starts = np.flatnonzero(np.concatenate(([True], ~same_as_next))).astype(np.int32)
-    counts = np.diff(np.append(starts, len(key))).astype(np.int32)
-    pair = counts == 2
-    flipped = pair & (key[starts] == key[np.minimum(starts + 1, len(key) - 1)])
-    del key, pair
-    first_face = face_of[starts]
-    del starts
-    left = face_of[:-1][same_as_next]
-    right = face_of[1:][same_as_next]
-    del face_of, same_as_next
-    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    del left, right
-    count, face_body = connected_components(graph.tocsr(), directed=False)
-    del graph
-    body_at = face_body[first_face]
+    faces = np.ascontiguousarray(faces, dtype=np.int32)
+    if n == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return Topology(0, np.zeros(0, np.int32), z, z, z)
+    slot = np.empty(3 * n, dtype=np.int32)
+    forward = np.empty(3 * n, dtype=bool)
+    table = KeyTable(3 * n // 2)  # a closed mesh has 1.5 edges per face
+    for start in range(0, n, _BLOCK // 3):
+        key, walked = _edge_keys(faces[start:start + _BLOCK // 3], n_vertices)
+        slots, remap = table.insert(key)
+        if remap is not None:
+            slot[:3 * start] = remap[slot[:3 * start]]
+        slot[3 * start:3 * start + len(key)] = slots
+        forward[3 * start:3 * start + len(key)] = walked
+    size = table.size
+    del table
+    uses = np.bincount(slot, minlength=size).astype(np.int32)
+    owner = np.empty(size, dtype=np.int32)
+    owner[slot] = np.arange(3 * n, dtype=np.int32)  # representative half-edge per slot
 
-    def per_body(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(body_at[mask], minlength=count)
+    none = np.zeros(0, dtype=np.int32)
+    boundary = [none]                 # faces of the edges, per kind
+    non_manifold = [none]
+    flipped = [none]
+    left = [none]                     # face pairs sharing an edge
+    right = [none]
+    suspects = False  # could two faces share all three vertices?
+    flat = faces.reshape(-1)
+    for start in range(0, 3 * n, _HALF_BLOCK):
+        stop = min(start + _HALF_BLOCK, 3 * n)
+        half = np.arange(start, stop, dtype=np.int32)
+        face = np.repeat(np.arange(start // 3, stop // 3, dtype=np.int32), 3)
+        at = slot[start:stop]
+        count = uses[at]
+        rep = owner[at]
+        is_rep = rep == half
+        boundary.append(face[count == 1])
+        many = count > 2
+        if many.any():
+            suspects = True
+            non_manifold.append(face[is_rep & many])
+        linked = np.flatnonzero(~is_rep)
+        other = rep[linked]
+        left.append(face[linked])
+        right.append(other // 3)
+        two = count[linked] == 2  # the other half-edge of a two-face edge
+        same_way = forward[start:stop][linked] == forward[other]
+        flipped.append(face[linked[two & same_way]])
+        if not suspects:
+            # faces on the same three vertices share an edge and its opposite corner
+            mine = flat[start + linked + _OPPOSITE[linked % 3]]
+            theirs = flat[other + _OPPOSITE[other % 3]]
+            suspects = bool((two & (mine == theirs)).any())
+    del uses, owner, slot, forward
+    bodies, face_body = connected_components(n, np.concatenate(left), np.concatenate(right))
 
-    return Topology(bodies=int(count), face_body=face_body.astype(np.int32),
-                    boundary_edges=per_body(counts == 1),
-                    non_manifold_edges=per_body(counts > 2),
-                    flipped_edges=per_body(flipped))
+    def per_body(parts: list[np.ndarray]) -> np.ndarray:
+        return np.bincount(face_body[np.concatenate(parts)], minlength=bodies)
+
+    return Topology(bodies=bodies, face_body=face_body,
+                    boundary_edges=per_body(boundary),
+                    non_manifold_edges=per_body(non_manifold),
+                    flipped_edges=per_body(flipped),
+                    duplicate_faces=duplicate_faces(faces, n_vertices) if suspects else 0)
 
 
-def duplicate_faces(faces: np.ndarray) -> int:
+def duplicate_faces(faces: np.ndarray, n_vertices: int) -> int:
     """Faces that use exactly the same three vertices as another face."""
     if len(faces) < 2:
         return 0
     a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
-    low = np.minimum(np.minimum(a, b), c)
-    high = np.maximum(np.maximum(a, b), c)
+    low = np.minimum(np.minimum(a, b), c).astype(np.int64)
+    high = np.maximum(np.maximum(a, b), c).astype(np.int64)
     middle = a.astype(np.int64) + b + c - low - high  # sorting 3 columns without np.sort
-    keys = low.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    keys ^= middle.astype(np.uint64) << np.uint64(21)
-    keys ^= high.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-    keys.sort()
-    if not (keys[1:] == keys[:-1]).any():
-        return 0
-    exact = np.stack([low, middle, high], axis=1)  # exact, only when a hit is likely
-    return int(len(faces) - len(np.unique(exact, axis=0)))
+    if n_vertices >= 2**21:  # three numbers do not pack into one key: sort exactly
+        exact = np.stack([low, middle, high], axis=1)
+        return int(len(faces) - len(np.unique(exact, axis=0)))
+    key = (low << 42) | (middle << 21) | high
+    table = KeyTable(len(faces))
+    table.insert(key)
+    return int(len(faces) - np.count_nonzero(table.keys >= 0))

@@ -27,13 +27,16 @@ class ShortfallNotice(QFrame):
         self.buy.setAccessibleName("Buy tokens to cover the estimate")
         row.addWidget(self.label, 1)
         row.addWidget(self.buy)
+        self.short = 0
         self.hide()
 
     def update_for(self, balance: int | None, estimate: int | None) -> bool:
         """Show or hide for these numbers; True when the balance is known to be short."""
         short = balance is not None and estimate is not None and estimate > balance
+        self.short = 0
         if short:
             assert balance is not None and estimate is not None
+            self.short = estimate - balance
             self.label.setText(shortfall_text(balance, estimate))
         self.setVisible(short)
         return short

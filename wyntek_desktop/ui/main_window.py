@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.outbox = OutboxPage(services)
         self.jobs = JobsPage(services)
         self.tokens = TokensPage(services)
+        self.tokens.notify.connect(self._notify_purchase)
         self.account = AccountPage(services)
         self.help = HelpPage(services)
         self.pages: dict[str, Page] = dict(zip(PAGES, (
@@ -97,7 +98,7 @@ class MainWindow(QMainWindow):
             signal.connect(lambda *a: self.help.set_jobs(self.jobs.model.records()))
         self.prepare.job_queued.connect(self._on_job_queued)
         self.prepare.recent_file_opened.connect(self.remember_recent)
-        self.prepare.buy_tokens_requested.connect(self.tokens.buy_tokens)
+        self.prepare.buy_tokens_requested.connect(self.buy_tokens_for)
         self.outbox.show_job_requested.connect(self.show_job)
         self.jobs.support_requested.connect(self.contact_support_about)
         self.account.files_deleted.connect(self.jobs.refresh)  # retention dates changed
@@ -164,7 +165,7 @@ class MainWindow(QMainWindow):
         self.sign_in_action = self._action(a, "&Sign in…", self.sign_in, "Ctrl+L", "sign-in")
         self.sign_out_action = self._action(a, "Sign &out", self.services.sign_out, None,
                                             "sign-out")
-        self._action(a, "&Buy tokens…", self.tokens.buy_tokens, None, "buy")
+        self._action(a, "&Buy tokens…", self.buy_tokens, None, "buy")
         h = bar.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts")
         self._action(h, "&Contact support", lambda: self.nav.setCurrentRow(5), None, "support")
@@ -286,13 +287,32 @@ class MainWindow(QMainWindow):
         title = f"Job {job.id[:8]}: {status_label(job.status)}"
         what = material_text(job, self.jobs.model.material_names)
         text = f"Was {status_label(previous)}; {what} × {job.quantity}."  # noqa: RUF001
-        self.notifications.append((title, text))
+        self.notify(title, text)
         self._notified_job = job.id
+        self.services.refresh_profile()
+
+    def notify(self, title: str, text: str) -> None:
+        """A desktop notification (the tray's, else the status bar)."""
+        self.notifications.append((title, text))
         if self.tray is not None:
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
         else:
             self.statusBar().showMessage(f"{title}. {text}", 10000)
-        self.services.refresh_profile()
+
+    def _notify_purchase(self, title: str, text: str) -> None:
+        self._notified_job = None  # a click on this notification opens no job
+        self.notify(title, text)
+
+    def buy_tokens_for(self, shortfall: int) -> None:
+        """The job needs more tokens: the packs, with how many more are needed."""
+        self.show_page("tokens")
+        self.tokens.packs_table.setFocus()
+        self.tokens.show_info(f"This job needs {shortfall:,} more tokens than you have: "
+                              "choose a pack, then Buy in the browser.")
+
+    def buy_tokens(self) -> None:
+        self.show_page("tokens")
+        self.tokens.buy_tokens()
 
     def find_jobs(self) -> None:
         self.show_page("jobs")

@@ -564,7 +564,9 @@ class LedgerModel(RecordTableModel):
     columns = (
         Column("Date", lambda e: fmt_time(e.created_at), lambda e: e.created_at),
         Column("Change", lambda e: f"{e.delta:+d}", lambda e: e.delta, align_right=True),
-        Column("Reason", lambda e: LEDGER_REASONS.get(e.reason, e.reason)),
+        Column("Reason", lambda e: "Refund (purchase refunded)"
+               if e.reason == "refund" and getattr(e, "purchase_id", None)
+               else LEDGER_REASONS.get(e.reason, e.reason)),
         Column("Job", lambda e: _short(e.job_id)),
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 
 def confirm(parent: QWidget, title: str, text: str, action: str,
@@ -55,3 +55,8 @@ def confirm_submit(parent: QWidget, estimate: int | None, balance: int | None, f
                     "price, and the tokens are taken from your balance when the job is "
                     "submitted." + after + " You can cancel it, with a refund, while it "
                     "is still 'Submitted'.")
+
+
+def confirm_button(box: QMessageBox) -> QAbstractButton:
+    """The button that goes ahead (scripts and tests press it as a person would)."""
+    return next(b for b in box.buttons() if b.objectName() == "confirm")

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -47,6 +48,12 @@ class AccountPage(Page):
         name_row.addWidget(self.display_name, 1)
         name_row.addWidget(self.save_name)
         form.addRow("Display name", name_row)
+        self.job_emails = QCheckBox("Email me when a job's status changes", profile)
+        self.job_emails.setAccessibleName("Job status emails")
+        self.job_emails.setToolTip("Receipts and account emails are always sent.")
+        self.job_emails.setChecked(True)
+        self.job_emails.clicked.connect(self.save_job_emails)
+        form.addRow("Email", self.job_emails)
         self.sign_out_button = QPushButton("Sign out on this device", profile)
         self.sign_out_button.setAccessibleName("Sign out")
         self.sign_out_button.clicked.connect(services.sign_out)
@@ -86,7 +93,7 @@ class AccountPage(Page):
     def _on_sign_in(self, email: str | None) -> None:
         signed = email is not None
         self.email.setText(email or "Not signed in")
-        for w in (self.display_name, self.save_name, self.sign_out_button,
+        for w in (self.display_name, self.save_name, self.sign_out_button, self.job_emails,
                   self.delete_files_button, self.export_button, self.delete_account_button):
             w.setEnabled(signed)
         if not signed:
@@ -95,6 +102,23 @@ class AccountPage(Page):
     def _on_profile(self, profile: Any) -> None:
         if not self.display_name.hasFocus():
             self.display_name.setText(profile.display_name or "")
+        self.job_emails.setChecked(bool(getattr(profile, "email_job_updates", True)))
+
+    def save_job_emails(self, checked: bool) -> None:
+        api = self.services.api
+        if api is None:
+            return
+
+        def done(profile: Any) -> None:
+            self.services.profile_changed.emit(profile)
+            self.show_info("Job status emails are " + ("on." if checked else
+                           "off. Receipts and account emails still come."))
+
+        def failed(err: object) -> None:
+            self.job_emails.setChecked(not checked)
+            self.show_error(err)
+        self.services.call(lambda state: api.set_email_job_updates(checked), on_result=done,
+                           on_error=failed)
 
     def save_display_name(self) -> None:
         api = self.services.api

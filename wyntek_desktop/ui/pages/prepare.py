@@ -74,7 +74,7 @@ class PreparePage(Page):
     title = "Prepare"
     job_queued = Signal(str, bool)     # client_job_id, submit now
     recent_file_opened = Signal(str)
-    buy_tokens_requested = Signal()
+    buy_tokens_requested = Signal(int)   # tokens short
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,7 +131,8 @@ class PreparePage(Page):
         self.spec = SpecForm(right)
         rv.addWidget(self.spec, 1)
         self.shortfall = ShortfallNotice(right)
-        self.shortfall.buy.clicked.connect(self.buy_tokens_requested.emit)
+        self.shortfall.buy.clicked.connect(
+            lambda: self.buy_tokens_requested.emit(self.shortfall.short))
         rv.addWidget(self.shortfall)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 4)

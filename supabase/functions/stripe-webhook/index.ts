@@ -1,0 +1,3 @@
+import { handlerFromEnv } from "./handler.ts";
+
+Deno.serve(handlerFromEnv());
