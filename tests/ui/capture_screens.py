@@ -53,7 +53,9 @@ def main() -> int:
         end = time.monotonic() + timeout
         while not cond():
             if time.monotonic() > end:
-                raise SystemExit(f"timed out waiting for {what}")
+                raise SystemExit(f"timed out waiting for {what}: "
+                                 f"{w.prepare.spec.problems.text()!r} "
+                                 f"{w.prepare.shortfall.label.text()!r}")
             pump(0.05)
 
     def shot(name: str, widget: object = None) -> None:
@@ -91,7 +93,13 @@ def main() -> int:
     w.prepare.file_list.setCurrentRow(2)
     w.prepare.remove_selected()
     w.prepare.file_list.setCurrentRow(0)
-    wait(lambda: w.prepare.spec.submit_button.isEnabled(), what="a valid spec")
+    wait(lambda: w.prepare.spec.add_button.isEnabled(), what="a valid spec")
+    # two of them cost more than the demo account's 500 tokens: said before Submit
+    wait(lambda: w.prepare.shortfall.isVisible(), what="the shortfall notice")
+    pump(1.5)
+    shot("prepare-shortfall")
+    w.prepare.spec.quantity.setValue(1)
+    wait(lambda: w.prepare.spec.submit_button.isEnabled(), what="a covered estimate")
     pump(1.5)
     shot("prepare")
     w.prepare.file_list.setCurrentRow(1)  # one file per job (see the report)

@@ -27,7 +27,7 @@ def test_state_line_names_drafts_and_failures_beside_the_runner_state(
         page._on_event(RunnerStateChanged(IDLE, RUNNER_MESSAGES[IDLE]))
         page._got_jobs(outbox.jobs())
         text = page.runner_label.text()
-        assert text.startswith("Nothing is waiting to be sent.")
+        assert "Nothing is waiting" not in text  # these two wait for the user
         assert "1 job kept as draft: select and press Send now." in text
         assert "1 job failed: select to see why, then Retry." in text
         outbox.remove(failed.client_job_id)
@@ -95,7 +95,7 @@ def test_a_paused_upload_is_not_described_as_nothing_waiting(qtbot, tmp_path: Pa
 
 
 def test_a_cancelled_upload_stops_showing_its_speed(qtbot, tmp_path: Path) -> None:
-    from wyntek_desktop.ui.models import OutboxModel
+    from wyntek_desktop.ui.models import PROGRESS_ROLE, OutboxModel
     from wyntek_desktop.upload.events import JobStateChanged, UploadProgress
 
     part = write_binary_stl(tmp_path / "part.stl", cube())
@@ -119,7 +119,9 @@ def test_a_cancelled_upload_stops_showing_its_speed(qtbot, tmp_path: Path) -> No
         page._got_jobs(outbox.jobs())
         assert page.model.index(0, OutboxModel.SPEED_COLUMN).data() == ""
         assert page.model.index(0, OutboxModel.ETA_COLUMN).data() == ""
-        assert page.model.index(0, OutboxModel.PROGRESS_COLUMN).data() == "0 %"
+        progress = page.model.index(0, OutboxModel.PROGRESS_COLUMN)
+        assert progress.data() == "Not sent"  # the upload starts again from nothing
+        assert progress.data(PROGRESS_ROLE) is None  # and no bar says otherwise
     finally:
         page.shutdown()
         services.shutdown()

@@ -539,16 +539,24 @@ class OutboxModel(RecordTableModel):
             return live
         return FileProgress(record.sent, record.size)
 
+    def _not_started(self, row: int) -> bool:
+        """A draft nothing of which was sent: no bar (an empty one says 'stuck')."""
+        return self.record(row).state == "draft" and self.progress_of(row).sent == 0
+
     def value(self, row: int, column: int, role: int) -> Any:
         if column in (self.PROGRESS_COLUMN, self.SPEED_COLUMN, self.ETA_COLUMN) \
                 and role == DISPLAY_ROLE:
             p = self.progress_of(row)
             if column == self.PROGRESS_COLUMN:
+                if self._not_started(row):
+                    return "Not sent"
                 return f"{100 * p.sent / p.total:.0f} %" if p.total else "100 %"
             if column == self.SPEED_COLUMN:
                 return f"{fmt_bytes(p.speed)}/s" if p.speed else ""
             return fmt_eta(p.eta)
         if role == PROGRESS_ROLE:
+            if self._not_started(row):
+                return None
             p = self.progress_of(row)
             return p.sent / p.total if p.total else 1.0
         return super().value(row, column, role)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QMenu,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 
 # Keys that belong to one list or field rather than to a menu action.
 WIDGET_KEYS = (
+    ("Prepare: 3D view", "1-7, F", "Standard views, fit (while the view has the focus)"),
     ("Prepare: file list", "Delete / Backspace", "Remove the selected file"),
     ("Prepare: file list", "Menu key / right-click", "Retry the check, show in folder, remove"),
     ("Jobs, Outbox", "Menu key / right-click", "What can be done with the selected job"),
@@ -25,16 +28,22 @@ WIDGET_KEYS = (
 )
 
 
+def _plain(text: str) -> str:
+    """A menu text without its mnemonic marker ('&&' is a literal '&')."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…")
+
+
 def action_rows(actions: Iterable[QAction]) -> list[tuple[str, str, str]]:
-    """(where, keys, what) for every action that has a shortcut."""
+    """(menu, keys, what) for every action that has a shortcut."""
     rows = []
     for action in actions:
         keys = action.shortcut()
         if keys.isEmpty():
             continue
-        what = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
-        rows.append(("Everywhere", keys.toString(QKeySequence.SequenceFormat.NativeText),
-                     what.rstrip("…")))
+        menus = [m for m in action.associatedObjects() if isinstance(m, QMenu)]
+        where = f"{_plain(menus[0].title())} menu" if menus else "Everywhere"
+        rows.append((where, keys.toString(QKeySequence.SequenceFormat.NativeText),
+                     _plain(action.text())))
     return rows
 
 
@@ -49,7 +58,12 @@ class ShortcutsDialog(QDialog):
         self.table.setAccessibleName("Keyboard shortcuts")
         self.table.setHorizontalHeaderLabels(["Where", "Keys", "What it does"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 self.table.setItem(r, c, QTableWidgetItem(text))
@@ -61,7 +75,7 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(620, 560)
+        self.resize(640, 620)
 
     def rows(self) -> list[tuple[str, ...]]:
         items = ((self.table.item(r, c) for c in range(3)) for r in range(self.table.rowCount()))

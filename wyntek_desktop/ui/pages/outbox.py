@@ -182,8 +182,6 @@ class OutboxPage(Page):
         message = self._runner_message
         if message is None:  # the runner has not reported (signed out, starting)
             message = self._hint()
-        if paused and self._runner_state == "idle":
-            message = ""  # not "nothing is waiting": the paused ones are
         waiting = []
         if paused:
             waiting.append(f"{_jobs(paused)} paused: select and press Resume.")
@@ -191,6 +189,8 @@ class OutboxPage(Page):
             waiting.append(f"{_jobs(drafts)} kept as draft: select and press Send now.")
         if (failed := states.count("failed")):
             waiting.append(f"{_jobs(failed)} failed: select to see why, then Retry.")
+        if waiting and self._runner_state == "idle":
+            message = ""  # not "nothing is waiting to be sent": these wait for the user
         self.runner_label.setText(" ".join(p for p in (message, *waiting) if p))
 
     def _on_event(self, event: Any) -> None:
