@@ -373,7 +373,7 @@ def material_text(job: Any, names: dict[str, str] | None = None) -> str:
 
 
 class JobsTableModel(RecordTableModel):
-    columns = (
+    columns: Sequence[Column] = (
         Column("Job", lambda j: _short(j.id)),
         Column("Status", lambda j: status_label(j.status), lambda j: j.status),
         Column("Material", lambda j: material_text(j)),

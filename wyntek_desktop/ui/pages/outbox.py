@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QTimer, Signal
@@ -160,8 +161,7 @@ class OutboxPage(Page):
             charged = f": {int(cost):,} tokens were taken from your balance" if cost else ""
             self.banner.show_message(
                 f"Job {job_id[:8]} was submitted{charged}. Follow it on the Jobs page.",
-                "success", "Show job", lambda job_id=job_id: self.show_job_requested.emit(
-                    job_id))
+                "success", "Show job", partial(self.show_job_requested.emit, job_id))
 
     def _got_jobs(self, jobs: list[Any]) -> None:
         self._announce_submitted(jobs)
@@ -250,7 +250,7 @@ class OutboxPage(Page):
             if key == "remove":
                 menu.addSeparator()
             text = button.text() + ("…" if key == "remove" else "")
-            entry = menu.addAction(text, lambda k=key: self.act(k))
+            entry = menu.addAction(text, partial(self.act, key))
             entry.setEnabled(button.isEnabled())
 
     def act(self, action: str) -> None:
