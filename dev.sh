@@ -3,7 +3,9 @@
 #
 #   ./dev.sh demo     set everything up, then launch the app on the embedded local stack
 #                     (demo account signed in)
-#   ./dev.sh test     set everything up, then run the whole test suite (what CI runs)
+#   ./dev.sh test     set everything up, lint (ruff, mypy, import contracts), then run the
+#                     whole test suite (what CI runs)
+#   ./dev.sh lint     set everything up, lint only
 #   ./dev.sh setup    set everything up only
 #
 # Extra arguments after `test` go to pytest (e.g. `./dev.sh test -k outbox --run-slow`).
@@ -20,7 +22,9 @@ DEBIAN_PACKAGES=(xvfb xauth libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libfontc
   libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
   libxcb-xkb1 libxrender1 libxi6
   # A real browser for the tests of the local checkout page and mail catcher.
-  chromium chromium-driver)
+  chromium chromium-driver
+  # Packaging: ICU tools and a compiler to trim ICU data, strip, .deb checks, zstd archives.
+  icu-devtools gcc binutils desktop-file-utils shared-mime-info zstd)
 
 setup_system() {
   command -v dpkg-query >/dev/null || return 0
@@ -47,22 +51,36 @@ setup_python() {
   }
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[localstack,functions,dev,packaging]"
+  "$VENV/bin/python" -m pip install -q -e ".[localstack,service,functions,dev,packaging]"
 }
 
 # The Edge Functions' npm packages, fetched once into Deno's cache at the versions that
 # supabase/functions/deno.lock pins (later runs work offline).
 setup_functions() {
-  (cd supabase/functions && "../../$VENV/bin/deno" install --frozen --quiet \
-    --entrypoint ./*/index.ts)
+  local deno
+  deno="$(cd "$VENV/bin" && pwd)/deno"
+  (cd supabase/functions && "$deno" install --frozen --quiet --entrypoint ./*/index.ts)
+}
+
+# ruff, mypy over every package (pyproject.toml lists them) and the import contracts.
+# The service worker (wyntek_service) is checked as soon as its folder exists.
+lint() {
+  echo "ruff…";  "$VENV/bin/ruff" check .
+  echo "mypy…";  "$VENV/bin/mypy"
+  echo "import contracts…"; "$VENV/bin/lint-imports" --no-cache
+  if [ -d wyntek_service ]; then
+    "$VENV/bin/lint-imports" --no-cache --config importlinter-service.toml
+  fi
 }
 
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
   setup) setup_system; setup_python; setup_functions ;;
+  lint) setup_system; setup_python; lint ;;
   test)
     setup_system; setup_python; setup_functions
+    lint
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   demo)
@@ -70,7 +88,7 @@ case "$command" in
     exec "$VENV/bin/wyntek-desktop" --local "$@"
     ;;
   *)
-    sed -n '2,10p' "$0"
+    sed -n '2,12p' "$0"
     exit 1
     ;;
 esac

@@ -9,6 +9,7 @@
 #   WYNTEK_PYTHON       interpreter that creates the venv (default: python3.11)
 #   WYNTEK_DIST         output folder (default: dist)
 #   WYNTEK_WORK         PyInstaller work folder (default: build/pyinstaller)
+#   WYNTEK_EDITION      customer (default; no embedded local stack) or demo (with it)
 #
 # Output: $WYNTEK_DIST/wyntek-desktop/{wyntek-desktop,wyntek,_internal/}
 #         (+ "$WYNTEK_DIST/WYNTEK Desktop.app" on macOS)
@@ -19,6 +20,12 @@ VENV="${WYNTEK_BUILD_VENV:-$ROOT/build/venv}"
 PYTHON="${WYNTEK_PYTHON:-python3.11}"
 DIST="${WYNTEK_DIST:-$ROOT/dist}"
 WORK="${WYNTEK_WORK:-$ROOT/build/pyinstaller}"
+export WYNTEK_EDITION="${WYNTEK_EDITION:-customer}"
+case "$WYNTEK_EDITION" in
+    customer) EXTRAS=packaging ;;
+    demo) EXTRAS=localstack,packaging ;;
+    *) echo "build.sh: WYNTEK_EDITION must be customer or demo" >&2; exit 1 ;;
+esac
 INSTALL=1
 SELF_TEST=1
 for arg in "$@"; do
@@ -36,12 +43,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     INSTALL=1
 fi
 if [ "$INSTALL" = 1 ]; then
-    echo "==> installing the app (with the local stack) and PyInstaller into $VENV"
+    echo "==> installing the app ($EXTRAS) and PyInstaller into $VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[localstack,packaging]"
+    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[$EXTRAS]"
 fi
 
-echo "==> PyInstaller $("$VENV/bin/python" -m PyInstaller --version)"
+echo "==> PyInstaller $("$VENV/bin/python" -m PyInstaller --version), $WYNTEK_EDITION edition"
 started=$(date +%s)
 (cd "$ROOT" && "$VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath "$DIST" --workpath "$WORK" packaging/pyinstaller.spec)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -18,8 +20,9 @@ ROOT = HERE.parent
 
 # --- Qt: only what the app uses -------------------------------------------------------
 
-# PySide6 modules the app imports (ui/ and selftest). Everything else is excluded.
-QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtOpenGL", "QtOpenGLWidgets")
+# PySide6 modules the app imports (ui/ and selftest; QtNetwork for the single-instance
+# socket). Everything else is excluded.
+QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtOpenGL", "QtOpenGLWidgets", "QtNetwork")
 QT_MODULES_ALL = (
     "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
     "QtAxContainer", "QtBluetooth", "QtCanvasPainter", "QtCharts", "QtConcurrent", "QtDBus",
@@ -67,11 +70,13 @@ EXCLUDED_MODULES = (
     *(f"PySide6.{name}" for name in QT_MODULES_ALL if name not in QT_MODULES_USED),
 )
 
-# scipy subpackages trimesh and the design checks never touch (measured: loading and
-# analysing every sample format imports only constants, fft, linalg, ndimage, optimize,
-# sparse, spatial and special).
-SCIPY_UNUSED = ("cluster", "datasets", "differentiate", "fftpack", "integrate",
-                "interpolate", "io", "misc", "odr", "signal", "stats")
+# Nothing the app runs needs scipy: the design checks use numpy only, and trimesh imports
+# scipy optionally (its KD-tree, convex hull and sparse-graph paths, none used here).
+NOT_BUNDLED = ("scipy",)
+# The embedded local stack and what only it uses: bundled in the demo edition only.
+LOCAL_STACK_MODULES = ("wyntek_localstack", "pgserver", "psycopg", "psycopg_binary",
+                       "psycopg_pool", "uvicorn", "starlette", "bcrypt", "multipart",
+                       "python_multipart")
 
 # Files inside collected packages that are never needed at run time.
 DATA_EXCLUDED = (
@@ -85,8 +90,8 @@ DATA_EXCLUDED = (
 TRANSLATIONS_KEPT = ("qtbase_en.qm",)
 
 
-def excluded_modules() -> list[str]:
-    return [*EXCLUDED_MODULES, *(f"scipy.{name}" for name in SCIPY_UNUSED)]
+def excluded_modules(local_stack: bool) -> list[str]:
+    return [*EXCLUDED_MODULES, *NOT_BUNDLED, *(() if local_stack else LOCAL_STACK_MODULES)]
 
 
 def _posix(dest: str) -> str:
@@ -192,7 +197,6 @@ def strip_binaries(binaries: Iterable[tuple[str, str, str]], workdir: Path
     """
     if not sys.platform.startswith("linux") or shutil.which("strip") is None:
         return list(binaries)
-    import subprocess
 
     out = []
     for dest, src, kind in binaries:
@@ -235,6 +239,112 @@ def elf_segments_aligned(path: Path) -> bool:
         if p_type == 1 and p_align > 1 and (p_vaddr - p_offset) % p_align:
             return False
     return True
+
+
+# --- ICU data: the locales an English app uses ----------------------------------------
+
+# Qt links ICU on Linux; its data library holds every locale, converter and
+# transliterator (32 MB). The app is in English: the trimmed library keeps the root and
+# English locale data, collation, break rules with their dictionaries, normalisation and
+# IDNA tables, and drops other locales, legacy code-page converters (Qt converts UTF-8/16
+# and Latin-1 itself), transliterators, Unicode names and spoof-check data (~25 MB).
+ICU_DROPPED_SUFFIXES = (".cnv",)
+ICU_DROPPED_ITEMS = ("confusables.cfu", "unames.icu")
+ICU_DROPPED_FOLDERS = ("translit",)
+ICU_LOCALE_FOLDERS = ("", "curr", "lang", "region", "unit", "zone", "coll", "brkitr", "rbnf")
+ICU_LOCALES_KEPT = ("en",)
+_ICU_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]*)*")
+_ICU_LIBRARY = re.compile(r"libicudata\.so\.(\d+)$")
+
+
+def icu_item_kept(item: str) -> bool:
+    """Whether an item of ICU's data package (e.g. ``coll/de.res``) stays in the bundle."""
+    folder, _, name = item.rpartition("/")
+    if folder in ICU_DROPPED_FOLDERS or name in ICU_DROPPED_ITEMS \
+            or name.endswith(ICU_DROPPED_SUFFIXES):
+        return False
+    stem, dot, suffix = name.rpartition(".")
+    if dot and suffix == "res" and folder in ICU_LOCALE_FOLDERS and _ICU_LOCALE.fullmatch(stem):
+        language = stem.split("_", 1)[0]
+        return language in ICU_LOCALES_KEPT
+    return True
+
+
+def trim_icu_data(binaries: Iterable[tuple[str, str, str]], workdir: Path
+                  ) -> list[tuple[str, str, str]]:
+    """Point ``libicudata.so.N`` at a rebuilt copy holding only the kept items (Linux).
+
+    Needs ICU's ``icupkg`` and ``genccode`` (Debian ``icu-devtools``) and a C compiler;
+    without them, or if any step fails, the original library stays and the size check
+    of the build says so."""
+    entries = list(binaries)
+    if not sys.platform.startswith("linux"):
+        return entries
+    out = []
+    for dest, src, kind in entries:
+        match = _ICU_LIBRARY.search(_basename(dest))
+        if match and kind != "SYMLINK":
+            try:
+                src = str(_rebuild_icu_data(Path(src), match.group(1), workdir / "icu"))
+            except (OSError, subprocess.SubprocessError, ValueError) as exc:
+                print(f"build_support: ICU data kept whole ({exc})", file=sys.stderr)
+        out.append((dest, src, kind))
+    return out
+
+
+def _rebuild_icu_data(library: Path, version: str, workdir: Path) -> Path:
+    for tool in ("icupkg", "genccode", "cc"):
+        if shutil.which(tool) is None:
+            raise ValueError(f"{tool} is not installed")
+    symbol = f"icudt{version}_dat"
+    target = workdir / library.name
+    if target.exists() and target.stat().st_mtime >= library.stat().st_mtime:
+        return target
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    package = workdir / f"icudt{version}l.dat"
+    package.write_bytes(_elf_symbol_bytes(library, symbol))
+    listed = subprocess.run(["icupkg", "-l", str(package)], capture_output=True, text=True,
+                            check=True).stdout.split()
+    removed = workdir / "removed.txt"
+    removed.write_text("".join(f"{item}\n" for item in listed if not icu_item_kept(item)))
+    subprocess.run(["icupkg", "-r", str(removed), str(package)], cwd=workdir,
+                   capture_output=True, check=True)
+    subprocess.run(["genccode", "-a", "gcc", "-e", f"icudt{version}", "-d", str(workdir),
+                    str(package)], capture_output=True, check=True)
+    assembly = workdir / f"{package.stem}_dat.S"
+    subprocess.run(["cc", "-shared", "-nostdlib", "-o", str(target),
+                    f"-Wl,-soname,{library.name}", "-Wl,-z,noexecstack", str(assembly)],
+                   capture_output=True, check=True)
+    return target
+
+
+def _elf_symbol_bytes(path: Path, symbol: str) -> bytes:
+    """The bytes of a defined symbol of a 64-bit little-endian ELF shared library."""
+    import struct
+
+    data = path.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise ValueError(f"{path.name} is not a 64-bit little-endian ELF file")
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+                for i in range(shnum)]
+    for _name, sh_type, _flags, _addr, offset, size, link, _info, _align, entsize in sections:
+        if sh_type != 11:  # SHT_DYNSYM
+            continue
+        strtab = sections[link]
+        for at in range(offset, offset + size, entsize):
+            st_name, _st_info, _other, shndx, value, st_size = struct.unpack_from(
+                "<IBBHQQ", data, at)
+            start = strtab[4] + st_name
+            name = data[start:data.index(b"\0", start)].decode()
+            if name == symbol:
+                section = sections[shndx]
+                file_offset = section[4] + value - section[3]
+                return data[file_offset:file_offset + st_size]
+    raise ValueError(f"{path.name} does not define {symbol}")
 
 
 # --- pgserver's PostgreSQL ------------------------------------------------------------
@@ -289,7 +399,8 @@ def pgserver_datas() -> list[tuple[str, str]]:
 
 # --- licences -------------------------------------------------------------------------
 
-def stage_licences(target: Path) -> Path:
+def stage_licences(target: Path, extras: frozenset[str] | None = None,
+                   left_out: frozenset[str] = frozenset()) -> Path:
     """Write the bundle's `licenses/` folder: texts of every component and the list the
     About dialog shows (`components.json`). Runs from source, so each text is copied from
     where it is installed (dist-info folders, `resources/licenses/common/`, the
@@ -300,7 +411,8 @@ def stage_licences(target: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    components = about.collect_components()
+    components = about.collect_components(
+        about.BUNDLED_EXTRAS if extras is None else extras, left_out)
     missing = []
     for component in components:
         for name in component.licence_files:

@@ -1,4 +1,4 @@
-"""Nothing outside the UI imports Qt: import-linter contracts plus a Qt-less import run."""
+"""The import contracts hold, and nothing outside the UI imports Qt (a Qt-less import run)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pkgutil
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,10 @@ import pytest
 import wyntek_desktop
 
 REPO = Path(__file__).resolve().parents[1]
-NON_UI = ("core", "api", "design", "upload")
+NON_UI = ("core", "background", "api", "design", "upload")
+# Qt-free modules outside those packages (the self-test imports Qt inside its checks only)
+NON_UI_MODULES = ["wyntek_desktop.cli", "wyntek_desktop.context", "wyntek_desktop.local_demo",
+                  "wyntek_desktop.distribution.about", "wyntek_desktop.distribution.selftest"]
 
 BLOCK_QT = r"""
 import importlib, importlib.abc, pkgutil, sys
@@ -28,7 +32,7 @@ class NoQt(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, NoQt())
 import wyntek_desktop
 failed = []
-modules = ["wyntek_desktop.cli", "wyntek_desktop.context"]
+modules = list(NON_UI_MODULES)
 for package in NON_UI_PACKAGES:
     pkg = importlib.import_module("wyntek_desktop." + package)
     modules += [m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")]
@@ -41,15 +45,44 @@ assert "PySide6" not in sys.modules
 print(len(modules))
 if failed:
     raise SystemExit("\n".join(failed))
-""".replace("NON_UI_PACKAGES", repr(NON_UI))
+""".replace("NON_UI_PACKAGES", repr(NON_UI)).replace("NON_UI_MODULES", repr(NON_UI_MODULES))
 
 
 def test_import_linter_contracts() -> None:
     lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert lint, "import-linter is part of the dev extra"
-    proc = subprocess.run([lint], cwd=REPO, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run([lint, "--no-cache"], cwd=REPO, capture_output=True, text=True,
+                          timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Contracts: 2 kept, 0 broken" in proc.stdout
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))[
+        "tool"]["importlinter"]["contracts"]
+    assert f"Contracts: {len(contracts)} kept, 0 broken" in proc.stdout
+
+
+def _lint_service(lint: str, pythonpath: Path | None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)} if pythonpath else None
+    return subprocess.run([lint, "--no-cache", "--config", "importlinter-service.toml"],
+                          cwd=REPO, capture_output=True, text=True, timeout=240, env=env)
+
+
+def test_service_worker_contracts_hold_and_bite(tmp_path: Path) -> None:
+    """The service worker's contracts (checked by ./dev.sh once the package exists) pass
+    for the real package, or for a stand-in, and break when the worker imports Qt."""
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert lint
+    if (REPO / "wyntek_service").is_dir():
+        proc = _lint_service(lint, None)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return
+    package = tmp_path / "wyntek_service"
+    package.mkdir()
+    (package / "__init__.py").write_text("from wyntek_desktop.core import pricing\n", "utf-8")
+    proc = _lint_service(lint, tmp_path)
+    assert proc.returncode == 0 and "2 kept, 0 broken" in proc.stdout, proc.stdout + proc.stderr
+    (package / "worker.py").write_text("import PySide6\n", "utf-8")
+    proc = _lint_service(lint, tmp_path)
+    assert proc.returncode != 0
+    assert "The service worker imports neither Qt nor the desktop UI BROKEN" in proc.stdout
 
 
 def test_non_ui_packages_import_without_qt() -> None:
@@ -59,7 +92,7 @@ def test_non_ui_packages_import_without_qt() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     expected = sum(1 for package in NON_UI for _ in pkgutil.walk_packages(
         [str(Path(wyntek_desktop.__file__).parent / package)]))
-    assert int(proc.stdout.split()[-1]) == expected + 2
+    assert int(proc.stdout.split()[-1]) == expected + len(NON_UI_MODULES)
 
 
 @pytest.mark.parametrize("package", NON_UI)
@@ -82,7 +115,9 @@ def test_non_ui_tests_pass_without_qt(tmp_path: Path) -> None:
     tests = ["tests/core/test_settings.py", "tests/core/test_paths.py",
              "tests/api/test_failures.py", "tests/core/test_logging_redaction.py",
              "tests/api/test_keyring_storage.py", "tests/api/test_polling.py"]
+    # without pytest-qt its `qt_api` option is unknown: not --strict-config here
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:pytest-qt",
+                           "-o", "addopts=--strict-markers",
                            "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestConfigWarning",
                            *tests], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=240)

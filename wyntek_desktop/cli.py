@@ -396,7 +396,7 @@ def cmd_submit(run: Run) -> None:
         if balance < quote.tokens:
             raise errors.BalanceError(
                 f"This job costs {quote.tokens} tokens but your balance is {balance}.",
-                hint="Buy tokens on the web, then submit again.")
+                hint="Buy tokens (wyntek buy, or the Tokens page), then submit again.")
     except errors.NetworkError as exc:
         offline = exc  # prepared offline: the outbox keeps it until the service is back
     queued = run.ctx.outbox.add_job(spec, [FileInput(i.path, i.kind, i.report) for i in items])
@@ -516,6 +516,8 @@ def cmd_delete_files(run: Run) -> None:
     _confirm(run, "deletes all your stored design files and")
     report = run.ctx.api.delete_my_files()
     text = f"Deleted {report.files_removed} file(s), {report.bytes_removed} bytes."
+    if report.kept:
+        text += f" Kept {len(report.kept)} file(s) of jobs still in progress."
     if report.failed:
         text += " Could not delete: " + ", ".join(report.failed)
     run.out.result(report.to_dict(), text)

@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tus-expiry", type=int, default=86400, metavar="SECONDS")
     serve.add_argument("--refresh-reuse-interval", type=int, default=10, metavar="SECONDS",
                        help="how long a rotated refresh token may be replayed (GoTrue: 10)")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="do not run the service worker and its task queue")
     return parser
 
 
@@ -53,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(args.data_dir, host=args.host, port=args.port, tls_cert=args.tls_cert,
                        tls_key=args.tls_key, demo=args.demo, jwt_expiry=args.jwt_expiry,
                        tus_expiry=args.tus_expiry,
-                       refresh_reuse_interval=args.refresh_reuse_interval)
+                       refresh_reuse_interval=args.refresh_reuse_interval,
+                       worker=not args.no_worker)
     try:
         info = stack.start()
     except (StartupError, OSError) as exc:

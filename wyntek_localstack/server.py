@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import uvicorn
 
@@ -44,6 +44,7 @@ class ServeInfo:
     data_dir: str
     demo_password: str | None = None
     stripe_webhook_secret: str | None = None
+    database_url: str | None = None
 
     def to_json(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v is not None}
@@ -70,7 +71,7 @@ class LocalStack:
                  port: int = 0, tls_cert: Path | str | None = None,
                  tls_key: Path | str | None = None, demo: bool = False,
                  jwt_expiry: int = 3600, tus_expiry: int = 86400,
-                 refresh_reuse_interval: int = 10,
+                 refresh_reuse_interval: int = 10, worker: bool = True,
                  database_factory: Callable[[Path], DatabaseLike] | None = None) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("TLS needs both a certificate and a key file.")
@@ -82,6 +83,7 @@ class LocalStack:
         self.demo = demo
         self.jwt_expiry, self.tus_expiry = jwt_expiry, tus_expiry
         self.refresh_reuse_interval = refresh_reuse_interval
+        self.worker, self._worker = worker, cast(Any, None)  # the service worker (wyntek_service)
         self._database_factory = database_factory or _default_database
         self._db: DatabaseLike | None = None
         self._server: uvicorn.Server | None = None
@@ -147,10 +149,19 @@ class LocalStack:
             self._thread.join(0.01)
             waited += 0.01
         self.info = ServeInfo(url, keys.anon_key, keys.service_role_key, str(self.data_dir),
-                              demo_password, self._edge.webhook_secret)
+                              demo_password, self._edge.webhook_secret,
+                              database_url=self._db.dsn)
+        if self.worker:
+            from wyntek_service.embedded import EmbeddedWorker
+            self._worker = EmbeddedWorker(url, keys.service_role_key, self._db.dsn,
+                                          ca_file=self.tls_cert,
+                                          log_path=self.data_dir / "worker.log")
         return self.info
 
     def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

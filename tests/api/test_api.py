@@ -73,10 +73,10 @@ def test_poller_reports_each_change_once(localstack, signed_in) -> None:
     assert [j.id for j in changed] == [row["id"]] and isinstance(changed[0], Job)
     assert poller.poll() == []  # inside the overlap window, already seen
     time.sleep(0.05)
-    localstack.service_client().table("jobs").update({"status": "reviewing"}) \
+    localstack.service_client().table("jobs").update({"status": "rejected"}) \
         .eq("id", row["id"]).execute()
     changed = poller.poll()
-    assert [(j.id, j.status) for j in changed] == [(row["id"], "reviewing")]
+    assert [(j.id, j.status) for j in changed] == [(row["id"], "rejected")]
     assert poller.poll() == []
 
 

@@ -147,3 +147,19 @@ def test_estimate_uses_the_shared_pricing_rule(tmp_path: Path) -> None:
     assert estimate_tokens(report, material, 3, "0.1") == quote(material, 8.0, 3, "0.1")
     # 10 + ceil(3 * 8 * 1.5 * 1.25) = 10 + 45
     assert estimate_tokens(report, material, 3, "0.1") == 55
+
+
+@pytest.mark.parametrize("target", [10, 1_000, 30_000])
+def test_decimate_never_exceeds_the_target(target: int) -> None:
+    rng = np.random.default_rng(target)
+    big_random = rng.uniform(-50, 50, (40_000, 3, 3)).astype(np.float32)  # nothing collapses
+    for tris in (big_random, np.concatenate([cube(1, (3.0 * i, 0, 0)) for i in range(4_000)])):
+        out = decimate(tris, target)
+        assert 0 < len(out) <= target and out.dtype == np.float32 and out.shape[1:] == (3, 3)
+        lo, hi = tris.reshape(-1, 3).min(axis=0), tris.reshape(-1, 3).max(axis=0)
+        assert (out.reshape(-1, 3) >= lo - 1e-3).all() and (out.reshape(-1, 3) <= hi + 1e-3).all()
+
+
+def test_decimate_a_speck_still_draws() -> None:
+    speck = np.repeat(cube(1e-3)[None], 500, axis=0).reshape(-1, 3, 3)  # 6,000 on one spot
+    assert 0 < len(decimate(speck, 100)) <= 100

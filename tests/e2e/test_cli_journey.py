@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli_support import SAMPLES, grant, stack_env, wyntek
+from tests.service.support import wait_verified
 from wyntek_desktop.api.keyring_storage import KeyringStorage
 from wyntek_desktop.api.session import STORAGE_KEY
 
@@ -71,7 +72,10 @@ def test_new_user_journey(localstack, app_dirs, tmp_path: Path) -> None:
     assert [j["id"] for j in listed] == [job["id"]]
     assert sorted(f["file_name"] for f in listed[0]["files"]) == ["fandisk.obj", "plate_holes.STL"]
 
-    # The operator moves the job on; the next look at it shows the change.
+    # The service verifies the stored files: an honest job keeps its price. Then the
+    # operator moves the job on; the next look at it shows the change.
+    verified = wait_verified(localstack, [job["id"]])[job["id"]]
+    assert (verified["verification"], verified["token_cost"]) == ("passed", cost), verified
     service = localstack.service_client()
     service.table("jobs").update({"status": "reviewing"}).eq("id", job["id"]).execute()
     r = wyntek("--json", "job", job["id"], env=env)
@@ -103,12 +107,12 @@ def test_new_user_journey(localstack, app_dirs, tmp_path: Path) -> None:
     r = wyntek("--json", "delete-files", "--yes", env=env)
     assert r.code == 0, r.err
     report = r.json()
-    assert report["files_removed"] == 3 and report["failed"] == []
-    expected_bytes = MODEL_A.stat().st_size + 2 * MODEL_B.stat().st_size
-    assert report["bytes_removed"] == expected_bytes
-    assert service.storage.from_("designs").list(user_id) == []
+    # The cancelled job's file goes; the job in review keeps its (frozen) files.
+    assert report["files_removed"] == 1 and report["failed"] == []
+    assert sorted(Path(p).name for p in report["kept"]) == ["fandisk.obj", "plate_holes.STL"]
+    assert report["bytes_removed"] == MODEL_B.stat().st_size
     rows = service.table("job_files").select("deleted_at").eq("user_id", user_id).execute()
-    assert len(rows.data) == 3 and all(row["deleted_at"] for row in rows.data)
+    assert sorted(bool(row["deleted_at"]) for row in rows.data) == [False, False, True]
 
     seen_tokens |= _tokens_in_keyring(localstack)
     r = wyntek("logout", env=env)

@@ -151,3 +151,13 @@ def ledger_sum(conn: psycopg.Connection[Any], uid: str) -> int:
                            "where user_id = %s", (uid,)).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def verify(conn: psycopg.Connection[Any], job: dict[str, Any],
+           volume_cm3: Any = None) -> dict[str, Any]:
+    """Record the service's verification of ``job`` (by default: the declared volume)."""
+    rows = call(conn, SERVICE,
+                "select public.record_verification(%s, %s::text::numeric, null, null, null)",
+                (job["id"], job["volume_cm3"] if volume_cm3 is None else volume_cm3))
+    result: dict[str, Any] = rows[0][0]
+    return result

@@ -23,6 +23,7 @@ from tests.localstack.dbworld import (
     spec,
     submit,
     upload_and_submit,
+    verify,
 )
 from wyntek_localstack.database import Database
 
@@ -223,6 +224,7 @@ def test_cancel_refunds_once_and_only_while_submitted(pg, make_actor):
     assert refunds[0][0] == 1
 
     second = upload_and_submit(pg, owner)
+    verify(pg, second)
     call(pg, SERVICE, "update public.jobs set status = 'reviewing' where id = %s",
          (second["id"],))
     with pytest.raises(psycopg.Error) as err:
@@ -241,6 +243,7 @@ def test_service_rejection_refunds_and_completion_sets_retention(pg, make_actor)
     call(pg, SERVICE, "update public.jobs set status = 'rejected' where id = %s",
          (rejected["id"],))
     done = upload_and_submit(pg, owner)
+    verify(pg, done)
     for status in ("reviewing", "in_production", "shipped", "completed"):
         call(pg, SERVICE, "update public.jobs set status = %s where id = %s",
              (status, done["id"]))
@@ -353,6 +356,10 @@ def test_record_files_deleted_marks_only_removed_own_objects(pg, make_actor):
                 (job["id"],))[0][0]
     # Still in storage: nothing is marked.
     assert call(pg, owner, "select public.record_files_deleted(%s)", ([path],))[0][0] == 0
+    # A live job's files are frozen; once the job is cancelled the owner may remove them.
+    assert call(pg, owner, "delete from storage.objects where bucket_id = 'designs' "
+                           "and name = %s returning 1", (path,)) == []
+    call(pg, owner, "select public.cancel_job(%s)", (job["id"],))
     call(pg, owner, "delete from storage.objects where bucket_id = 'designs' and name = %s",
          (path,))
     other = make_actor("meddler")
@@ -420,8 +427,19 @@ def test_oversized_payloads_are_refused_before_any_debit(pg, make_actor):
     entry = {**file_entry(path, DATA), "analysis": {"faces": ["f" * 100] * 12000}}
     with pytest.raises(psycopg.Error) as err:
         submit(pg, owner, client_job_id, spec(), [entry])
-    assert err.value.sqlstate == "22023" and "1 MiB" in str(err.value)
-    assert balance(pg, owner.uid) == 500 == ledger_sum(pg, owner.uid)
+    assert err.value.sqlstate == "22023" and "256 KiB" in str(err.value)
+    # 256 KiB of analysis per job in all, however it is split over the files.
+    entries = []
+    for i in range(3):
+        name = f"{owner.uid}/{client_job_id}/part{i}.stl"
+        put_object(pg, owner, name, DATA)
+        entries.append({**file_entry(name, DATA), "analysis": {"faces": ["f" * 100] * 900}})
+    with pytest.raises(psycopg.Error) as err:
+        submit(pg, owner, client_job_id, spec(), entries)
+    assert err.value.sqlstate == "22023" and "256 KiB" in str(err.value)
+    job = submit(pg, owner, client_job_id, spec(), entries[:2])
+    assert job["status"] == "submitted"
+    assert balance(pg, owner.uid) == 500 - job["token_cost"] == ledger_sum(pg, owner.uid)
 
 
 @pytest.mark.parametrize("name", ["", "  ", "a\nb.stl", "n" * 256])
@@ -441,6 +459,7 @@ def test_updated_at_moves_with_every_change_and_completed_at_only_on_completion(
     owner = make_actor("poller")
     grant(pg, owner.uid, 500)
     job = upload_and_submit(pg, owner)
+    verify(pg, job)
     seen = []
     for status in ("reviewing", "in_production", "shipped"):
         call(pg, SERVICE, "update public.jobs set status = %s where id = %s",

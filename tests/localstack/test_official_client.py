@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,10 +17,11 @@ from postgrest.exceptions import APIError
 from storage3.exceptions import StorageApiError
 from supabase_auth.errors import AuthApiError
 
+from tests.design.meshes import cube, write_binary_stl
 from tests.support.localstack import LocalStackInstance
 
 
-def test_engineer_workflow(localstack: LocalStackInstance) -> None:
+def test_engineer_workflow(localstack: LocalStackInstance, tmp_path: Path) -> None:
     sb = localstack.anon_client()
     email, password = f"eng-{uuid.uuid4().hex[:8]}@example.com", "a strong passphrase"
     signed_up = sb.auth.sign_up({"email": email, "password": password})
@@ -37,7 +39,8 @@ def test_engineer_workflow(localstack: LocalStackInstance) -> None:
     material = sb.table("materials").select("*").eq("active", True).order("id").limit(1) \
         .single().execute().data
 
-    data = b"solid cube\n" + b"facet normal 0 0 1\n" * 200 + b"endsolid cube\n"
+    # A real 20 mm cube (8 cm3), so the service's verification confirms the declared price.
+    data = write_binary_stl(tmp_path / "cube.stl", cube(20.0)).read_bytes()
     client_job_id = str(uuid.uuid4())
     path = f"{uid}/{client_job_id}/cube.stl"
     sb.storage.from_("designs").upload(path, data, {"content-type": "model/stl"})
@@ -74,6 +77,12 @@ def test_engineer_workflow(localstack: LocalStackInstance) -> None:
     with httpx.Client(verify=localstack.ssl_context()) as plain:
         assert plain.get(signed).content == data
     assert sb.storage.from_("designs").download(path) == data
+    # Files of a live job are frozen; a cancelled job's files can be removed.
+    with pytest.raises(StorageApiError) as storage_err:
+        sb.storage.from_("designs").update(path, b"changed", {"content-type": "model/stl"})
+    assert storage_err.value.status == "403"
+    assert sb.storage.from_("designs").remove([path]) == []
+    sb.rpc("cancel_job", {"job_id": job["id"]}).execute()
     assert [r["name"] for r in sb.storage.from_("designs").remove([path])] == [path]
     with pytest.raises(StorageApiError) as storage_err:
         sb.storage.from_("designs").download(path)

@@ -24,6 +24,8 @@ class Mat:
     tokens_per_cm3: Decimal
     setup_tokens: int
     active: bool
+    process: str
+    copper_layers: int | None
 
 
 def sql_quotes(pg, rows):
@@ -40,8 +42,8 @@ def sql_quotes(pg, rows):
 @pytest.fixture
 def materials(pg):
     with pg.transaction():
-        found = pg.execute("select id, tokens_per_cm3, setup_tokens, active "
-                           "from public.materials order by id").fetchall()
+        found = pg.execute("select id, tokens_per_cm3, setup_tokens, active, process, "
+                           "copper_layers from public.materials order by id").fetchall()
     return [Mat(*row) for row in found]
 
 
@@ -100,3 +102,32 @@ def test_inactive_material_is_refused_on_both_sides(pg, materials):
     with pytest.raises(psycopg.Error) as err:
         sql_quotes(pg, [(inactive[0].id, "1", 1, "0.2")])
     assert err.value.sqlstate == "22023"
+
+
+def test_pcb_boards_are_priced_by_area_and_layers_in_both(pg, materials):
+    pcbs = [m for m in materials if m.active and m.process == "pcb"]
+    assert {m.copper_layers for m in pcbs} >= {2, 4}
+    rows = [(m.id, area, layers, n, t) for m in pcbs
+            for area in ["0", "0.5", "1", "21.12", "100.004", "999"]
+            for layers in [None, 1, 2, 4] for n in (1, 3, 100) for t in ("0.05", "0.2")]
+    actor = user_actor("pricer", "00000000-0000-0000-0000-000000000001", "p@example.test")
+    by_id = {m.id: m for m in pcbs}
+    for material_id, area, layers, n, t in rows:
+        try:
+            expected: int | str = quote(by_id[material_id], "0", n, t, area, layers)
+        except ValidationError as exc:
+            expected = "refused" if "copper layers" in str(exc) else str(exc)
+        try:
+            got: int | str = call(
+                pg, actor, "select public.quote_job(%s, 0, %s, %s::numeric, %s::numeric, %s)",
+                (material_id, n, t, area, layers), rollback=True)[0][0]
+        except psycopg.Error as exc:
+            refused = exc.sqlstate == "22023" and "copper layers" in str(exc)
+            got = "refused" if refused else str(exc)
+        assert got == expected, (material_id, area, layers, n, t)
+    # A 66 x 32 mm two-layer board: 21.12 cm2 at 12 tokens/cm2 plus 150 setup.
+    assert quote(by_id["pcb-fr4-2l"], 0, 1, "0.2", "21.12", 2) == 150 + 254
+    # Volume plays no part for a board, and a 4-layer board does not fit a 2-layer material.
+    assert quote(by_id["pcb-fr4-2l"], 500, 1, "0.2", "21.12", 2) == 404
+    with pytest.raises(ValidationError, match="4 copper layers"):
+        quote(by_id["pcb-fr4-2l"], 0, 1, "0.2", "21.12", 4)

@@ -27,6 +27,7 @@ from tests.localstack.dbworld import (
     put_object,
     upload_and_submit,
     user_actor,
+    verify,
 )
 
 ACTORS = ["anon", "owner", "other", "operator_assigned", "operator_unassigned", "service"]
@@ -109,6 +110,19 @@ CASES: dict[tuple[str, str], tuple[str | None, str, set[str]]] = {
     ("token_ledger", "delete"): (
         None, "delete from public.token_ledger where user_id = %(owner)s", set()),
 
+    ("job_events", "select"): (
+        None, "select 1 from public.job_events where job_id = %(job)s",
+        {"owner", "operator_assigned", "service"}),
+    ("job_events", "insert"): (
+        None,
+        """insert into public.job_events (job_id, user_id, status, actor)
+           values (%(job)s, %(owner)s, 'submitted', 'customer')""",
+        set()),
+    ("job_events", "update"): (
+        None, "update public.job_events set note = 'edited' where job_id = %(job)s", set()),
+    ("job_events", "delete"): (
+        None, "delete from public.job_events where job_id = %(job)s", set()),
+
     ("job_assignments", "select"): (
         None, "select 1 from public.job_assignments where job_id = %(job)s",
         {"operator_assigned", "service"}),
@@ -161,14 +175,15 @@ CASES: dict[tuple[str, str], tuple[str | None, str, set[str]]] = {
         """insert into storage.objects (bucket_id, name, owner_id, metadata)
            values ('designs', %(new_object)s, %(me)s, '{"size": 3}')""",
         {"owner", "service"}),
+    # The object belongs to a live job: frozen, even for its owner.
     ("storage.objects", "update"): (
         None,
         """update storage.objects set metadata = metadata || '{"cacheControl": "no-cache"}'
             where bucket_id = 'designs' and name = %(object)s""",
-        {"owner", "service"}),
+        {"service"}),
     ("storage.objects", "delete"): (
         None, "delete from storage.objects where bucket_id = 'designs' and name = %(object)s",
-        {"owner", "service"}),
+        {"service"}),
 
     ("storage.buckets", "select"): (
         None, "select 1 from storage.buckets where id = 'designs'", {"service"}),
@@ -201,6 +216,7 @@ def world(local_db: Any) -> dict[str, Any]:
         grant(pg, owner.uid, 1000)
         grant(pg, other.uid, 1000)
         job = upload_and_submit(pg, owner)
+        verify(pg, job)
         other_job = upload_and_submit(pg, other)
         file_id, object_name = call(
             pg, owner, "select id, storage_path from public.job_files where job_id = %s",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import plistlib
+import re
 import struct
 import subprocess
 import sys
@@ -56,14 +57,25 @@ def test_data_selection(dest: str, unused: bool) -> None:
     assert bs.is_unused_data(dest) is unused
 
 
-def test_excluded_modules_keep_what_the_app_imports() -> None:
-    excluded = set(bs.excluded_modules())
+@pytest.mark.parametrize("local_stack", [False, True])
+def test_excluded_modules_keep_what_the_app_imports(local_stack: bool) -> None:
+    excluded = set(bs.excluded_modules(local_stack))
     for used in bs.QT_MODULES_USED:
         assert f"PySide6.{used}" not in excluded
     assert {"PySide6.QtWebEngineCore", "PySide6.QtQml", "PySide6.QtQuick",
-            "PySide6.QtMultimedia", "PySide6.QtPdf", "scipy.stats"} <= excluded
-    assert not excluded & {"scipy.sparse", "scipy.spatial", "scipy.linalg", "networkx",
-                           "lxml.etree", "cascadio", "keyring", "uvicorn", "psycopg"}
+            "PySide6.QtMultimedia", "PySide6.QtPdf", "scipy"} <= excluded
+    assert not excluded & {"networkx", "lxml.etree", "cascadio", "keyring", "httpx",
+                           "cryptography", "jwt", "supabase"}
+    stack = {"wyntek_localstack", "pgserver", "uvicorn", "psycopg", "bcrypt"}
+    assert not excluded & stack if local_stack else stack <= excluded
+
+
+def test_nothing_the_app_runs_imports_scipy() -> None:
+    """The build leaves scipy out: the app's own code must not import it."""
+    sources = (REPO_ROOT / "wyntek_desktop").rglob("*.py")
+    offenders = [str(path.relative_to(REPO_ROOT)) for path in sources
+                 if re.search(r"^\s*(from|import)\s+scipy\b", path.read_text("utf-8"), re.M)]
+    assert offenders == []
 
 
 def test_ui_imports_only_the_bundled_qt_modules() -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800),
                                  reason="the frozen build is checked on Linux here")]
 
 SAMPLE = SAMPLES / "featuretype.STL"
-# A regression guard, not the target: the README and benchmarks/README.md report the
-# measured size (the 300 MB target is not met with STEP support and the local stack).
-SIZE_LIMIT_BYTES = 450_000_000
+# The customer edition's ceilings (issue 17): the unpacked app and the download.
+UNPACKED_LIMIT_BYTES = 300_000_000
+DOWNLOAD_LIMIT_BYTES = 130_000_000
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +52,66 @@ def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = out / "dist" / "wyntek-desktop"
     assert (app / "wyntek-desktop").is_file() and (app / "wyntek").is_file()
     return app
+
+
+@pytest.fixture(scope="module")
+def packages(frozen_app: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The .deb and .tar.zst made from the app (or those in WYNTEK_PACKAGES)."""
+    folder = os.environ.get("WYNTEK_PACKAGES")
+    out = Path(folder) if folder else tmp_path_factory.mktemp("packages")
+    if not folder:
+        proc = subprocess.run([sys.executable, str(REPO_ROOT / "packaging" / "linux_package.py"),
+                               str(frozen_app), "--out", str(out)], capture_output=True,
+                              text=True, timeout=1200, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    [deb] = out.glob("*.deb")
+    [tarball] = out.glob("*.tar.zst")
+    return {"deb": deb, "tarball": tarball}
+
+
+@pytest.fixture(scope="module")
+def installed(packages: dict[str, Path]) -> Iterator[Path]:
+    """The .deb installed by dpkg into a throw-away root (its own dpkg database)."""
+    if shutil.which("dpkg") is None:
+        pytest.skip("needs dpkg")
+    root = Path(tempfile.mkdtemp(prefix="wyntek-dpkg-root-"))
+    admin = root / "var" / "lib" / "dpkg"
+    for folder in ("info", "updates", "triggers"):
+        (admin / folder).mkdir(parents=True)
+    (admin / "status").write_text("")
+    try:
+        proc = subprocess.run(["dpkg", f"--root={root}", "--force-not-root",
+                               "--force-depends", "--log=/dev/null", "-i",
+                               str(packages["deb"])], capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        listed = subprocess.run(["dpkg", f"--root={root}", "-s", "wyntek-desktop"],
+                                capture_output=True, text=True, timeout=60)
+        assert "Status: install ok installed" in listed.stdout, listed.stdout + listed.stderr
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def desktop_entry(path: Path) -> dict[str, str]:
+    fields = {}
+    for line in path.read_text("utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def read_logs(folder: Path) -> str:
+    return "".join(p.read_text("utf-8", "replace") for p in folder.glob("*.log*")) \
+        if folder.is_dir() else ""
+
+
+def wait_for(condition: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
 
 
 def bare_env(home: Path) -> dict[str, str]:
@@ -136,29 +198,88 @@ def test_frozen_app_uses_the_settings_and_outbox_the_source_app_wrote(frozen_app
     assert [(job["state"], job["files"]) for job in jobs] == [("queued", ["part.stl"])]
 
 
-def test_frozen_size_is_reported_and_bounded(frozen_app: Path) -> None:
+def test_frozen_size_is_within_the_ceiling(frozen_app: Path) -> None:
     size = sum(p.stat().st_size for p in frozen_app.rglob("*")
                if p.is_file() and not p.is_symlink())
-    print(f"unpacked size: {size / 1e6:.0f} MB")
-    assert size < SIZE_LIMIT_BYTES
+    print(f"unpacked size: {size / 1e6:.1f} MB")
+    assert size <= UNPACKED_LIMIT_BYTES
     assert not list(frozen_app.rglob("*WebEngine*")) and not list(frozen_app.rglob("*Qml*"))
     assert (frozen_app / "_internal" / "licenses" / "components.json").is_file()
+    # The customer edition: no local stack, no PostgreSQL, no scipy.
+    internal = frozen_app / "_internal"
+    for left_out in ("pgserver", "wyntek_localstack", "psycopg_binary", "scipy", "supabase"):
+        assert not (internal / left_out).exists(), left_out
+    edition = json.loads((internal / "edition.json").read_text())
+    assert edition == {"edition": "customer"}
 
 
-def test_frozen_cli_runs_the_local_stack_through_its_own_executable(frozen_app: Path,
-                                                                    tmp_path: Path) -> None:
-    """`wyntek --local` starts `sys.executable -m wyntek_localstack serve`; frozen, the
-    executable itself answers that command line (packaging/entry_common.py)."""
-    # Not under pytest's tmp_path: that folder is private (0700), and PostgreSQL, which
-    # pgserver runs as its own user when the tests run as root, could not reach its data.
-    home = Path(tempfile.mkdtemp(prefix="wyntek-frozen-local-"))
-    try:
-        proc = subprocess.run([str(frozen_app / "wyntek"), "--local", "--json", "balance"],
-                              env=bare_env(home), capture_output=True, text=True, timeout=300)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+def test_download_size_is_within_the_ceiling(packages: dict[str, Path]) -> None:
+    for kind in ("tarball", "deb"):
+        size = packages[kind].stat().st_size
+        print(f"{packages[kind].name}: {size / 1e6:.1f} MB")
+        assert size <= DOWNLOAD_LIMIT_BYTES, kind
+
+
+def test_desktop_entry_is_valid(installed: Path) -> None:
+    entry = installed / "usr" / "share" / "applications" / "wyntek-desktop.desktop"
+    proc = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
+    fields = desktop_entry(entry)
+    types = set(fields["MimeType"].strip(";").split(";"))
+    assert {"model/stl", "model/3mf", "model/step", "model/obj", "model/gltf-binary",
+            "application/x-gerber-archive", "application/zip"} <= types
+    assert (installed / "usr/share/icons/hicolor/256x256/apps/wyntek-desktop.png").is_file()
+    assert (installed / "usr/share/icons/hicolor/scalable/apps/wyntek-desktop.svg").is_file()
+    mime = (installed / "usr/share/mime/packages/wyntek-desktop.xml").read_text()
+    assert 'type="model/step"' in mime and 'pattern="*.stp"' in mime
+
+
+def test_installed_self_test_passes_without_python(installed: Path, tmp_path: Path) -> None:
+    program = installed / "usr" / "bin" / "wyntek-desktop"
+    assert program.is_symlink()  # on PATH, pointing into /opt/wyntek-desktop
+    env = {**bare_env(tmp_path), "PATH": f"{installed / 'usr' / 'bin'}:/usr/bin:/bin"}
+    assert shutil.which("python3", path=env["PATH"]) in (None, "/usr/bin/python3")
+    proc = subprocess.run(["wyntek-desktop", "--self-test", "--json"], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json.loads(proc.stdout)["balance"] == 500
+    report = json.loads(proc.stdout)
+    assert report["frozen"] is True
+    assert Path(report["executable"]).resolve().is_relative_to(installed / "opt")
+
+
+def test_a_sample_opens_through_the_desktop_entry(installed: Path, tmp_path: Path) -> None:
+    """The file manager's "Open with WYNTEK Desktop": the entry's Exec line with the file
+    for %F starts the installed app, which opens it; a second file the same way goes to
+    the window already running."""
+    entry = desktop_entry(installed / "usr/share/applications/wyntek-desktop.desktop")
+    env = {**bare_env(tmp_path), "PATH": f"{installed / 'usr' / 'bin'}:/usr/bin:/bin",
+           "QT_QPA_PLATFORM": "offscreen"}
+
+    def command(path: Path) -> list[str]:
+        return [str(path) if arg == "%F" else arg for arg in shlex.split(entry["Exec"])]
+    window = subprocess.Popen(command(SAMPLE), env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    log_dir = tmp_path / "state" / "wyntek-desktop" / "log"
+    try:
+        wait_for(lambda: f"opening {SAMPLE.name}" in read_logs(log_dir), 120)
+        second = subprocess.run(command(SAMPLE.with_suffix(".STEP")), env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert second.returncode == 0, second.stderr
+        wait_for(lambda: "handed over 1 file(s)" in read_logs(log_dir), 60)
+        assert window.poll() is None  # still running, nothing crashed
+    finally:
+        window.terminate()
+        _, err = window.communicate(timeout=60)
+    assert "Traceback" not in err, err
+
+
+def test_the_customer_edition_says_it_has_no_local_demo(frozen_app: Path,
+                                                        tmp_path: Path) -> None:
+    proc = subprocess.run([str(frozen_app / "wyntek"), "--local", "--json", "balance"],
+                          env=bare_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "This build has no local demo service." in json.loads(proc.stdout)["message"]
 
 
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (xvfb-run)")

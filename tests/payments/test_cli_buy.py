@@ -21,9 +21,6 @@ def test_buy_lists_packs_opens_a_checkout_and_waits_for_the_payment(shop: Shop) 
     assert [(p["id"], p["tokens"], p["price_cents"]) for p in packs.json()] == [
         ("starter", 100, 1000), ("workshop", 500, 4500), ("studio", 2000, 16000)]
 
-    unknown = wyntek("buy", "gold", env=env)
-    assert unknown.code == 2 and "no token pack gold" in unknown.one_line_error()
-
     proc = subprocess.Popen(
         [sys.executable, "-m", "wyntek_desktop.cli", "buy", "starter", "--wait",
          "--timeout", "120"],
@@ -47,3 +44,16 @@ def test_buy_lists_packs_opens_a_checkout_and_waits_for_the_payment(shop: Shop) 
     assert history.code == 0, history.err
     assert [(p["pack_id"], p["status"], p["amount_cents"]) for p in history.json()] == [
         ("starter", "paid", 1000)]
+
+
+def test_checkout_refusals_map_to_the_cli_error_kinds() -> None:
+    """create-checkout's HTTP refusals become the error classes (and exit codes) the CLI
+    reports; the unknown pack itself is refused over HTTP in test_checkout_flow."""
+    from wyntek_desktop.api.checkout import _refusal
+    from wyntek_desktop.core import errors
+
+    refusal = _refusal(404, "There is no token pack gold on sale; choose one from the list.")
+    assert isinstance(refusal, errors.NotFoundError) and refusal.exit_code == 2
+    assert isinstance(_refusal(401, ""), errors.SignInRequired)
+    assert isinstance(_refusal(429, "Too many"), errors.ConflictError)
+    assert isinstance(_refusal(502, "down"), errors.ServerError)

@@ -71,6 +71,10 @@ class LocalStackInstance:
     log_path: Path
     argv: list[str] = field(default_factory=list)
     stripe_webhook_secret: str | None = None
+    database_url: str | None = None
+    # HTTP clients behind the supabase clients handed out; closed when the stack stops
+    # (tests use those clients inline, and a dropped one would leak its sockets)
+    _client_http: list[httpx.Client] = field(default_factory=list, repr=False)
 
     # -- clients
     def http(self, **kwargs: Any) -> httpx.Client:
@@ -86,7 +90,9 @@ class LocalStackInstance:
     def client(self, key: str) -> Any:
         from supabase import ClientOptions, create_client
 
-        options = ClientOptions(httpx_client=self.http(), auto_refresh_token=False,
+        http = self.http()
+        self._client_http.append(http)
+        options = ClientOptions(httpx_client=http, auto_refresh_token=False,
                                 persist_session=False)
         return create_client(self.url, key, options)
 
@@ -123,6 +129,8 @@ class LocalStackInstance:
         return self.process.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        while self._client_http:
+            self._client_http.pop().close()
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:
@@ -140,7 +148,8 @@ class LocalStackInstance:
 
 def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
                jwt_expiry: int | None = None, tus_expiry: int | None = None,
-               port: int = 0, refresh_reuse_interval: int | None = None) -> list[str]:
+               port: int = 0, refresh_reuse_interval: int | None = None,
+               worker: bool = True) -> list[str]:
     argv = [sys.executable, "-m", "wyntek_localstack", "serve", "--port", str(port)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
@@ -154,6 +163,8 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
         argv += ["--tus-expiry", str(tus_expiry)]
     if refresh_reuse_interval is not None:
         argv += ["--refresh-reuse-interval", str(refresh_reuse_interval)]
+    if not worker:
+        argv.append("--no-worker")
     return argv
 
 
@@ -199,7 +210,8 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
         url=info["url"], anon_key=info["anon_key"], service_role_key=info["service_role_key"],
         ca_path=ca.ca_path if ca else None, data_dir=Path(info["data_dir"]),
         demo_password=info.get("demo_password"), process=process, log_path=log_path,
-        argv=argv, stripe_webhook_secret=info.get("stripe_webhook_secret"))
+        argv=argv, stripe_webhook_secret=info.get("stripe_webhook_secret"),
+        database_url=info.get("database_url"))
 
 
 @pytest.fixture(scope="session")
@@ -244,12 +256,13 @@ class StackFactory:
 
     def __call__(self, data_dir: Path | None = None, *, tls: bool = True, demo: bool = False,
                  jwt_expiry: int | None = None, tus_expiry: int | None = None, port: int = 0,
-                 refresh_reuse_interval: int | None = None) -> LocalStackInstance:
+                 refresh_reuse_interval: int | None = None,
+                 worker: bool = True) -> LocalStackInstance:
         folder = Path(tempfile.mkdtemp(prefix="extra-", dir=self.root))
         ca = self.ca if tls else None
         argv = serve_argv(data_dir or folder / "data", ca, demo=demo, jwt_expiry=jwt_expiry,
                           tus_expiry=tus_expiry, port=port,
-                          refresh_reuse_interval=refresh_reuse_interval)
+                          refresh_reuse_interval=refresh_reuse_interval, worker=worker)
         instance = start_instance(argv, folder / "server.log", ca)
         self.started.append(instance)
         return instance

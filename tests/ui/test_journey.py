@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.service.support import wait_verified
 from tests.ui.journey_support import SAMPLES, start_app, stop_app, wait_reports
 from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.ui.app import DesktopApp
@@ -118,7 +119,10 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         w.show_page("jobs")
         qtbot.waitUntil(lambda: w.jobs.model.rowCount() == 2, timeout=120_000)
 
-        # a status change made by the operator side arrives as a notification
+        # the service verifies the honest job at its price; then a status change made by
+        # the operator side arrives as a notification
+        verified = wait_verified(localstack, [job.id])[job.id]
+        assert verified["verification"] == "passed", verified
         localstack.service_client().table("jobs").update({"status": "reviewing"}).eq(
             "id", job.id).execute()
         w.jobs.poll()
@@ -148,14 +152,17 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         dialog = w.account.last_dialog
         qtbot.waitUntil(lambda: dialog.delete_button.isEnabled(), timeout=30_000)
         assert "3 stored file(s)" in dialog.text.text()
-        assert "1 job(s) still in progress" in dialog.text.text()
+        assert "1 job(s) still in progress are kept" in dialog.text.text()
         qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
-        assert dialog.report.files_removed == 3 and not dialog.report.failed
+        # the job in review keeps its files (frozen by the service); the rest go
+        report = dialog.report
+        assert report.kept and not report.failed
+        assert report.files_removed + len(report.kept) == 3
         dialog.accept()
-        # the job details follow: the files are gone, not "kept until"
+        # the cancelled job's details follow: its files are gone, not "kept until"
         w.show_page("jobs")
-        assert w.jobs.select_job(job.id)
+        assert w.jobs.select_job(second.id)
         qtbot.waitUntil(lambda: "kept until" not in w.jobs.detail.toPlainText(),
                         timeout=30_000)
         assert "deleted" in w.jobs.detail.toPlainText()

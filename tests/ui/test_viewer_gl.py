@@ -28,3 +28,14 @@ def test_prepare_page_paints_a_big_part_light_first_then_full(xvfb: str) -> None
     assert out["first_frame_was_lod"] is True, "the first frame should use the light copy"
     assert out["full_uploaded"] and out["still_draws_full"]
     assert out["report"] and out["triangles_in_report"] >= 440_000
+
+
+def test_a_narrow_view_keeps_the_part_and_a_big_part_is_decimated_when_still(
+        xvfb: str) -> None:  # noqa: F811
+    out = run_gl_script(xvfb, "gl_view_quality_script", timeout=300)
+    assert out["drawn"], out
+    assert out["clipped_when_narrow"] is False, out
+    assert "quick preview" in out["stand_in_text"] and "moving" not in out["stand_in_text"]
+    assert out["still_is_decimated"], out
+    assert out["still_text"].startswith("3,000,000 triangles (shown simplified to"), out
+    assert out["uploaded"] == out["decimated_count"], out

@@ -305,13 +305,17 @@ class Api:
         return found
 
     def delete_my_files(self) -> DeleteFilesReport:
-        """Remove every stored design file of the user, then mark the rows deleted."""
+        """Remove every stored design file of the user, then mark the rows deleted.
+
+        Files of live jobs (submitted up to shipped) are frozen by the service and kept.
+        """
         uid = self.user_id
         objects = self._list_objects(uid)
         sizes = dict(objects)
         removed: list[str] = []
         failed: list[str] = []
-        paths = [path for path, _ in objects]
+        kept = self._live_job_paths(uid)
+        paths = [path for path, _ in objects if path not in kept]
         for start in range(0, len(paths), REMOVE_BATCH):
             batch = paths[start:start + REMOVE_BATCH]
             try:
@@ -336,7 +340,22 @@ class Api:
                  marked)
         return DeleteFilesReport(files_removed=len(removed),
                                  bytes_removed=sum(sizes[p] for p in removed),
-                                 rows_marked=marked, failed=tuple(failed))
+                                 rows_marked=marked, failed=tuple(failed),
+                                 kept=tuple(sorted(p for p in sizes if p in kept)))
+
+    def _live_job_paths(self, uid: str) -> set[str]:
+        live = self._paged(lambda: self.session.client.table("jobs").select("id")
+                           .eq("user_id", uid)
+                           .in_("status", ["submitted", "reviewing", "in_production", "shipped"])
+                           .order("id"))
+        ids = [str(r["id"]) for r in live]
+        paths: set[str] = set()
+        for start in range(0, len(ids), 100):
+            batch = ids[start:start + 100]
+            rows = self._paged(lambda b=batch: self.session.client.table("job_files")  # type: ignore[misc]
+                               .select("storage_path").in_("job_id", b).order("storage_path"))
+            paths |= {str(r["storage_path"]) for r in rows}
+        return paths
 
     def _undeleted_file_paths(self, uid: str) -> list[str]:
         rows = self._paged(lambda: self.session.client.table("job_files").select("storage_path")

@@ -187,7 +187,7 @@ def _refusal_for_sqlstate(code: str, message: str) -> e.WyntekError:
             return cls(_RAW_SENTENCES[cls])
         if cls is e.BalanceError:
             return cls(_sentence(message, "Not enough tokens"),
-                       hint="Buy tokens on the web, then try again.")
+                       hint="Buy tokens (the Tokens page, or wyntek buy), then try again.")
         return cls(_sentence(message, "The request is invalid"))
     if not code and _is_gateway_key_refusal(message):
         return anon_key_refused()
@@ -195,7 +195,7 @@ def _refusal_for_sqlstate(code: str, message: str) -> e.WyntekError:
     text = message.lower()
     if "insufficient balance" in text or "not enough tokens" in text:
         return e.BalanceError(_sentence(message, "Not enough tokens"),
-                              hint="Buy tokens on the web, then try again.")
+                              hint="Buy tokens (the Tokens page, or wyntek buy), then try again.")
     if "not found" in text:
         return e.NotFoundError(_sentence(message, "Not found"))
     if _RAW_POSTGRES.match(message.strip()):

@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from wyntek_desktop.background.cancel import Cancelled
+from wyntek_desktop.background.state import WorkState
 from wyntek_desktop.background.targets import run_named
 from wyntek_desktop.core.errors import WyntekError
 
@@ -93,7 +94,7 @@ class ProcessPool:
         self._executor: ProcessPoolExecutor | None = None
         self._progress: Any = None
         self._cancelled: Any = None
-        self._states: dict[int, Any] = {}
+        self._states: dict[int, WorkState | None] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
@@ -157,7 +158,7 @@ class ProcessPool:
         processes = getattr(executor, "_processes", None) or {}
         return [p.pid for p in list(processes.values()) if p.is_alive()]
 
-    def run(self, state: Any, target: str, *args: Any) -> Any:
+    def run(self, state: WorkState | None, target: str, *args: Any) -> Any:
         """Run ``module:function(state, *args)`` in the helper process; blocks this thread."""
         seq = next(self._seq)
         self._states[seq] = state

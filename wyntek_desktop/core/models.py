@@ -83,6 +83,7 @@ class Material(Model):
     setup_tokens: int = 0
     build_volume_mm: list[float] | None = None
     active: bool = True
+    copper_layers: int | None = None  # PCB materials: the most copper layers they make
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,8 @@ class DeleteFilesReport(Model):
     bytes_removed: int
     rows_marked: int
     failed: tuple[str, ...] = ()
+    #: Files of live jobs: the service keeps them until the job is finished.
+    kept: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:

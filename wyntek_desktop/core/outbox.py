@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,21 @@ from wyntek_desktop.core.errors import DiskFullError, FileError, NotFoundError, 
 from wyntek_desktop.core.outbox_files import copy_and_hash, fsync_dir, sha256_file
 from wyntek_desktop.core.paths import storage_file_name
 
-DRAFT, QUEUED, UPLOADING, SUBMITTING, SUBMITTED, FAILED = (
-    "draft", "queued", "uploading", "submitting", "submitted", "failed")
-STATES = (DRAFT, QUEUED, UPLOADING, SUBMITTING, SUBMITTED, FAILED)
+
+class JobState(StrEnum):
+    """A queued job's state (stored as its value; the upload runner and the UI share it)."""
+
+    DRAFT = "draft"
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    FAILED = "failed"
+
+
+DRAFT, QUEUED, UPLOADING = JobState.DRAFT, JobState.QUEUED, JobState.UPLOADING
+SUBMITTING, SUBMITTED, FAILED = JobState.SUBMITTING, JobState.SUBMITTED, JobState.FAILED
+STATES = tuple(JobState)
 RUNNABLE = (QUEUED, UPLOADING, SUBMITTING)
 _SCHEMA_VERSION = 1
 _checkpoint_hits: dict[str, int] = {}
@@ -104,7 +117,7 @@ class OutboxFile:
 @dataclass
 class OutboxJob:
     client_job_id: str
-    state: str
+    state: JobState
     spec: dict[str, Any]
     files: list[OutboxFile] = field(default_factory=list)
     failure: str | None = None
@@ -339,7 +352,7 @@ class Outbox:
         return [_file_from_row(dict(zip(cols, r, strict=True))) for r in cur.fetchall()]
 
     # ---- job state -----------------------------------------------------------------
-    def set_state(self, client_job_id: str, state: str, *, failure: str | None = None,
+    def set_state(self, client_job_id: str, state: JobState, *, failure: str | None = None,
                   failure_kind: str | None = None) -> None:
         if state not in STATES:
             raise ValueError(state)
@@ -465,7 +478,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _job_from_row(r: dict[str, Any]) -> OutboxJob:
-    return OutboxJob(client_job_id=r["client_job_id"], state=r["state"],
+    return OutboxJob(client_job_id=r["client_job_id"], state=JobState(r["state"]),
                      spec=json.loads(r["spec"]), failure=r["failure"],
                      failure_kind=r["failure_kind"], paused=bool(r["paused"]),
                      server_job=json.loads(r["server_job"]) if r["server_job"] else None,

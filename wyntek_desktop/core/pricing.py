@@ -1,7 +1,11 @@
 """The pricing rule, mirrored exactly from SQL ``public.quote_job`` for offline estimates.
 
     factor = 1.00 if tol >= 0.2 else 1.25 if tol >= 0.1 else 1.60 if tol >= 0.05 else 2.00
-    cost   = setup_tokens + ceil(quantity * max(volume_cm3, 0.1) * tokens_per_cm3 * factor)
+    billed = max(volume_cm3, 0.1)           every process but PCB
+           = max(board_area_cm2 or 0, 1.0)  PCB: the outline's bounding box, in cm2
+    cost   = setup_tokens + ceil(quantity * billed * tokens_per_cm3 * factor)
+
+A PCB material refuses a board with more copper layers than it makes.
 
 All arithmetic is exact ``Decimal`` (SQL ``numeric``), so both sides agree to the token.
 The backend stays the authority: ``submit_job`` debits what ``quote_job`` returns.
@@ -20,6 +24,9 @@ MIN_TOLERANCE_MM = Decimal("0.01")
 MAX_TOLERANCE_MM = Decimal("5")
 MAX_VOLUME_CM3 = Decimal("10000000")
 MIN_BILLED_VOLUME_CM3 = Decimal("0.1")
+MIN_BILLED_BOARD_CM2 = Decimal("1.0")
+MAX_BOARD_AREA_CM2 = Decimal("1000000")
+MAX_COPPER_LAYERS = 64
 MAX_COST = 2_147_483_647  # the SQL function returns a 32-bit integer
 
 Number = Decimal | int | float | str
@@ -57,8 +64,13 @@ def _decimal(value: Number, what: str) -> Decimal:
 
 
 def quote(material: PricedMaterial, volume_cm3: Number, quantity: int,
-          tolerance_mm: Number) -> int:
-    """Token cost of a job, exactly as ``quote_job`` computes it; raises ValidationError."""
+          tolerance_mm: Number, board_area_cm2: Number | None = None,
+          copper_layers: int | None = None) -> int:
+    """Token cost of a job, exactly as ``quote_job`` computes it; raises ValidationError.
+
+    ``material.process`` (default: not PCB) and ``material.copper_layers`` are read when
+    present; a PCB job is priced by ``board_area_cm2``.
+    """
     if isinstance(quantity, bool) or not isinstance(quantity, int) \
             or not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
         raise ValidationError(
@@ -73,18 +85,37 @@ def quote(material: PricedMaterial, volume_cm3: Number, quantity: int,
     if not Decimal(0) <= volume <= MAX_VOLUME_CM3:
         raise ValidationError(
             f"Volume must be between 0 and {MAX_VOLUME_CM3} cm3 (got {volume_cm3}).")
+    area = None if board_area_cm2 is None else _decimal(board_area_cm2, "The board area")
+    if area is not None and not Decimal(0) <= area <= MAX_BOARD_AREA_CM2:
+        raise ValidationError(
+            f"The board area must be between 0 and {MAX_BOARD_AREA_CM2} cm2 "
+            f"(got {board_area_cm2}).")
+    if copper_layers is not None and (isinstance(copper_layers, bool)
+                                      or not 1 <= int(copper_layers) <= MAX_COPPER_LAYERS):
+        raise ValidationError(f"A board has 1 to {MAX_COPPER_LAYERS} copper layers "
+                              f"(got {copper_layers}).")
     if getattr(material, "active", True) is False:
         raise ValidationError(
             f"Material {getattr(material, 'id', '')!s} is not available; choose another one.")
     rate = _decimal(material.tokens_per_cm3, "The material's token rate")
     setup = int(material.setup_tokens)
+    if getattr(material, "process", "") == "pcb":
+        most = getattr(material, "copper_layers", None)
+        if copper_layers is not None and most is not None and int(copper_layers) > int(most):
+            raise ValidationError(
+                f"This board has {copper_layers} copper layers but "
+                f"{getattr(material, 'id', 'this material')} makes boards of up to {most}; "
+                "choose a material with more layers.")
+        billed = max(area if area is not None else Decimal(0), MIN_BILLED_BOARD_CM2)
+    else:
+        billed = max(volume, MIN_BILLED_VOLUME_CM3)
 
     with localcontext() as ctx:
         # Enough digits for every valid input: no rounding before the final ceiling.
         ctx.prec = 100
-        raw = quantity * max(volume, MIN_BILLED_VOLUME_CM3) * rate * tolerance_factor(tolerance)
+        raw = quantity * billed * rate * tolerance_factor(tolerance)
         cost = setup + int(raw.to_integral_value(rounding=ROUND_CEILING))
     if cost > MAX_COST:
         raise ValidationError(
-            "This job is too large to price; reduce the quantity or the volume.")
+            "This job is too large to price; reduce the quantity or the size.")
     return cost

@@ -11,7 +11,7 @@ file it cannot use):
 - ``estimate_tokens(report, material, quantity, tolerance_mm)`` -> int
 
 Workers take ``state`` with ``report_progress(fraction, message)`` and
-``is_cancelled()``; a cancelled analysis raises ``concurrent.futures.CancelledError``.
+``is_cancelled()``; a cancelled analysis raises ``background.cancel.Cancelled``.
 trimesh is imported only when a format needs it.
 """
 

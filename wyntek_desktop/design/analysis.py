@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from wyntek_desktop.core.errors import FileError
+from wyntek_desktop.core.errors import FileError, UsageError
 from wyntek_desktop.design import dfm, units
 from wyntek_desktop.design._errors import file_error
 from wyntek_desktop.design.formats import classify
@@ -22,10 +22,12 @@ log = logging.getLogger(__name__)
 
 
 def analyze(path: Path | str, material: Any = None, scale: float | None = None,
-            state: State | None = None) -> DesignReport:
+            state: State | None = None,
+            gerber_layers: dict[str, str] | None = None) -> DesignReport:
     """Check one design file. ``scale`` multiplies a mesh's coordinates (e.g. 25.4 for a
     part drawn in inches); ``material`` is any object with ``id``, ``name``,
-    ``process``, ``build_volume_mm`` and optionally ``min_wall_mm``.
+    ``process``, ``build_volume_mm`` and optionally ``min_wall_mm``;
+    ``gerber_layers`` assigns a Gerber archive's entries to layers by hand.
 
     Raises ``FileError`` when the file cannot be read at all; everything else that is
     wrong with it is a finding in the report.
@@ -42,8 +44,8 @@ def analyze(path: Path | str, material: Any = None, scale: float | None = None,
         from wyntek_desktop.design.gerber import analyze_gerber
 
         try:
-            return analyze_gerber(path, material, step)
-        except (FileError, CancelledError):
+            return analyze_gerber(path, material, step, gerber_layers)
+        except (FileError, UsageError, CancelledError):
             raise
         except Exception as exc:  # a damaged archive must never crash the app
             log.debug("Gerber analysis of %s failed", path.name, exc_info=True)
@@ -93,7 +95,8 @@ def mesh_report(path: Path, loaded: LoadedMesh, material: Any = None,
 
 def _mesh_info(m: Measures, loaded: LoadedMesh, scale: float | None, dims: np.ndarray,
                fit: Any) -> MeshInfo:
-    volume = abs(m.volume)
+    # the measured volume adds every shell's magnitude: a cavity takes its volume away
+    volume = abs(m.volume) - 2 * sum(abs(float(m.body_volume[i])) for i in _cavities(m))
     listed = np.argsort(-np.abs(m.body_volume), kind="stable")[:MAX_LISTED_BODIES]
     bodies = [Body(index=i, triangles=int(m.body_triangles[i]),
                    volume_mm3=round(abs(float(m.body_volume[i])), 3),
@@ -122,8 +125,26 @@ def _t3(v: np.ndarray) -> tuple[float, float, float]:
 
 
 def _inverted_bodies(m: Measures) -> list[int]:
-    """Closed bodies with negative volume: every face points inwards."""
-    return [i for i in range(m.bodies) if m.body_open[i] == 0 and m.body_volume[i] < 0]
+    """Closed bodies that are inside out: negative volume and not a cavity."""
+    cavities = set(_cavities(m))
+    return [i for i in range(m.bodies) if m.body_open[i] == 0 and m.body_volume[i] < 0
+            and i not in cavities]
+
+
+def _cavities(m: Measures) -> list[int]:
+    """Inner shells of hollow parts. A hollow part is stored as an outer shell and an
+    inner one whose faces point into the void: that inner shell has a negative volume,
+    and it is right. It is told apart from an inside-out body by lying inside the box
+    of a bigger, correctly oriented closed body."""
+    closed = [i for i in range(m.bodies) if m.body_open[i] == 0]
+    outer = [j for j in closed if m.body_volume[j] > 0]
+    return [i for i in closed if m.body_volume[i] < 0 and any(
+        _box_inside(m.body_bounds[i], m.body_bounds[j])
+        and m.body_volume[j] > -m.body_volume[i] for j in outer)]
+
+
+def _box_inside(inner: np.ndarray, outer: np.ndarray) -> bool:
+    return bool(np.all(inner[0] >= outer[0]) and np.all(inner[1] <= outer[1]))
 
 
 def _mesh_findings(m: Measures, loaded: LoadedMesh, scale: float | None,
@@ -150,9 +171,11 @@ def _mesh_findings(m: Measures, loaded: LoadedMesh, scale: float | None,
                            {"flipped_edges": m.flipped_edges}))
     inverted = _inverted_bodies(m)
     if inverted:
+        what = ("1 closed body is" if len(inverted) == 1
+                else f"{len(inverted)} closed bodies are")
         out.append(Finding("warning", "inverted_normals",
-                           f"{len(inverted)} closed bodies are inside out (all normals point "
-                           "inwards); most slicers fix this automatically.",
+                           f"{what} inside out (all normals point inwards); most slicers "
+                           "fix this automatically.",
                            {"bodies": inverted[:50]}))
     if m.degenerate_faces:
         out.append(Finding("info", "degenerate_faces",

@@ -18,9 +18,8 @@ def connected_components(nodes: int, left: np.ndarray, right: np.ndarray
     parent = np.arange(nodes, dtype=np.int32)
     left = np.asarray(left, dtype=np.int32)
     right = np.asarray(right, dtype=np.int32)
+    a, b = left, right  # every node is its own root at first
     while len(left):
-        a = parent[left]
-        b = parent[right]
         apart = a != b
         if not apart.all():
             left, right, a, b = left[apart], right[apart], a[apart], b[apart]
@@ -28,7 +27,10 @@ def connected_components(nodes: int, left: np.ndarray, right: np.ndarray
                 break
         high = np.maximum(a, b)
         parent[high] = np.minimum(a, b)  # any of several writes to one root is right
+        del high
         _flatten(parent)
+        a = parent[left]
+        b = parent[right]
     roots = parent == np.arange(nodes, dtype=np.int32)
     rank = np.cumsum(roots, dtype=np.int32)
     rank -= 1

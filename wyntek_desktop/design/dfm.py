@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from wyntek_desktop.design import units
 from wyntek_desktop.design.measure import Measures
 from wyntek_desktop.design.report import Finding, Fit
 
@@ -75,7 +76,7 @@ def process_findings(m: Measures, dims: np.ndarray, material: Any) -> list[Findi
                             "overhang_area_mm2": round(m.overhang_area, 2)}))
     if process == "cnc" and abs(m.volume) < _CNC_MIN_VOLUME_MM3:
         out.append(Finding("warning", "cnc_volume_too_small",
-                           f"The part is only {abs(m.volume):.0f} mm³; parts under "
+                           f"The part {units.volume_phrase(m.volume)}; parts under "
                            f"{_CNC_MIN_VOLUME_MM3:.0f} mm³ are hard to hold while milling.",
                            {"volume_mm3": abs(m.volume), "minimum_mm3": _CNC_MIN_VOLUME_MM3}))
     if process == "pcb":

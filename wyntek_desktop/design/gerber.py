@@ -11,6 +11,7 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from wyntek_desktop.core.errors import UsageError
 from wyntek_desktop.design import gerber_geometry, safezip
 from wyntek_desktop.design.progress import Step
 from wyntek_desktop.design.report import (
@@ -52,6 +53,35 @@ _WORDS = [
     (re.compile(r"(f[._]paste|solderpaste[._-]?top|paste[._-]?top)"), ("paste", "top")),
     (re.compile(r"(b[._]paste|solderpaste[._-]?bottom|paste[._-]?bottom)"), ("paste", "bottom")),
 ]
+# DipTrace names a layer by a word at the end of the file name: 'board_Top.gbr',
+# 'board_TopMask.gbr', 'board_BottomSilk.gbr', 'board_BoardOutline.gbr', 'board_Inner1.gbr'
+_END = r"(?:^|[._ -])"
+_STEM_WORDS = [
+    (re.compile(_END + r"(?:board)?outline$"), ("outline", "")),
+    (re.compile(_END + r"top$"), ("copper", "top")),
+    (re.compile(_END + r"bottom$"), ("copper", "bottom")),
+    (re.compile(_END + r"(?:inner|mid|plane|signal)\d{1,2}$"), ("copper", "inner")),
+    (re.compile(_END + r"topmask$"), ("soldermask", "top")),
+    (re.compile(_END + r"bottommask$"), ("soldermask", "bottom")),
+    (re.compile(_END + r"topsilk$"), ("silkscreen", "top")),
+    (re.compile(_END + r"bottomsilk$"), ("silkscreen", "bottom")),
+    (re.compile(_END + r"toppaste$"), ("paste", "top")),
+    (re.compile(_END + r"bottompaste$"), ("paste", "bottom")),
+]
+_NOT_FABRICATION_STEMS = [
+    (re.compile(_END + r"(?:top|bottom)assy$"), "an assembly drawing, not fabrication data"),
+    (re.compile(_END + r"drill[ _-]?drawing\w*$|" + _END + r"fab(?:rication)?$"),
+     "a drawing, not fabrication data"),
+]
+#: What a person may assign a file to by hand: key -> (role, side); None: not used.
+ASSIGNABLE: dict[str, tuple[str, str] | None] = {
+    "copper top": ("copper", "top"), "copper bottom": ("copper", "bottom"),
+    "copper inner": ("copper", "inner"), "soldermask top": ("soldermask", "top"),
+    "soldermask bottom": ("soldermask", "bottom"), "silkscreen top": ("silkscreen", "top"),
+    "silkscreen bottom": ("silkscreen", "bottom"), "paste top": ("paste", "top"),
+    "paste bottom": ("paste", "bottom"), "outline": ("outline", ""), "drill": ("drill", ""),
+    "not used": None,
+}
 _NOT_FABRICATION = {".pdf": "a PDF document (e.g. a drill map), not fabrication data",
                     ".gbrjob": "a Gerber job file: informational only",
                     ".rpt": "a report, not fabrication data",
@@ -61,15 +91,24 @@ _X2_ROLES = {"copper": "copper", "soldermask": "soldermask", "legend": "silkscre
 _DRILL_FUNCTIONS = ("plated", "nonplated", "mixedplating")
 
 
-def analyze_gerber(path: Path, material: Any = None, step: Step | None = None) -> DesignReport:
+def analyze_gerber(path: Path, material: Any = None, step: Step | None = None,
+                   assigned: dict[str, str] | None = None) -> DesignReport:
+    """``assigned`` maps archive entries to an ``ASSIGNABLE`` key: the person's choice
+    wins over recognition (stored in the report as recognised by 'user')."""
     members = safezip.read_members(path, label="Gerber archive")
+    assigned = _checked_assignments(assigned or {})
     layers: list[GerberLayer] = []
     ignored: list[IgnoredFile] = []
     outline_files: list[bytes] = []
     drill_holes = 0
     for name in sorted(members):
         data = members[name]
-        role, side, how, reason = recognise(name, data)
+        if name in assigned:
+            chosen = ASSIGNABLE[assigned[name]]
+            role, side, how, reason = ((chosen[0], chosen[1], "user", "") if chosen else
+                                       (None, "", "", "marked as not used"))
+        else:
+            role, side, how, reason = recognise(name, data)
         if role is None:
             ignored.append(IgnoredFile(name, reason))
             continue
@@ -93,6 +132,14 @@ def analyze_gerber(path: Path, material: Any = None, step: Step | None = None) -
                         material_id=material_id)
 
 
+def _checked_assignments(assigned: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(assigned.values()) - set(ASSIGNABLE))
+    if unknown:
+        raise UsageError(f"'{unknown[0]}' is not a layer a file can be assigned to; choose "
+                         f"one of: {', '.join(ASSIGNABLE)}.")
+    return dict(assigned)
+
+
 def recognise(name: str, data: bytes) -> tuple[str | None, str, str, str]:
     """(role, side, 'content'|'name', why-ignored) for one archive entry."""
     base = PurePosixPath(name).name.lower()
@@ -112,6 +159,10 @@ def recognise(name: str, data: bytes) -> tuple[str | None, str, str, str]:
         return "drill", "", "content", ""
     if suffix in _NOT_FABRICATION:
         return None, "", "", _NOT_FABRICATION[suffix]
+    stem = PurePosixPath(base).stem
+    for pattern, why in _NOT_FABRICATION_STEMS:
+        if pattern.search(stem):
+            return None, "", "", why
     by_name = _by_name(base, suffix)
     looks_gerber = b"%FS" in head or b"%MO" in head
     if by_name is not None and (looks_gerber or by_name[0] == "drill"):
@@ -147,6 +198,10 @@ def _by_name(base: str, suffix: str) -> tuple[str, str] | None:
         return "copper", "inner"
     for pattern, role in _WORDS:
         if pattern.search(base):
+            return role
+    stem = PurePosixPath(base).stem
+    for pattern, role in _STEM_WORDS:
+        if pattern.search(stem):
             return role
     if suffix == ".txt" and ("drill" in base or "drl" in base):
         return "drill", ""

@@ -46,9 +46,11 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
         return Measures(bounds, len(tris), 0.0, 0.0, 0, z, z, z, np.zeros((0, 2, 3)), z, 0, 0, 0,
                         collapsed, 0)
     step(0.35, "Checking edges, bodies and duplicate faces")
-    topo = topology.topology(faces, n_vertices)
+    found = topology.edges(faces, n_vertices)
+    del faces  # before the union-find: the peak of memory is a product requirement
+    topo = topology.bodies(found)
+    del found
     duplicates = topo.duplicate_faces
-    del faces
     step(0.75, "Measuring volume and area")
     nb = topo.bodies
     labels = topo.face_body

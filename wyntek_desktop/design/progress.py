@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import CancelledError
-from typing import Protocol
+
+from wyntek_desktop.background.cancel import Cancelled
+from wyntek_desktop.background.state import WorkState as State
 
 Step = Callable[[float, str], None]
 
 
-class State(Protocol):
-    def report_progress(self, fraction: float, message: str) -> None: ...
-
-    def is_cancelled(self) -> bool: ...
-
-
 def stepper(state: State | None, start: float = 0.0, end: float = 1.0) -> Step:
     """A ``step(fraction, message)`` callable that maps into [start, end] and raises
-    ``concurrent.futures.CancelledError`` when the user cancelled."""
+    ``Cancelled`` (a ``concurrent.futures.CancelledError``) when the user cancelled."""
 
     def step(fraction: float, message: str) -> None:
         if state is None:
             return
         if state.is_cancelled():
-            raise CancelledError("analysis cancelled")
+            raise Cancelled("analysis cancelled")
         state.report_progress(start + (end - start) * min(max(fraction, 0.0), 1.0), message)
 
     return step

@@ -79,7 +79,7 @@ class GerberLayer:
     file: str
     role: str          # 'copper', 'soldermask', 'silkscreen', 'paste', 'outline', 'drill'
     side: str          # 'top', 'bottom', 'inner', 'both', ''
-    recognised_by: str  # 'content' or 'name'
+    recognised_by: str  # 'content', 'name' or 'user' (assigned by hand)
 
 
 @dataclass(frozen=True)

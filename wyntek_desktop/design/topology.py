@@ -113,19 +113,35 @@ def _edge_keys(faces: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarr
     return key.reshape(-1), forward.reshape(-1)
 
 
-def topology(faces: np.ndarray, n_vertices: int) -> Topology:
-    """Edge statistics, duplicate faces and bodies (faces connected through shared edges).
+@dataclass(frozen=True)
+class Edges:
+    """What the edges say, before bodies are known: the faces to count per kind of
+    edge, and the pairs of faces that share an edge."""
+    faces: int
+    boundary: np.ndarray       # a face per edge used once
+    non_manifold: np.ndarray   # a face per edge used three times or more
+    flipped: np.ndarray        # a face per edge whose two faces walk it the same way
+    left: np.ndarray           # face pairs sharing an edge
+    right: np.ndarray
+    duplicate_faces: int
 
-    Every half-edge (corner ``i`` = face ``i // 3``, edge to the next corner) gets the
+
+def topology(faces: np.ndarray, n_vertices: int) -> Topology:
+    """Edge statistics, duplicate faces and bodies (faces connected through shared edges)."""
+    return bodies(edges(faces, n_vertices))
+
+
+def edges(faces: np.ndarray, n_vertices: int) -> Edges:
+    """Every half-edge (corner ``i`` = face ``i // 3``, edge to the next corner) gets the
     table slot of its edge; the edge's representative is the last half-edge seen in
     that slot. Per edge that gives the number of faces using it, whether its two faces
     walk it the same way (flipped), and the face pairs that join bodies.
     """
     n = len(faces)
     faces = np.ascontiguousarray(faces, dtype=np.int32)
+    none = np.zeros(0, dtype=np.int32)
     if n == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return Topology(0, np.zeros(0, np.int32), z, z, z)
+        return Edges(0, none, none, none, none, none, 0)
     slot = np.empty(3 * n, dtype=np.int32)
     forward = np.empty(3 * n, dtype=bool)
     table = KeyTable(3 * n // 2)  # a closed mesh has 1.5 edges per face
@@ -138,15 +154,14 @@ def topology(faces: np.ndarray, n_vertices: int) -> Topology:
         forward[3 * start:3 * start + len(key)] = walked
     size = table.size
     del table
-    uses = np.bincount(slot, minlength=size).astype(np.int32)
     owner = np.empty(size, dtype=np.int32)
     owner[slot] = np.arange(3 * n, dtype=np.int32)  # representative half-edge per slot
+    uses = _uses(slot, owner)
 
-    none = np.zeros(0, dtype=np.int32)
-    boundary = [none]                 # faces of the edges, per kind
+    boundary = [none]
     non_manifold = [none]
     flipped = [none]
-    left = [none]                     # face pairs sharing an edge
+    left = [none]
     right = [none]
     suspects = False  # could two faces share all three vertices?
     flat = faces.reshape(-1)
@@ -176,16 +191,48 @@ def topology(faces: np.ndarray, n_vertices: int) -> Topology:
             theirs = flat[other + _OPPOSITE[other % 3]]
             suspects = bool((two & (mine == theirs)).any())
     del uses, owner, slot, forward
-    bodies, face_body = connected_components(n, np.concatenate(left), np.concatenate(right))
+    return Edges(n, np.concatenate(boundary), np.concatenate(non_manifold),
+                 np.concatenate(flipped), np.concatenate(left), np.concatenate(right),
+                 duplicate_faces(faces, n_vertices) if suspects else 0)
 
-    def per_body(parts: list[np.ndarray]) -> np.ndarray:
-        return np.bincount(face_body[np.concatenate(parts)], minlength=bodies)
 
-    return Topology(bodies=bodies, face_body=face_body,
-                    boundary_edges=per_body(boundary),
-                    non_manifold_edges=per_body(non_manifold),
-                    flipped_edges=per_body(flipped),
-                    duplicate_faces=duplicate_faces(faces, n_vertices) if suspects else 0)
+def _uses(slot: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Faces per edge slot as 1, 2 or 3 (three or more), int8.
+
+    Without ``np.bincount``: it would copy the slots to int64 and count in int64, three
+    times the memory of this. A slot's second half-edge is any one that is not its
+    representative; a third exists when some other one is not that second either.
+    """
+    second = np.full(len(owner), -1, dtype=np.int32)
+    more = np.zeros(len(owner), dtype=bool)
+    for sweep in range(2):
+        for start in range(0, len(slot), _BLOCK):
+            at = slot[start:start + _BLOCK]
+            half = np.arange(start, start + len(at), dtype=np.int32)
+            others = np.flatnonzero(owner[at] != half)
+            if sweep == 0:
+                second[at[others]] = half[others]
+            else:
+                beyond = others[second[at[others]] != half[others]]
+                more[at[beyond]] = True
+    uses = (second >= 0).view(np.int8)
+    uses += 1
+    uses += more.view(np.int8)
+    return uses
+
+
+def bodies(found: Edges) -> Topology:
+    """Bodies from the face pairs, and the edge counts per body."""
+    count, face_body = connected_components(found.faces, found.left, found.right)
+
+    def per_body(faces: np.ndarray) -> np.ndarray:
+        return np.bincount(face_body[faces], minlength=count)
+
+    return Topology(bodies=count, face_body=face_body,
+                    boundary_edges=per_body(found.boundary),
+                    non_manifold_edges=per_body(found.non_manifold),
+                    flipped_edges=per_body(found.flipped),
+                    duplicate_faces=found.duplicate_faces)
 
 
 def duplicate_faces(faces: np.ndarray, n_vertices: int) -> int:

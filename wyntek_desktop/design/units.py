@@ -54,3 +54,16 @@ def guess_units(dims: np.ndarray) -> UnitGuess | None:
     if _round_fraction(dims, 1 / 16, 0.001) >= mostly and dims.max() >= 0.25 and not whole_mm:
         return UnitGuess(25.4, "in", "its sizes are round numbers of inches")
     return None
+
+
+def volume_phrase(volume_mm3: float) -> str:
+    """'is only 0.42 mm³' for a small part: never 'is only 0 mm³' for one that has a
+    volume, and 'has no volume' for one that has none."""
+    v = abs(float(volume_mm3))
+    if v == 0:
+        return "has no volume"
+    if v < 0.01:
+        return "is less than 0.01 mm³"
+    if v < 10:
+        return f"is only {v:.2f} mm³"
+    return f"is only {v:,.0f} mm³"

@@ -240,6 +240,11 @@ def components() -> list[Component]:
     written = licences_folder() / COMPONENTS_FILE
     if is_frozen() and written.is_file():
         return load_components(written)
+    from wyntek_desktop.distribution import edition
+
+    current = edition.current()
+    if current is not None:
+        return collect_components(current.extras, current.left_out)
     return collect_components()
 
 
@@ -251,11 +256,12 @@ def load_components(path: Path) -> list[Component]:
             for row in rows]
 
 
-def collect_components() -> list[Component]:
-    """Every runtime distribution of the app (with the bundled extras), plus Python and
-    the native libraries shipped inside wheels, sorted by name."""
+def collect_components(extras: frozenset[str] = BUNDLED_EXTRAS,
+                       left_out: frozenset[str] = frozenset()) -> list[Component]:
+    """Every runtime distribution of the app (with the bundled extras, without those
+    left out), plus Python and the native libraries shipped inside wheels, by name."""
     found = [_python_component()]
-    names = runtime_distributions()
+    names = runtime_distributions(extras=extras) - left_out
     for name in names:
         found.append(_distribution_component(name))
     for native in NATIVE_COMPONENTS:

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wyntek_desktop.distribution import about
+from wyntek_desktop.distribution import about, edition
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 
@@ -116,22 +116,33 @@ def _pyside_version() -> str:
 
 
 # Compiled modules the app cannot work without (a broken or missing one shows up here
-# first): arrays, meshes, STEP, 3MF/XML, the outbox, the local stack, the keyring's crypto.
+# first): arrays, STEP, 3MF/XML, the outbox, TLS, the API models, the keyring's crypto.
 NATIVE_MODULES = (
-    "numpy._core._multiarray_umath", "scipy.sparse.csgraph._traversal",
-    "scipy.spatial._ckdtree", "scipy.linalg._fblas", "cascadio._core", "lxml.etree",
-    "_sqlite3", "_ssl", "pydantic_core._pydantic_core", "psycopg_binary.pq",
-    "bcrypt._bcrypt", "cryptography.hazmat.bindings._rust",
+    "numpy._core._multiarray_umath", "cascadio._core", "lxml.etree", "_sqlite3", "_ssl",
+    "pydantic_core._pydantic_core", "cryptography.hazmat.bindings._rust",
 )
+# The embedded local stack's own (bundled in the demo edition only).
+LOCAL_STACK_NATIVE_MODULES = ("psycopg_binary.pq", "bcrypt._bcrypt")
+
+
+def local_stack_expected() -> bool:
+    """From source, and in the demo edition, the local stack is there and must work."""
+    current = edition.current()
+    return current is None or current.local_stack
+
+
+def native_modules() -> tuple[str, ...]:
+    return NATIVE_MODULES + (LOCAL_STACK_NATIVE_MODULES if local_stack_expected() else ())
 
 
 def check_native(options: Options) -> dict[str, Any]:
     import importlib
 
-    if "psycopg_binary.pq" in NATIVE_MODULES:
+    modules = native_modules()
+    if "psycopg_binary.pq" in modules:
         importlib.import_module("psycopg")  # psycopg_binary refuses to load before it
     broken = []
-    for name in NATIVE_MODULES:
+    for name in modules:
         try:
             importlib.import_module(name)
         except Exception as exc:
@@ -139,8 +150,7 @@ def check_native(options: Options) -> dict[str, Any]:
             broken.append(f"{name} ({type(exc).__name__}: {last_line})")
     if broken:
         raise CheckFailed("cannot load " + "; ".join(broken))
-    return {"summary": f"{len(NATIVE_MODULES)} compiled modules load",
-            "modules": list(NATIVE_MODULES)}
+    return {"summary": f"{len(modules)} compiled modules load", "modules": list(modules)}
 
 
 def check_processes(options: Options) -> dict[str, Any]:
@@ -304,12 +314,29 @@ def check_licences(options: Options) -> dict[str, Any]:
 
 
 def check_localstack(options: Options) -> dict[str, Any]:
-    """Start the embedded stack on a temporary data dir, sign up, read the catalogue, stop."""
+    """Start the embedded stack on a temporary data dir, sign up, read the catalogue, stop.
+
+    In the customer edition: check that the local stack is really left out."""
+    import importlib.util
     import warnings
+
+    if not local_stack_expected():
+        present = [name for name in ("wyntek_localstack", "pgserver", "psycopg")
+                   if importlib.util.find_spec(name) is not None]
+        if present:
+            raise CheckFailed(f"the {_edition_name()} edition must not bundle "
+                              f"{', '.join(present)}")
+        return {"summary": f"not part of the {_edition_name()} edition (checked absent)",
+                "bundled": False}
 
     with warnings.catch_warnings():  # pgserver notes a missing XDG_RUNTIME_DIR on import
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
         return _run_localstack(options)
+
+
+def _edition_name() -> str:
+    current = edition.current()
+    return current.name if current is not None else "source"
 
 
 def _run_localstack(options: Options) -> dict[str, Any]:
@@ -422,7 +449,8 @@ def json_report(results: list[CheckResult]) -> str:
     info = about.about_info()
     return json.dumps({
         "app": about.DISPLAY_NAME, "version": info.version, "frozen": info.frozen,
-        "python": info.python, "platform": info.platform, "passed": passed(results),
+        "python": info.python, "platform": info.platform, "edition": _edition_name(),
+        "executable": sys.executable, "passed": passed(results),
         "checks": [asdict(r) for r in results],
     }, indent=2, default=str)
 

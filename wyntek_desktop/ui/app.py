@@ -23,7 +23,9 @@ from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.settings import Settings, resolve_settings, save_settings
 from wyntek_desktop.ui.gc_policy import freeze_survivors
 from wyntek_desktop.ui.main_window import MainWindow, app_icon
-from wyntek_desktop.ui.services import CONNECTING, Services
+from wyntek_desktop.ui.reconnect import Reconnector
+from wyntek_desktop.ui.services import CONNECTING, OFFLINE, Services
+from wyntek_desktop.ui.single_instance import bring_to_front, claim
 from wyntek_desktop.ui.theme import apply_theme
 from wyntek_desktop.ui.workers import TaskState
 
@@ -54,10 +56,8 @@ def boot(state: TaskState, settings: Settings, dirs: AppDirs, local: bool) -> Bo
             from wyntek_desktop.context import build_local
             from wyntek_desktop.local_demo import DEMO_EMAIL, take_demo_announcement
 
-            ctx, backend = build_local(
-                dirs, lambda b: replace(settings, supabase_url=b.url, anon_key=b.anon_key,
-                                        ca_bundle=None),
-                progress=state.report_progress)
+            ctx, backend = build_local(dirs, lambda b: demo_settings(settings, b),
+                                       progress=state.report_progress)
             signed_in = DEMO_EMAIL
             message = take_demo_announcement(backend)
             if message is not None:
@@ -91,7 +91,12 @@ class DesktopApp(QObject):
         self.window.set_recent_files(list(self.settings.recent_files))
         for warning in self.settings.warnings:
             self.window.prepare.banner.show_message(warning, "warning")
+        self.reconnector = Reconnector(self.services, rejoin=self._rejoin if local else None)
         self.booted = False
+
+    def _rejoin(self, state: TaskState, old_backend: Any) -> tuple[Any, Any]:
+        """Worker: the demo service went away; join or start it again, signed in."""
+        return rejoin_demo(self.dirs, self.settings, old_backend)
 
     def start(self) -> None:
         self.window.show()
@@ -116,7 +121,7 @@ class DesktopApp(QObject):
         freeze_survivors(full=True)  # once: everything alive now lives as long as the app
 
     def _boot_failed(self, err: Any) -> None:
-        self.services._set_connection("offline", str(err))
+        self.services._set_connection(OFFLINE, str(err))
         self.window.prepare.banner.show_message(str(err), "error", "Settings…",
                                                 self.open_settings)
         self.booted = True
@@ -149,9 +154,29 @@ class DesktopApp(QObject):
         settings, path = self.settings, self.dirs.settings_file
         self.services.call(lambda state: save_settings(path, settings), latest="save-settings")
 
+    def open_handed_files(self, files: list[str]) -> None:
+        """Another start of the app handed us ``files``: open them, come to the front."""
+        log.info("another start handed over %d file(s)", len(files))
+        if files:
+            self.window.open_paths(files)
+        bring_to_front(self.window)
+
     def shutdown(self) -> None:
         self.window.shutdown()
         self.services.shutdown()
+
+
+def demo_settings(settings: Settings, backend: Any) -> Settings:
+    return replace(settings, supabase_url=backend.url, anon_key=backend.anon_key,
+                   ca_bundle=None)
+
+
+def rejoin_demo(dirs: AppDirs, settings: Settings, old_backend: Any) -> tuple[Any, Any]:
+    """Let go of the demo service that went away, then join (or start) it again."""
+    from wyntek_desktop.context import build_local
+
+    old_backend.stop()  # a joiner's stop does nothing; an owner's releases ownership
+    return build_local(dirs, lambda backend: demo_settings(settings, backend))
 
 
 def _build_context(settings: Settings, dirs: AppDirs) -> Any:
@@ -181,12 +206,17 @@ def run(argv: list[str]) -> int:
     qapp.setApplicationDisplayName("WYNTEK Desktop")
     qapp.setWindowIcon(app_icon())
     dirs = AppDirs.default()
+    instance = claim(dirs.data, args.local, args.files)
+    if instance is None:
+        return 0  # the running window took the files and comes to the front
     try:
         from wyntek_desktop.core.logging_setup import setup_logging
         setup_logging(dirs.log)
     except OSError as exc:
         log.warning("file logging unavailable: %s", exc)
     desktop = DesktopApp(qapp, dirs=dirs, local=args.local)
+    instance.setParent(desktop)
+    instance.files_received.connect(desktop.open_handed_files)
     desktop.start()
     if os.environ.get("WYNTEK_STARTUP_PROBE"):  # benchmarks: report "window shown", quit
         from PySide6.QtCore import QTimer
@@ -196,6 +226,7 @@ def run(argv: list[str]) -> int:
             qapp.quit()
         QTimer.singleShot(0, shown)
     if args.files:
+        log.info("opening %s", ", ".join(os.path.basename(path) for path in args.files))
         desktop.window.open_paths(args.files)
     qapp.aboutToQuit.connect(desktop.shutdown)
     _quit_on_signals(qapp)

@@ -63,10 +63,16 @@ class Camera:
     def zoom(self, steps: float) -> None:
         self.distance = max(self.radius * 0.02, self.distance * (0.85 ** steps))
 
-    def fit(self, lo: tuple[float, float, float], hi: tuple[float, float, float]) -> None:
+    def fit(self, lo: tuple[float, float, float], hi: tuple[float, float, float],
+            aspect: float = 1.0) -> None:
+        """Put the box's bounding sphere inside the view, also across a narrow one
+        (``aspect`` = width / height: below 1 the horizontal angle is the smaller)."""
         self.target = QVector3D(*((a + b) / 2 for a, b in zip(lo, hi, strict=True)))
         self.radius = max(0.5 * math.dist(lo, hi), 1e-6)
-        self.distance = self.radius / math.sin(math.radians(FOV_DEG / 2)) * 1.05
+        half = math.radians(FOV_DEG / 2)
+        if aspect < 1.0:
+            half = math.atan(math.tan(half) * max(aspect, 1e-3))
+        self.distance = self.radius / math.sin(half) * 1.05
 
     def set_view(self, name: str) -> None:
         self.yaw, self.pitch = STANDARD_VIEWS[name]

@@ -26,6 +26,7 @@ from wyntek_desktop.ui.pages.outbox import OutboxPage
 from wyntek_desktop.ui.pages.prepare import PreparePage, icon
 from wyntek_desktop.ui.pages.tokens import TokensPage
 from wyntek_desktop.ui.services import (
+    CONNECTING,
     NOT_CONFIGURED,
     OFFLINE,
     ONLINE,
@@ -35,12 +36,12 @@ from wyntek_desktop.ui.services import (
 from wyntek_desktop.ui.widgets import Page
 
 PAGES = ("prepare", "outbox", "jobs", "tokens", "account", "help")
-CONNECTION_TEXT = {
+CONNECTION_TEXT: dict[str, str] = {
     ONLINE: "● Online",
     OFFLINE: "● Offline",
     SIGNED_OUT: "● Not signed in",
     NOT_CONFIGURED: "● No service configured",
-    "connecting": "● Connecting…",
+    CONNECTING: "● Connecting…",
 }
 
 
@@ -272,7 +273,8 @@ class MainWindow(QMainWindow):
 
     def _on_connection(self, state: str, message: str) -> None:
         self.connection_label.setText(CONNECTION_TEXT.get(state, state))
-        color = {"online": "#4caf50", "offline": "#e0a030"}.get(state, "#999")
+        colors: dict[str, str] = {ONLINE: "#4caf50", OFFLINE: "#e0a030"}
+        color = colors.get(state, "#999")
         self.connection_label.setStyleSheet(f"color:{color}")
         self.connection_label.setToolTip(message)
 
@@ -350,7 +352,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in self.recent_files:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda checked=False, p=path: self.prepare.open_paths([p]))
+            action.triggered.connect(lambda checked=False, p=path: self.open_paths([p]))
         self.recent_menu.setEnabled(bool(self.recent_files))
 
     def remember_recent(self, path: str) -> None:

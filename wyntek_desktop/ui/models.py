@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -24,6 +24,9 @@ from PySide6.QtCore import (
     Signal,
 )
 
+if TYPE_CHECKING:
+    from PySide6.QtCore import QModelRoleData, SignalInstance
+
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 4
@@ -31,6 +34,11 @@ DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
 ALIGNMENT_ROLE = int(Qt.ItemDataRole.TextAlignmentRole)
 # the overload of the layout signals that carries a hint (a sort lets headers skip work)
 _LAYOUT_ARGS = "QList<QPersistentModelIndex>,QAbstractItemModel::LayoutChangeHint"
+
+
+def _overload(signal: SignalInstance) -> Any:
+    """A signal indexed by its C++ signature picks one overload (the stubs lack it)."""
+    return signal
 RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 Index = QModelIndex | QPersistentModelIndex
@@ -141,8 +149,9 @@ class RecordTableModel(QAbstractTableModel):
             return
         column = index.column()
         roles = self.ROLES
-        for i in range(len(span)):
-            item = span[i]
+        items = cast("Sequence[QModelRoleData]", span)  # a sequence; its stub says not
+        for i in range(len(items)):
+            item = items[i]
             role = item.role()
             if role in roles:
                 item.setData(self.value(row, column, role))
@@ -328,7 +337,7 @@ class RecordTableModel(QAbstractTableModel):
                   QAbstractItemModel.LayoutChangeHint.NoLayoutChangeHint) -> None:
         """Replace the shown rows in one layout change; persistent indexes (the view's
         selection and current row) follow their records or become invalid."""
-        self.layoutAboutToBeChanged[_LAYOUT_ARGS].emit([], hint)
+        _overload(self.layoutAboutToBeChanged)[_LAYOUT_ARGS].emit([], hint)
         persistent = self.persistentIndexList()
         old_keys = [self._key(self._rows[p.row()]) for p in persistent]
         self._all = records
@@ -340,7 +349,7 @@ class RecordTableModel(QAbstractTableModel):
                 row = self.row_of(k)
                 moved.append(QModelIndex() if row is None else self.index(row, p.column()))
             self.changePersistentIndexList(persistent, moved)
-        self.layoutChanged[_LAYOUT_ARGS].emit([], hint)
+        _overload(self.layoutChanged)[_LAYOUT_ARGS].emit([], hint)
 
 
 def _ranges_desc(rows_desc: list[int]) -> list[tuple[int, int]]:

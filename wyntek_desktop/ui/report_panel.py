@@ -54,7 +54,8 @@ def report_html(report: Any, file_name: str) -> str:
                      + (f", board {gerber.outline_mm[0]:.2f} × {gerber.outline_mm[1]:.2f} mm"  # noqa: RUF001
                         if gerber.outline_mm else "") + "</p>")
         parts.append("<p><b>Recognised layers</b></p>")
-        parts.append(_table([(escape(layer.file), f"{layer.role} {layer.side}".strip())
+        parts.append(_table([(escape(layer.file), f"{layer.role} {layer.side}".strip()
+                              + (" (assigned by you)" if layer.recognised_by == "user" else ""))
                              for layer in gerber.layers]))
         if gerber.ignored:
             parts.append("<p><b>Not used</b></p>")
@@ -73,9 +74,11 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 class ReportPanel(QWidget):
     rescale_requested = Signal(float)
+    assign_layers_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._scale = 1.0  # the factor the rescale button offers
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.browser = QTextBrowser(self)
@@ -83,27 +86,39 @@ class ReportPanel(QWidget):
         self.browser.setOpenLinks(False)
         layout.addWidget(self.browser, 1)
         row = QHBoxLayout()
+        self._scale = 1.0
         self.rescale = QPushButton(self)
         self.rescale.setAccessibleName("Rescale the part")
         self.rescale.hide()
         self.rescale.clicked.connect(lambda: self.rescale_requested.emit(self._scale))
         row.addWidget(self.rescale)
+        self.assign_layers = QPushButton("Assign layers…", self)
+        self.assign_layers.setAccessibleName("Assign the archive's files to layers")
+        self.assign_layers.setToolTip("Say by hand which file is which layer, for names "
+                                      "this app does not recognise")
+        self.assign_layers.hide()
+        self.assign_layers.clicked.connect(self.assign_layers_requested)
+        row.addWidget(self.assign_layers)
         row.addStretch(1)
         layout.addLayout(row)
-        self._scale = 1.0
         self.show_text("Open a design file (Ctrl+O) or drop files here to check them.")
+
+    def _hide_actions(self) -> None:
+        self.rescale.hide()
+        self.assign_layers.hide()
 
     def show_text(self, text: str) -> None:
         self.browser.setHtml(f"<p style='color:#999'>{escape(text)}</p>")
-        self.rescale.hide()
+        self._hide_actions()
 
     def show_progress(self, file_name: str, message: str) -> None:
         self.browser.setHtml(f"<h3>{escape(file_name)}</h3><p style='color:#999'>"
                              f"{escape(message or 'Checking…')}</p>")
-        self.rescale.hide()
+        self._hide_actions()
 
     def show_report(self, report: Any, file_name: str) -> None:
         self.browser.setHtml(report_html(report, file_name))
+        self.assign_layers.setVisible(getattr(report, "gerber", None) is not None)
         scale = report.suggested_scale() if hasattr(report, "suggested_scale") else None
         if scale:
             self._scale = scale
@@ -116,7 +131,7 @@ class ReportPanel(QWidget):
     def show_error(self, file_name: str, message: str) -> None:
         self.browser.setHtml(f"<h3>{escape(file_name)}</h3><p style='color:#e05555'>● "
                              f"{escape(message)}</p>")
-        self.rescale.hide()
+        self._hide_actions()
 
     def text(self) -> str:
         return self.browser.toPlainText()

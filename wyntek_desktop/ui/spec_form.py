@@ -16,12 +16,23 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-FINISHES = ("Standard", "Smooth", "Bead blasted", "Polished", "Painted", "Anodised")
+# What each process can offer (the field stays editable for anything else).
+FINISHES: dict[str, tuple[str, ...]] = {
+    "fdm": ("Standard", "Sanded", "Primed", "Painted"),
+    "sla": ("Standard", "Sanded", "Primed", "Painted", "Clear coat"),
+    "sls": ("Standard", "Bead blasted", "Dyed black", "Vapour smoothed"),
+    "mjf": ("Standard", "Bead blasted", "Dyed black", "Vapour smoothed"),
+    "cnc": ("As machined", "Bead blasted", "Anodised", "Powder coated", "Polished"),
+    "sheet": ("As cut", "Deburred", "Powder coated", "Anodised"),
+    "pcb": ("HASL (lead-free)", "ENIG", "OSP", "Immersion silver", "Hard gold"),
+}
+DEFAULT_FINISHES = ("Standard",)
 PROCESS_NAMES = {"fdm": "FDM", "sla": "SLA", "sls": "SLS", "mjf": "MJF", "cnc": "CNC",
                  "sheet": "Sheet metal", "pcb": "PCB"}
 MAX_DELIVERY = 2000
@@ -64,7 +75,7 @@ class SpecForm(QWidget):
         self.finish = QComboBox(self)
         self.finish.setAccessibleName("Finish")
         self.finish.setEditable(True)
-        self.finish.addItems(FINISHES)
+        self.finish.addItems(DEFAULT_FINISHES)
         self.delivery = QPlainTextEdit(self)
         self.delivery.setAccessibleName("Delivery instructions")
         self.delivery.setPlaceholderText("Address, contact, deadline…")
@@ -96,6 +107,10 @@ class SpecForm(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.estimate.setFont(font)
+        # a long estimate wraps instead of widening the job panel (and squeezing the view)
+        self.estimate.setWordWrap(True)
+        self.estimate.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.problems.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         outer.addWidget(self.estimate)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add to outbox", self)
@@ -133,6 +148,7 @@ class SpecForm(QWidget):
 
     def _fill_materials(self) -> None:
         proc = self.process.currentData()
+        self._fill_finishes(proc)
         self.material.blockSignals(True)
         self.material.clear()
         for m in self._materials:
@@ -142,6 +158,24 @@ class SpecForm(QWidget):
                                           Qt.ItemDataRole.ToolTipRole)
         self.material.blockSignals(False)
         self._on_edit()
+
+    def _fill_finishes(self, process: str | None) -> None:
+        """The finishes this process offers; a typed-in finish the new process does not
+        list is dropped (an anodised PCB would be refused by the operator)."""
+        options = FINISHES.get(process or "", DEFAULT_FINISHES)
+        current = self.finish.currentText().strip()
+        self.finish.blockSignals(True)
+        self.finish.clear()
+        self.finish.addItems(options)
+        if current in options:
+            self.finish.setCurrentIndex(options.index(current))
+        self.finish.blockSignals(False)
+
+    def clear_job_fields(self) -> None:
+        """After a job is queued: what belongs to that job only (delivery, notes) goes;
+        process, material, tolerance, quantity and finish stay for the next one."""
+        self.delivery.clear()
+        self.notes.clear()
 
     def selected_material(self) -> Any:
         mid = self.material.currentData()

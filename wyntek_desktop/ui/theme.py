@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -32,8 +33,9 @@ def effective_theme(choice: str) -> str:
     if choice in ("light", "dark"):
         return choice
     hints = QGuiApplication.styleHints()
-    scheme = hints.colorScheme() if hints is not None else None
-    return "dark" if scheme == hints.colorScheme().Dark else "light"  # type: ignore[union-attr]
+    if hints is None:  # no GUI application yet
+        return "light"
+    return "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
 
 
 def apply_theme(app: QApplication, choice: str) -> str:

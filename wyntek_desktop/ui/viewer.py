@@ -9,14 +9,16 @@ the full mesh once the view has been still for a moment.
 
 from __future__ import annotations
 
+import math
 import time
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetrics,
     QKeyEvent,
     QMouseEvent,
     QOffscreenSurface,
@@ -34,7 +36,14 @@ from PySide6.QtOpenGL import (
     QOpenGLVertexArrayObject,
 )
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
-from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from wyntek_desktop.ui.camera import Camera
 
@@ -50,30 +59,35 @@ GL_COLOR_BUFFER_BIT = 0x4000
 GL_DEPTH_BUFFER_BIT = 0x0100
 GL_POLYGON_OFFSET_FILL = 0x8037
 
+SAMPLES = 4               # multisampling of the 3D view
 STILL_DELAY_MS = 160      # after this long without input the full mesh is drawn again
 
+# Faces are shaded with their own normal (made in a worker, 4 bytes per corner), not
+# with screen-space derivatives: those speckle on the thin sliver faces along CAD seams.
 _VERTEX = """#version 330 core
 layout(location = 0) in vec3 position;
+layout(location = 1) in vec3 normal;
 uniform mat4 mvp;
 uniform mat4 mv;
-out vec3 eye_pos;
+flat out vec3 eye_normal;
 void main() {
-    eye_pos = (mv * vec4(position, 1.0)).xyz;
+    eye_normal = mat3(mv) * normal;
     gl_Position = mvp * vec4(position, 1.0);
 }
 """
 _FRAGMENT = """#version 330 core
-in vec3 eye_pos;
+flat in vec3 eye_normal;
 uniform vec3 color;
 uniform int lit;
 out vec4 frag;
 void main() {
     if (lit == 0) { frag = vec4(color, 1.0); return; }
-    vec3 n = normalize(cross(dFdx(eye_pos), dFdy(eye_pos)));
-    float d = abs(dot(n, normalize(vec3(0.35, 0.55, 1.0))));
+    float len = length(eye_normal);
+    float d = len > 0.1 ? abs(dot(eye_normal / len, normalize(vec3(0.35, 0.55, 1.0)))) : 0.5;
     frag = vec4(color * (0.28 + 0.72 * d) + vec3(0.08) * pow(d, 24.0), 1.0);
 }
 """
+GL_BYTE = 0x1400
 
 
 def request_gl_format() -> None:
@@ -82,6 +96,9 @@ def request_gl_format() -> None:
     fmt.setVersion(3, 3)
     fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
     fmt.setDepthBufferSize(24)
+    # multisampling: thin CAD features (slots, gaps between parts) are narrower than a
+    # pixel and would otherwise break up into rows of speckles
+    fmt.setSamples(SAMPLES)
     QSurfaceFormat.setDefaultFormat(fmt)
 
 
@@ -121,10 +138,54 @@ def bbox_lines(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.asarray(pts, dtype=np.float32)
 
 
-class _Mesh:
-    """One vertex buffer + vertex array on the GL side."""
+def face_normals(triangles: np.ndarray) -> np.ndarray:
+    """Flat normals as int8 (n, 3, 4), for callers that have no worker-made ones (small
+    meshes, tests); the Prepare page gets them from the design worker with the mesh."""
+    from wyntek_desktop.design.tasks import flat_normals
+    return flat_normals(triangles)
 
-    def __init__(self, data: np.ndarray) -> None:
+
+def place_labels(candidates: list[tuple[QPointF, QPointF, str]], metrics: QFontMetrics,
+                 area: QRectF) -> list[tuple[QRectF, str]]:
+    """Rectangles for edge labels (edge start, edge end, text) that never overlap.
+
+    A label goes beside the middle of its edge; an edge seen end-on (shorter on screen
+    than its label) gets none, and a label that would cover one already placed is
+    tried on the other side of its edge, then left out.
+    """
+    placed: list[tuple[QRectF, str]] = []
+    for a, b, text in candidates:
+        w, h = metrics.horizontalAdvance(text) + 6, metrics.height() + 2
+        edge = b - a
+        if math.hypot(edge.x(), edge.y()) < min(w, 24):
+            continue
+        mid = (a + b) / 2
+        for dx, dy in ((4, -h - 2), (4, 2), (-w - 4, -h - 2), (-w - 4, 2)):
+            rect = QRectF(mid.x() + dx, mid.y() + dy, w, h)
+            if area.contains(rect) and not any(rect.intersects(r) for r, _ in placed):
+                placed.append((rect, text))
+                break
+    return placed
+
+
+class _Data:
+    """Triangles waiting for the GL thread, with their per-corner normals."""
+
+    def __init__(self, triangles: np.ndarray, normals: np.ndarray | None) -> None:
+        self.triangles = triangles
+        self.normals = normals
+
+    @classmethod
+    def of(cls, triangles: np.ndarray, normals: np.ndarray | None) -> _Data:
+        import numpy as np
+        tri = np.asarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
+        return cls(tri, normals if normals is not None else face_normals(tri))
+
+
+class _Mesh:
+    """Vertex buffers (positions, normals) + vertex array on the GL side."""
+
+    def __init__(self, data: np.ndarray, normals: np.ndarray | None) -> None:
         import numpy as np
         self.vao = QOpenGLVertexArrayObject()
         self.vao.create()
@@ -133,18 +194,34 @@ class _Mesh:
         self.vbo.create()
         self.vbo.bind()
         flat = np.ascontiguousarray(data, dtype=np.float32).reshape(-1, 3)
-        self.vbo.allocate(flat, flat.nbytes)
+        # the binding takes any buffer (no copy); its stub names only bytes
+        self.vbo.allocate(cast(bytes, flat), flat.nbytes)
         self.count = len(flat)
+        self.nbo: QOpenGLBuffer | None = None
+        if normals is not None:
+            packed = np.ascontiguousarray(normals, dtype=np.int8).reshape(-1, 4)
+            if len(packed) != len(flat):
+                raise ValueError("one normal per corner is needed")
+            self.nbo = QOpenGLBuffer(QOpenGLBuffer.Type.VertexBuffer)
+            self.nbo.create()
+            self.nbo.bind()
+            self.nbo.allocate(cast(bytes, packed), packed.nbytes)
 
     def bind_attributes(self, program: QOpenGLShaderProgram) -> None:
         self.vao.bind()
         self.vbo.bind()
         program.enableAttributeArray(0)
         program.setAttributeBuffer(0, GL_FLOAT, 0, 3, 12)
+        if self.nbo is not None:
+            self.nbo.bind()
+            program.enableAttributeArray(1)
+            program.setAttributeBuffer(1, GL_BYTE, 0, 3, 4)  # normalised to -1..1 by Qt
         self.vao.release()
 
     def destroy(self) -> None:
         self.vbo.destroy()
+        if self.nbo is not None:
+            self.nbo.destroy()
         self.vao.destroy()
 
 
@@ -167,12 +244,15 @@ class GLMeshView(QOpenGLWidget):
         self.camera = Camera()
         self.units = "mm"
         self._program: QOpenGLShaderProgram | None = None
-        self._pending: dict[str, np.ndarray | None] = {}
-        self._full: _Mesh | None = None
-        self._deferred: np.ndarray | None = None   # full mesh waiting for the 2nd frame
+        self._uniforms: dict[str, int] = {}  # uniform locations, looked up once
+        self._pending: dict[str, _Data | None] = {}
+        self._full: _Mesh | None = None             # drawn when still (mesh or decimated)
+        self._deferred: _Data | None = None          # full mesh waiting for the 2nd frame
         self._painted_since_set = True
-        self._lod: _Mesh | None = None
+        self._lod: _Mesh | None = None               # drawn while moving
         self._lines: _Mesh | None = None
+        self.still_kind = "full"                    # 'full', 'stand-in' or 'decimated'
+        self._auto_fit = True
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
         self._triangles = 0
         self._set_at: float | None = None
@@ -190,27 +270,40 @@ class GLMeshView(QOpenGLWidget):
     # -- data -------------------------------------------------------------------
     def set_mesh(self, triangles: np.ndarray, lo: np.ndarray | None = None,
                  hi: np.ndarray | None = None, units: str = "mm",
-                 lod: np.ndarray | None = None) -> None:
+                 lod: np.ndarray | None = None, *, normals: np.ndarray | None = None,
+                 lod_normals: np.ndarray | None = None, total: int | None = None,
+                 stand_in: bool = False) -> None:
         """Show a mesh. With ``lod`` the first frame draws the light copy (fast first
-        paint) and the full mesh is uploaded and drawn on the next frame."""
+        paint) and the full mesh is uploaded and drawn on the next frame. ``stand_in``:
+        ``triangles`` is a quick copy of a mesh of ``total`` triangles, drawn until
+        ``set_still`` brings the decimated still copy. Normals come from a worker
+        (``design.tasks.flat_normals``); without them they are made here."""
         import numpy as np
         tri = np.asarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
         if lo is None or hi is None:
             flat = tri.reshape(-1, 3)
             lo, hi = flat.min(axis=0), flat.max(axis=0)
         self._bounds = (np.asarray(lo, np.float64), np.asarray(hi, np.float64))
-        self._pending = {"full": tri, "lod": lod}
+        self._pending = {"full": _Data.of(tri, normals),
+                         "lod": _Data.of(lod, lod_normals) if lod is not None else None}
         self._painted_since_set = False
-        self._triangles = len(tri)
+        self._triangles = int(total) if total else len(tri)
+        self.still_kind = "stand-in" if stand_in else "full"
         self.units = units
         self._set_at = time.perf_counter()
         self.camera.set_view("iso")
-        self.camera.fit(tuple(self._bounds[0]), tuple(self._bounds[1]))
+        self._fit_camera()
         self.update()
 
-    def set_lod(self, triangles: np.ndarray) -> None:
-        import numpy as np
-        self._pending["lod"] = np.asarray(triangles, dtype=np.float32)
+    def set_lod(self, triangles: np.ndarray, normals: np.ndarray | None = None) -> None:
+        """The copy drawn while the view moves."""
+        self._pending["lod"] = _Data.of(triangles, normals)
+        self.update()
+
+    def set_still(self, triangles: np.ndarray, normals: np.ndarray | None = None) -> None:
+        """The decimated copy drawn when still, for meshes too big to draw whole."""
+        self._pending["still"] = _Data.of(triangles, normals)
+        self.still_kind = "decimated"
         self.update()
 
     def clear(self) -> None:
@@ -218,6 +311,11 @@ class GLMeshView(QOpenGLWidget):
         self._bounds = None
         self._triangles = 0
         self.update()
+
+    @property
+    def uploaded_triangles(self) -> int:
+        """Triangles on the GPU now (still and moving copies)."""
+        return sum(m.count // 3 for m in (self._full, self._lod) if m is not None)
 
     @property
     def triangle_count(self) -> int:
@@ -237,9 +335,20 @@ class GLMeshView(QOpenGLWidget):
         self.fit()
 
     def fit(self) -> None:
-        if self._bounds is not None:
-            self.camera.fit(tuple(self._bounds[0]), tuple(self._bounds[1]))
+        self._fit_camera()
         self.update()
+
+    def _fit_camera(self) -> None:
+        """Fit the part in the view at its current shape; kept fitted through resizes
+        until the person pans or zooms."""
+        if self._bounds is not None:
+            self.camera.fit(tuple(self._bounds[0]), tuple(self._bounds[1]),
+                            self.width() / max(self.height(), 1))
+        self._auto_fit = True
+
+    def resizeGL(self, w: int, h: int) -> None:
+        if self._auto_fit:
+            self._fit_camera()
 
     # -- GL -----------------------------------------------------------------------
     def initializeGL(self) -> None:
@@ -252,6 +361,8 @@ class GLMeshView(QOpenGLWidget):
             self.gl_error = program.log() or "the shaders did not compile"
             return
         self._program = program
+        self._uniforms = {name: program.uniformLocation(name)
+                          for name in ("mvp", "mv", "lit", "color")}
         self.context().aboutToBeDestroyed.connect(self._release_gl)
 
     def _release_gl(self) -> None:
@@ -272,19 +383,26 @@ class GLMeshView(QOpenGLWidget):
                     mesh.destroy()
             self._full = self._lod = self._lines = None
             self._deferred = None
-        if pending.get("full") is not None and self._bounds is not None:
+        full = pending.get("full")
+        if full is not None and self._bounds is not None:
             if pending.get("lod") is not None:
-                self._deferred = pending["full"]
+                self._deferred = full
             else:
-                self._full = self._mesh(pending["full"])  # type: ignore[arg-type]
-            self._lines = self._mesh(bbox_lines(*self._bounds))
-        if pending.get("lod") is not None and (self._full or self._deferred is not None):
+                self._full = self._mesh(full)
+            self._lines = self._mesh(_Data(bbox_lines(*self._bounds), None))
+        still = pending.get("still")
+        if still is not None and (self._full is not None or self._deferred is not None):
+            if self._full is not None:
+                self._full.destroy()
+            self._full, self._deferred = self._mesh(still), None
+        lod = pending.get("lod")
+        if lod is not None and (self._full is not None or self._deferred is not None):
             if self._lod is not None:
                 self._lod.destroy()
-            self._lod = self._mesh(pending["lod"])  # type: ignore[arg-type]
+            self._lod = self._mesh(lod)
 
-    def _mesh(self, data: np.ndarray) -> _Mesh:
-        mesh = _Mesh(data)
+    def _mesh(self, data: _Data) -> _Mesh:
+        mesh = _Mesh(data.triangles, data.normals)
         assert self._program is not None
         mesh.bind_attributes(self._program)
         return mesh
@@ -308,28 +426,29 @@ class GLMeshView(QOpenGLWidget):
         mv = self.camera.view()
         mvp = self.camera.projection(aspect) * mv
         program.bind()
-        program.setUniformValue("mvp", mvp)
-        program.setUniformValue("mv", mv)
+        uniform = self._uniforms
+        program.setUniformValue(uniform["mvp"], mvp)
+        program.setUniformValue(uniform["mv"], mv)
         use_lod = self._lod is not None and (self.moving or self._full is None)
         mesh = self._lod if use_lod else self._full
         assert mesh is not None
         self.drew_lod = mesh is self._lod
         f.glEnable(GL_POLYGON_OFFSET_FILL)
         f.glPolygonOffset(1.0, 1.0)
-        program.setUniformValue1i("lit", 1)
-        program.setUniformValue("color", QVector3D(0.62, 0.70, 0.80))
+        program.setUniformValue1i(uniform["lit"], 1)
+        program.setUniformValue(uniform["color"], QVector3D(0.62, 0.70, 0.80))
         mesh.vao.bind()
         f.glDrawArrays(GL_TRIANGLES, 0, mesh.count)
         mesh.vao.release()
         f.glDisable(GL_POLYGON_OFFSET_FILL)
         if self._lines is not None:
-            program.setUniformValue1i("lit", 0)
+            program.setUniformValue1i(uniform["lit"], 0)
             self._lines.vao.bind()
-            program.setUniformValue("color", QVector3D(0.95, 0.75, 0.25))
+            program.setUniformValue(uniform["color"], QVector3D(0.95, 0.75, 0.25))
             f.glDrawArrays(GL_LINES, 0, 24)
             f.glDisable(GL_DEPTH_TEST)  # the axes lie on box edges: draw them on top
             for i, rgb in enumerate(((0.9, 0.2, 0.2), (0.2, 0.8, 0.2), (0.3, 0.4, 1.0))):
-                program.setUniformValue("color", QVector3D(*rgb))
+                program.setUniformValue(uniform["color"], QVector3D(*rgb))
                 f.glDrawArrays(GL_LINES, 24 + 2 * i, 2)
             self._lines.vao.release()
         program.release()
@@ -359,7 +478,8 @@ class GLMeshView(QOpenGLWidget):
         painter.setFont(font)
         painter.setPen(QColor(230, 230, 230))
         if self._bounds is None or mvp is None:
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+            painter.drawText(self.rect().adjusted(16, 16, -16, -16),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                              self.gl_error or "Open a design file to see it here")
             painter.end()
             return
@@ -368,20 +488,38 @@ class GLMeshView(QOpenGLWidget):
         u = self.units
         painter.drawText(10, self.height() - 28,
                          f"{size[0]:.2f} × {size[1]:.2f} × {size[2]:.2f} {u}")  # noqa: RUF001
-        detail = f"{self._triangles:,} triangles"
-        if self.drew_lod:
-            detail += " (simplified while moving)"
-        painter.drawText(10, self.height() - 10, detail)
+        painter.drawText(10, self.height() - 10, self.detail_text())
         painter.setPen(QColor(245, 200, 90))
+        for rect, text in self.dimension_labels(mvp, painter.fontMetrics()):
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.end()
+
+    def detail_text(self) -> str:
+        """What is drawn, in words: never 'while moving' when nothing moves."""
+        detail = f"{self._triangles:,} triangles"
+        if self.drew_lod and self.moving:
+            return detail + " (simplified while moving)"
+        if self.drew_lod or self.still_kind == "stand-in":
+            return detail + " (quick preview; preparing the detailed view…)"
+        if self.still_kind == "decimated" and self._full is not None:
+            return detail + f" (shown simplified to {self._full.count // 3:,})"
+        return detail
+
+    def dimension_labels(self, mvp: Any, metrics: QFontMetrics) -> list[tuple[QRectF, str]]:
+        """The X, Y, Z sizes beside their box edges, where they fit without overlapping."""
+        if self._bounds is None:
+            return []
+        lo, hi = self._bounds
+        size = hi - lo
         edges = (((lo[0], lo[1], lo[2]), (hi[0], lo[1], lo[2]), size[0], "X"),
                  ((hi[0], lo[1], lo[2]), (hi[0], hi[1], lo[2]), size[1], "Y"),
                  ((hi[0], lo[1], lo[2]), (hi[0], lo[1], hi[2]), size[2], "Z"))
+        candidates = []
         for a, b, length, axis in edges:
-            mid = tuple((x + y) / 2 for x, y in zip(a, b, strict=True))
-            pt = self._project(mvp, mid)  # type: ignore[arg-type]
-            if pt is not None:
-                painter.drawText(pt + QPointF(4, -4), f"{axis} {length:.2f}")
-        painter.end()
+            pa, pb = self._project(mvp, a), self._project(mvp, b)
+            if pa is not None and pb is not None:
+                candidates.append((pa, pb, f"{axis} {length:.2f}"))
+        return place_labels(candidates, metrics, QRectF(self.rect()))
 
     # -- input ----------------------------------------------------------------------
     def _interacting(self) -> None:
@@ -405,6 +543,7 @@ class GLMeshView(QOpenGLWidget):
             and event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         if pan:
             self.camera.pan(delta.x(), delta.y(), self.height())
+            self._auto_fit = False
         elif buttons & Qt.MouseButton.LeftButton:
             self.camera.orbit(delta.x(), delta.y())
         else:
@@ -414,6 +553,7 @@ class GLMeshView(QOpenGLWidget):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.camera.zoom(event.angleDelta().y() / 120)
+        self._auto_fit = False
         self._interacting()
         self.update()
 
@@ -453,7 +593,8 @@ class ThumbnailView(QLabel):
 
 
 class MeshView(QWidget):
-    """The view placed in the Prepare page: GL when possible, a still image otherwise."""
+    """The view placed in the Prepare page: GL when possible, a still image otherwise;
+    messages (a file without a 3D view, an error) in a wrapping label in its place."""
 
     first_frame = Signal(float)
 
@@ -464,45 +605,71 @@ class MeshView(QWidget):
         self.use_gl = gl_available() if use_gl is None else use_gl
         self.gl: GLMeshView | None = None
         self.thumb: ThumbnailView | None = None
+        self.stack = QStackedWidget(self)
+        self.message = QLabel(self.stack)
+        self.message.setAccessibleName("3D view message")
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setMargin(16)
+        self.message.setMinimumSize(200, 160)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.message.setStyleSheet("background:#292b30;color:#ddd;")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setAccessibleName("3D view note")
         if self.use_gl:
-            self.gl = GLMeshView(self)
+            self.gl = GLMeshView(self.stack)
             self.gl.first_frame.connect(self.first_frame)
-            layout.addWidget(self.gl, 1)
+            self.stack.addWidget(self.gl)
             self.note.setText("Drag to orbit, right-drag to pan, wheel to zoom; "
                               "1-7 standard views, F fit.")
         else:
-            self.thumb = ThumbnailView(self)
-            layout.addWidget(self.thumb, 1)
+            self.thumb = ThumbnailView(self.stack)
+            self.stack.addWidget(self.thumb)
             self.note.setText("3D view unavailable (no OpenGL on this display): "
                               "showing a still image of the part.")
+        self.stack.addWidget(self.message)
+        layout.addWidget(self.stack, 1)
         layout.addWidget(self.note)
 
     @property
     def wants_thumbnail(self) -> bool:
         return self.gl is None
 
-    def set_mesh(self, triangles: np.ndarray, lo: Any = None, hi: Any = None,
-                 units: str = "mm", lod: np.ndarray | None = None) -> None:
-        if self.gl is not None:
-            self.gl.set_mesh(triangles, lo, hi, units, lod)
+    def _show_view(self) -> None:
+        self.stack.setCurrentIndex(0)
 
-    def set_lod(self, triangles: np.ndarray) -> None:
+    def set_mesh(self, triangles: np.ndarray, lo: Any = None, hi: Any = None,
+                 units: str = "mm", lod: np.ndarray | None = None, **kwargs: Any) -> None:
         if self.gl is not None:
-            self.gl.set_lod(triangles)
+            self._show_view()
+            self.gl.set_mesh(triangles, lo, hi, units, lod, **kwargs)
+
+    def set_lod(self, triangles: np.ndarray, normals: np.ndarray | None = None) -> None:
+        if self.gl is not None:
+            self.gl.set_lod(triangles, normals)
+
+    def set_still(self, triangles: np.ndarray, normals: np.ndarray | None = None) -> None:
+        if self.gl is not None:
+            self.gl.set_still(triangles, normals)
 
     def set_thumbnail(self, png: bytes) -> None:
         if self.thumb is not None:
+            self._show_view()
             self.thumb.set_png(png)
 
     def show_message(self, text: str) -> None:
+        """A sentence in place of the part, wrapped to the view's width."""
         if self.gl is not None:
             self.gl.clear()
-            self.gl.gl_error = text
         elif self.thumb is not None:
-            self.thumb.clear_image(text)
+            self.thumb.clear_image("")
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    def message_text(self) -> str:
+        return self.message.text() if self.stack.currentWidget() is self.message else ""
 
     def set_view(self, name: str) -> None:
         if self.gl is not None:

@@ -24,7 +24,8 @@ _PROGRESS_INTERVAL_S = 0.04
 
 
 class TaskState:
-    """What a worker function sees: progress out, cancellation in. Thread-safe."""
+    """What a worker function sees (a ``background.state.WorkState``): progress out,
+    cancellation in. Thread-safe."""
 
     def __init__(self) -> None:
         self._outcome: _Outcome | None = None
@@ -130,7 +131,7 @@ class WorkerPool(QObject):
         ``latest``: a key; a new job with the same key cancels the previous one and the
         previous one's result is dropped (e.g. a quote refreshed on every keystroke).
         """
-        task = Task(name or getattr(fn, "__name__", "task"), self)
+        task = Task(name or str(getattr(fn, "__name__", "task")), self)
         if latest is not None:
             previous = self._latest.get(latest)
             if previous is not None and not previous.done:

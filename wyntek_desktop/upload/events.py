@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
-# Runner states, as shown to people.
-IDLE, RUNNING, OFFLINE, SIGN_IN_REQUIRED, STOPPED = (
-    "idle", "running", "offline", "sign_in_required", "stopped")
+from wyntek_desktop.core.outbox import JobState
+
+
+class RunnerState(StrEnum):
+    """What the upload runner is doing (the window's connection state follows it)."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    OFFLINE = "offline"
+    SIGN_IN_REQUIRED = "sign_in_required"
+    STOPPED = "stopped"
+
+
+IDLE, RUNNING, OFFLINE = RunnerState.IDLE, RunnerState.RUNNING, RunnerState.OFFLINE
+SIGN_IN_REQUIRED, STOPPED = RunnerState.SIGN_IN_REQUIRED, RunnerState.STOPPED
 RUNNER_MESSAGES = {
     IDLE: "Nothing is waiting to be sent.",
     RUNNING: "Uploading…",
@@ -19,14 +32,14 @@ RUNNER_MESSAGES = {
 
 @dataclass(frozen=True)
 class RunnerStateChanged:
-    state: str
+    state: RunnerState
     message: str
 
 
 @dataclass(frozen=True)
 class JobStateChanged:
     client_job_id: str
-    state: str
+    state: JobState
     failure: str | None = None
     server_job_id: str | None = None
     paused: bool = False

@@ -39,6 +39,7 @@ from wyntek_desktop.upload.events import (
     Event,
     EventHandler,
     JobStateChanged,
+    RunnerState,
     RunnerStateChanged,
     UploadProgress,
 )
@@ -68,7 +69,7 @@ _SETTLED = (IDLE, OFFLINE, SIGN_IN_REQUIRED, STOPPED)
 class RunResult:
     """What a ``run_pending(wait=True)`` pass achieved."""
 
-    state: str
+    state: RunnerState
     message: str
     submitted: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
@@ -113,7 +114,7 @@ class UploadRunner:
         self._retry_at = 0.0
         self._outcomes: list[tuple[str, str]] = []
         self._last_progress: dict[tuple[str, int], float] = {}
-        self.state = IDLE
+        self.state: RunnerState = IDLE
         self._locks = JobLocks(outbox.path.parent / "outbox-locks")
 
     # ---- public control --------------------------------------------------------------
@@ -388,12 +389,12 @@ class UploadRunner:
                                                    self._access_token), client_job_id)
 
     # ---- events ----------------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: RunnerState) -> None:
         if state != self.state:
             self.state = state
             self._emit(RunnerStateChanged(state, RUNNER_MESSAGES[state]))
 
-    def _set_job_state(self, job: OutboxJob, state: str) -> None:
+    def _set_job_state(self, job: OutboxJob, state: ob.JobState) -> None:
         self.outbox.set_state(job.client_job_id, state)
         job.state = state
         self._emit_job(job)

@@ -22,6 +22,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
+from wyntek_desktop.background.cancel import Cancelled
 from wyntek_desktop.core.errors import AuthError, FileError, ServerError, ValidationError
 
 CHUNK_SIZE = 6 * 1024 * 1024  # Supabase requires exactly 6 MiB chunks (the last may be less)
@@ -42,7 +43,7 @@ class AuthRefused(Exception):
     """401/403 (or Storage's 400 wrapping a 403): the token was not accepted."""
 
 
-class Interrupted(Exception):
+class Interrupted(Cancelled):
     """Pause, cancel or shutdown asked the transfer to stop."""
 
     def __init__(self, reason: str) -> None:

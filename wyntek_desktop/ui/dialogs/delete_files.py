@@ -85,8 +85,8 @@ class DeleteFilesDialog(QDialog):
         if plan.files == 0:
             self._set_text("You have no stored design files. Nothing to delete.")
             return
-        active = (f"\n\n{len(plan.active_jobs)} job(s) still in progress use these files; "
-                  "WYNTEK cannot work on them without the files."
+        active = (f"\n\nThe files of the {len(plan.active_jobs)} job(s) still in progress "
+                  "are kept until those jobs are finished."
                   if plan.active_jobs else "")
         self._set_text(
             f"This permanently deletes {plan.files} stored file(s), {fmt_bytes(plan.size)}, "
@@ -105,6 +105,8 @@ class DeleteFilesDialog(QDialog):
         self.report = report
         self.progress.hide()
         text = (f"Deleted {report.files_removed} file(s), {fmt_bytes(report.bytes_removed)}.")
+        if report.kept:
+            text += f" Kept {len(report.kept)} file(s) of jobs still in progress."
         if report.failed:
             text += (f" {len(report.failed)} file(s) could not be deleted; try again later.")
         self._set_text(text)

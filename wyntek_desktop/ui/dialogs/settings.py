@@ -27,9 +27,12 @@ def validate_and_save(state: Any, base: Settings, values: dict[str, str | None],
                       path: Any) -> Settings:
     """Worker: validate (the CA bundle is read) and write the settings file."""
     checked = apply_overrides(Settings(), {}, {k: v for k, v in values.items() if v})
-    new = replace(base, **{k: getattr(checked, k) if values.get(k) else
-                           (None if k in ("ca_bundle", "proxy", "supabase_url", "anon_key")
-                            else getattr(base, k)) for k in values})
+    # a field left empty clears the connection settings and keeps the others
+    changes: dict[str, Any] = {
+        k: getattr(checked, k) if values.get(k) else
+        (None if k in ("ca_bundle", "proxy", "supabase_url", "anon_key") else getattr(base, k))
+        for k in values}
+    new = replace(base, **changes)
     save_settings(path, new)
     return new
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.dialogs.confirm import confirm
 from wyntek_desktop.ui.dialogs.delete_files import DeleteFilesDialog
 from wyntek_desktop.ui.widgets import Page, heading
@@ -157,8 +158,11 @@ class AccountPage(Page):
         def done(res: Any) -> None:
             self.result.setText(f"Exported {res.jobs} job(s), {res.files} file record(s) and "
                                 f"{res.ledger_entries} ledger entries to {res.path}.")
+        def failed(err: WyntekError) -> None:
+            self.result.setText("")
+            self.show_error(err)
         self.services.call(lambda state: api.export_my_data(path), on_result=done,
-                           on_error=lambda err: (self.result.setText(""), self.show_error(err)))
+                           on_error=failed)
 
     def delete_account(self) -> None:
         self.confirmation = confirm(

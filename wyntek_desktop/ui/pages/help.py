@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.models import MessagesModel, material_text, status_label
 from wyntek_desktop.ui.widgets import Page, heading, record_table
 
@@ -169,9 +170,11 @@ class HelpPage(Page):
             self.message.clear()
             self.show_info("Your message was sent; support answers by email.")
             self.refresh()
+        def failed(err: WyntekError) -> None:
+            self.show_error(err)
+            self._validate()
         self.services.call(lambda state: api.create_support_message(subject, body, job_id),
-                           on_result=done, on_error=lambda e: (self.show_error(e),
-                                                               self._validate()))
+                           on_result=done, on_error=failed)
 
     def refresh(self) -> None:
         api = self.services.api

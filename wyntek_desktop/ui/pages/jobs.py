@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.core.models import JOB_STATUSES
 from wyntek_desktop.ui.context_menus import attach
 from wyntek_desktop.ui.dialogs.confirm import confirm
@@ -346,8 +347,11 @@ class JobsPage(Page):
             self._got_changes([updated])
             self.services.refresh_profile()
             self.show_info(f"Job {job.id[:8]} cancelled; {job.token_cost} tokens refunded.")
+        def failed(err: WyntekError) -> None:
+            self.show_error(err)
+            self._show_selected()
         self.services.call(lambda state: api.cancel_job(job.id), on_result=done,
-                           on_error=lambda err: (self.show_error(err), self._show_selected()))
+                           on_error=failed)
 
     # -- visibility -----------------------------------------------------------------------
     def page_shown(self) -> None:

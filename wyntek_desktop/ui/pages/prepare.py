@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -18,13 +17,18 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
+from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.balance_notice import ShortfallNotice
 from wyntek_desktop.ui.dialogs.confirm import confirm_submit
+from wyntek_desktop.ui.estimate import job_estimate
 from wyntek_desktop.ui.file_actions import file_actions
+from wyntek_desktop.ui.layer_dialog import LayerDialog
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
 from wyntek_desktop.ui.spec_form import SpecForm
@@ -39,19 +43,30 @@ if TYPE_CHECKING:
 TASKS = "wyntek_desktop.design.tasks:"
 KIND_ICONS = {"model": "model.svg", "drawing": "drawing.svg", "gerber": "gerber.svg",
               "other": "other.svg"}
+# what the 3D view says about a file it cannot show in 3D
+NO_3D_VIEW = {"drawing": "is a drawing (PDF): it has no 3D view and is attached as is.",
+              "gerber": "is a Gerber archive: its layers are listed in the report below.",
+              "other": "is an attachment: it has no 3D view and is sent as is."}
+# reports that depend on the chosen material (and so on the process): checked again
+# when it changes
+MATERIAL_DEPENDENT_KINDS = ("model", "gerber")
+
+
+class FitWidthDelegate(QStyledItemDelegate):
+    """Rows as wide as the list, so Qt elides a long name instead of widening the row."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+                 ) -> QSize:
+        hint = super().sizeHint(option, index)
+        view = self.parent()
+        if isinstance(view, QListWidget):
+            hint.setWidth(min(hint.width(), max(view.viewport().width() - 2, 40)))
+        return hint
 
 
 def icon(name: str) -> QIcon:
     from wyntek_desktop.ui.resources import resources_folder
     return QIcon(str(resources_folder() / "icons" / name))
-
-
-def offline_estimate(material: Any, volume_cm3: float, quantity: int,
-                     tolerance_mm: float) -> int:
-    """The service's pricing rule, mirrored offline (the service decides at submission)."""
-    from wyntek_desktop.core import pricing
-    return int(pricing.quote(material, Decimal(str(round(volume_cm3, 6))), quantity,
-                             Decimal(str(tolerance_mm))))
 
 
 @dataclass
@@ -64,6 +79,11 @@ class PreparedFile:
     scale: float | None = None
     status: str = "Reading…"
     known: bool = False          # kind and size read (a worker stats the file)
+    layers: dict[str, str] = field(default_factory=dict)  # Gerber layers assigned by hand
+
+    @property
+    def name(self) -> str:
+        return self.path.name
 
     @property
     def blocking(self) -> bool:
@@ -95,6 +115,13 @@ class PreparePage(Page):
         self.file_list = QListWidget(left)
         self.file_list.setAccessibleName("Opened files")
         self.file_list.setIconSize(QSize(40, 40))
+        # long names are shortened in the middle (the whole path is the tooltip), never
+        # hidden behind a horizontal scroll bar
+        self.file_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.file_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.file_list.setWordWrap(False)
+        self.file_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.file_list.setItemDelegate(FitWidthDelegate(self.file_list))
         self.file_list.currentRowChanged.connect(self._on_select)
         lv.addWidget(self.file_list, 1)
         row = QHBoxLayout()
@@ -121,6 +148,7 @@ class PreparePage(Page):
         self.view.first_frame.connect(self._on_first_frame)
         self.report = ReportPanel(middle)
         self.report.rescale_requested.connect(self.rescale_current)
+        self.report.assign_layers_requested.connect(self.assign_layers)
         middle.setStretchFactor(0, 3)
         middle.setStretchFactor(1, 2)
         # spec
@@ -146,6 +174,7 @@ class PreparePage(Page):
         services.catalogue_changed.connect(lambda c: self.spec.set_materials(list(c.materials)))
         self._last_material: str | None = None
         self._after_preview: set[Path] = set()
+        self.layer_dialog: LayerDialog | None = None
         self.estimate_tokens: int | None = None
         self.confirmation: QMessageBox | None = None
         services.balance_changed.connect(lambda _: self.revalidate())
@@ -169,8 +198,19 @@ class PreparePage(Page):
     def _add_files(self, paths: list[Path]) -> None:
         known = {f.path for f in self.files}
         new = [p for p in paths if p not in known]
+        again = list(dict.fromkeys(p for p in paths if p in known))
         if not paths:
             self.show_error("No supported design files were found there.")
+        elif again and not new:
+            # opening a listed file again is not an error: say so and show it
+            self.file_list.setCurrentRow(next(i for i, f in enumerate(self.files)
+                                              if f.path == again[0]))
+            self.show_info(f"{again[0].name} is already in the list; it is selected."
+                           if len(again) == 1 else
+                           f"These {len(again)} files are already in the list.")
+        elif again:
+            self.show_info(f"{len(again)} of the files are already in the list and were "
+                           "not added twice.")
         for path in new:
             pf = PreparedFile(path)
             self.files.append(pf)
@@ -207,7 +247,7 @@ class PreparePage(Page):
         self._refresh_item(pf)
         material = self.spec.selected_material()
         self.services.call_in_process(
-            TASKS + "analyze", pf.path, material, pf.scale,
+            TASKS + "analyze", pf.path, material, pf.scale, pf.layers or None,
             on_result=lambda report, pf=pf: self._got_report(pf, report),
             on_error=lambda err, pf=pf: self._file_failed(pf, str(err)),
             on_progress=lambda f, msg, pf=pf: self._analysis_progress(pf, f, msg),
@@ -238,7 +278,6 @@ class PreparePage(Page):
         self._refresh_item(pf)
         if pf is self.current():
             self.retry_button.setEnabled(True)
-        if pf is self.current():
             self.report.show_error(pf.path.name, message)
         self.revalidate()
 
@@ -275,7 +314,8 @@ class PreparePage(Page):
             return
         if pf.kind != "model" or self._shown_path == pf.path:
             if pf.kind != "model":
-                self.view.show_message(f"{pf.path.name}: no 3D view for a {pf.kind} file")
+                self.view.show_message(f"{pf.path.name} "
+                                       + NO_3D_VIEW.get(pf.kind, NO_3D_VIEW["other"]))
                 self._shown_path = pf.path
             return
         self._shown_path = pf.path
@@ -314,17 +354,28 @@ class PreparePage(Page):
         if self._shown_path != path:
             return
         self.view.set_mesh(data.triangles, data.lo, data.hi, data.units or "mm",
-                           data.quick_lod)
+                           data.quick_lod, normals=data.normals,
+                           lod_normals=data.quick_normals, total=data.total,
+                           stand_in=data.stand_in)
         if data.lod_wanted:
             pf = self.current()
-            self.services.call_in_process(TASKS + "lod_from_file", path,
-                                          pf.scale if pf is not None else None,
-                                          on_result=lambda lod, p=path: self._got_lod(p, lod),
-                                          latest="lod")
+            self.services.call_in_process(
+                TASKS + "view_meshes", path, pf.scale if pf is not None else None,
+                on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
+                on_error=lambda err, p=path: self._view_meshes_failed(p, err),
+                latest="lod")
 
-    def _got_lod(self, path: Path, lod: Any) -> None:
+    def _got_view_meshes(self, path: Path, meshes: Any) -> None:
+        """The decimated copies: drawn while moving and, for a big mesh, when still."""
+        if self._shown_path != path:
+            return
+        if meshes.still is not None:
+            self.view.set_still(meshes.still, meshes.still_normals)
+        self.view.set_lod(meshes.moving, meshes.moving_normals)
+
+    def _view_meshes_failed(self, path: Path, err: Any) -> None:
         if self._shown_path == path:
-            self.view.set_lod(lod)
+            self.show_error(f"The simplified 3D view of {path.name} could not be made: {err}")
 
     def _on_first_frame(self, ms: float) -> None:
         if self._preview_started is not None:
@@ -372,6 +423,24 @@ class PreparePage(Page):
             self._analyse(pf)
             self._show(pf)
 
+    def assign_layers(self) -> None:
+        """Let the person say which archive file is which layer; checked again after."""
+        pf = self.current()
+        if pf is None or pf.report is None or getattr(pf.report, "gerber", None) is None:
+            return
+        dialog = LayerDialog(pf.report, pf.layers, self)
+        self.layer_dialog = dialog
+        dialog.accepted.connect(lambda: self._layers_chosen(pf, dialog.assignments()))
+        dialog.open()
+
+    def _layers_chosen(self, pf: PreparedFile, layers: dict[str, str]) -> None:
+        if pf in self.files and layers != pf.layers:
+            pf.layers = layers
+            self._analyse(pf)
+            if pf is self.current():
+                self._show(pf)
+            self.revalidate()
+
     def volume_cm3(self) -> float:
         return float(sum(getattr(f.report, "volume_cm3", 0.0) or 0.0 for f in self.files
                          if f.report is not None))
@@ -380,8 +449,10 @@ class PreparePage(Page):
         material = self.spec.selected_material()
         mid = getattr(material, "id", None)
         if mid != self._last_material and self._last_material is not None:
-            for pf in self.files:  # the fit in the build volume depends on the material
-                if pf.known and pf.kind == "model" and not pf.error:
+            # the fit in the build volume, the process checks and whether a Gerber
+            # archive can be made at all depend on the material
+            for pf in self.files:
+                if pf.known and pf.kind in MATERIAL_DEPENDENT_KINDS and not pf.error:
                     self._analyse(pf)
         self._last_material = mid
         problems = self.spec.problems_list()
@@ -393,8 +464,11 @@ class PreparePage(Page):
         for f in self.files:
             if f.blocking:
                 problems.append(f"{f.path.name}: fix the errors in its report first.")
-        self.spec.set_problems(problems)
-        self._update_estimate(material)
+        estimate = job_estimate(self.files, material, self.spec.quantity.value(),
+                                self.spec.tolerance.value())
+        self.spec.estimate.setText(estimate.text)
+        self.spec.set_problems(problems + estimate.problems)
+        self.estimate_tokens = estimate.tokens
         self._check_balance(pending)
 
     def _check_balance(self, pending: list[PreparedFile]) -> None:
@@ -406,17 +480,6 @@ class PreparePage(Page):
             self.spec.submit_button.setToolTip(self.shortfall.label.text())
         else:
             self.spec.submit_button.setToolTip("Ctrl+Return")
-
-    def _update_estimate(self, material: Any) -> None:
-        self.estimate_tokens = None
-        if material is None or not self.files:
-            self.spec.estimate.setText("Estimate: —")
-            return
-        volume = self.volume_cm3()
-        tokens = offline_estimate(material, volume, self.spec.quantity.value(),
-                                  self.spec.tolerance.value())
-        self.estimate_tokens = tokens
-        self.spec.estimate.setText(f"Estimate: {tokens:,} tokens ({volume:,.2f} cm³)")
 
     # -- queueing -------------------------------------------------------------------------------
     def can_queue(self, submit: bool = True) -> bool:
@@ -463,10 +526,13 @@ class PreparePage(Page):
                     self.show_info("Queued: it will be sent once you are signed in and online.")
             else:
                 self.show_info("Added to the outbox as a draft.")
+            self.spec.clear_job_fields()
             self.clear_files()
             self.job_queued.emit(client_job_id, submit)
-        self.services.call(add, on_result=done,
-                           on_error=lambda err: (self.show_error(err), self.revalidate()))
+        def failed(err: WyntekError) -> None:
+            self.show_error(err)
+            self.revalidate()
+        self.services.call(add, on_result=done, on_error=failed)
 
     def _cache_thumbnails(self, job: Any, originals: list[tuple[Path, float | None]]) -> None:
         """Pictures for the Jobs page, made in the helper process, named by SHA-256."""
