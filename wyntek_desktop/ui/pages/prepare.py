@@ -469,12 +469,13 @@ class PreparePage(Page):
         self.spec.estimate.setText(estimate.text)
         self.spec.set_problems(problems + estimate.problems)
         self.estimate_tokens = estimate.tokens
-        self._check_balance(pending)
+        self._check_balance(ready=not problems and not estimate.problems)
 
-    def _check_balance(self, pending: list[PreparedFile]) -> None:
-        """Submit waits for enough tokens; the notice says so first, with the shortfall."""
+    def _check_balance(self, ready: bool) -> None:
+        """Submit waits for enough tokens; the notice says so first, with the shortfall
+        (once nothing else stands in the way: then it is the one thing to do)."""
         balance = self.services.balance if self.services.signed_in else None
-        estimate = None if pending else self.estimate_tokens
+        estimate = self.estimate_tokens if ready else None
         if self.shortfall.update_for(balance, estimate):
             self.spec.submit_button.setEnabled(False)
             self.spec.submit_button.setToolTip(self.shortfall.label.text())
