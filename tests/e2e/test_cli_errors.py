@@ -179,14 +179,14 @@ def test_output_into_a_closed_pipe_is_not_a_failure_report(tmp_path) -> None:
     triangle = struct.pack("<12f", 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0)
     part.write_bytes(bytes(80) + struct.pack("<I", 1) + triangle + bytes(2))
     # Far more output than a pipe buffer holds, so the writer meets the closed pipe.
-    proc = subprocess.Popen([sys.executable, "-m", "wyntek_desktop.cli", "--json", "analyze",
-                             *[str(part)] * 80], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=REPO_ROOT)
-    assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.read(10)
-    proc.stdout.close()  # the reader goes away, like `| head -c 10`
-    err = proc.stderr.read().decode()
-    proc.wait(timeout=120)
+    with subprocess.Popen([sys.executable, "-m", "wyntek_desktop.cli", "--json", "analyze",
+                           *[str(part)] * 80], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, cwd=REPO_ROOT) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read(10)
+        proc.stdout.close()  # the reader goes away, like `| head -c 10`
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=120)
     assert "Unexpected problem" not in err and "Traceback" not in err, err
 
 
