@@ -15,6 +15,7 @@ from tests.ui.test_money_flows import sign_in
 from wyntek_desktop.core.models import Job, Material, MaterialCatalogue
 from wyntek_desktop.core.outbox import Outbox
 from wyntek_desktop.local_demo import LocalBackend
+from wyntek_desktop.ui.dialogs.confirm import confirm_button
 from wyntek_desktop.ui.models import JobsTableModel
 from wyntek_desktop.ui.pages.jobs import JobsPage
 from wyntek_desktop.ui.pages.outbox import OutboxPage
@@ -102,6 +103,9 @@ def test_a_draft_says_it_is_not_sent_and_offers_to_send_it(qtbot, tmp_path: Path
         assert "a draft is not sent until you press Send now" in page.banner.text()
         assert page.banner.action.text() == "Send now"
         qtbot.mouseClick(page.banner.action, Qt.MouseButton.LeftButton)
+        box = page.confirmation  # sending spends tokens: asked first
+        assert box is not None and box.isVisible()
+        qtbot.mouseClick(confirm_button(box), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: outbox.get(draft.client_job_id).state == "queued",
                         timeout=10_000)
     finally:

@@ -116,6 +116,7 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         assert w.outbox.model.index(0, 3).data() == "Draft"
         w.outbox.table.selectRow(0)
         qtbot.mouseClick(w.outbox.buttons["send"], Qt.MouseButton.LeftButton)
+        confirm(qtbot, w.outbox.confirmation)  # sending spends tokens too
         w.show_page("jobs")
         qtbot.waitUntil(lambda: w.jobs.model.rowCount() == 2, timeout=120_000)
 

@@ -178,3 +178,42 @@ def test_delete_account_defaults_to_keeping_it(qtbot) -> None:
         assert requested == [True]
     finally:
         services.shutdown()
+
+
+def test_outbox_send_asks_with_the_price(qtbot, tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from wyntek_desktop.core import pricing
+    from wyntek_desktop.core.models import Material, MaterialCatalogue
+
+    part = write_binary_stl(tmp_path / "part.stl", cube())
+    outbox = Outbox.open(tmp_path / "outbox.sqlite3")
+    services = Services()
+    services.outbox = outbox
+    pla = Material(id="fdm-pla", process="fdm", name="PLA", tokens_per_cm3=Decimal("1.2"),
+                   setup_tokens=15)
+    services.catalogue = MaterialCatalogue(materials=(pla,))
+    page = OutboxPage(services)
+    qtbot.addWidget(page)
+    try:
+        spec = {"material_id": "fdm-pla", "quantity": 3, "tolerance_mm": 0.2,
+                "volume_cm3": 12.5}
+        draft = outbox.add_job(spec, [part], queue=False)
+        page._got_jobs(outbox.jobs())
+        page.select_job(draft.client_job_id)
+        qtbot.mouseClick(page.buttons["send"], Qt.MouseButton.LeftButton)
+        box = page.confirmation
+        price = int(pricing.quote(pla, Decimal("12.5"), 3, Decimal("0.2")))
+        assert box is not None and f"about {price:,} tokens" in box.text()
+        assert box.defaultButton().objectName() == "cancel"
+        click(qtbot, box, "cancel")
+        assert outbox.get(draft.client_job_id).state == "draft"  # nothing was sent
+        qtbot.mouseClick(page.buttons["send"], Qt.MouseButton.LeftButton)
+        click(qtbot, page.confirmation, "confirm")
+        qtbot.waitUntil(lambda: outbox.get(draft.client_job_id).state == "queued",
+                        timeout=10_000)
+    finally:
+        page.shutdown()
+        services.pool.wait()
+        services.shutdown()
+        outbox.close()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from wyntek_desktop.ui.context_menus import attach
-from wyntek_desktop.ui.dialogs.confirm import confirm
+from wyntek_desktop.ui.dialogs.confirm import confirm, confirm_submit
 from wyntek_desktop.ui.models import PROGRESS_ROLE, OutboxModel, outbox_rows
 from wyntek_desktop.ui.widgets import Page, heading
 
@@ -267,6 +267,12 @@ class OutboxPage(Page):
                 informative="It is not sent, and you would need to prepare it again. Your "
                             "design files on this computer are not touched.")
             return
+        if action in ("send", "retry"):  # sending spends tokens: asked first, with the price
+            files = len(job.files)
+            self.confirmation = confirm_submit(
+                self, spec_estimate(job.spec, self.services.catalogue), self.services.balance,
+                files, lambda: self._act(job, action))
+            return
         self._act(job, action)
 
     def _act(self, job: Any, action: str) -> None:
@@ -299,6 +305,24 @@ class OutboxPage(Page):
 
     def shutdown(self) -> None:
         self._reload_pending.stop()
+
+
+def spec_estimate(spec: dict[str, Any], catalogue: Any) -> int | None:
+    """The outbox job's price by the service's rule, if its material is known here."""
+    from decimal import Decimal
+
+    from wyntek_desktop.core import pricing
+    from wyntek_desktop.core.errors import WyntekError
+
+    material = catalogue.get(spec.get("material_id") or "") if catalogue is not None else None
+    if material is None:
+        return None
+    try:
+        return int(pricing.quote(material, Decimal(str(spec.get("volume_cm3") or 0)),
+                                 int(spec.get("quantity") or 1),
+                                 Decimal(str(spec.get("tolerance_mm") or 0))))
+    except (WyntekError, ArithmeticError, ValueError):
+        return None
 
 
 def _jobs(n: int) -> str:
