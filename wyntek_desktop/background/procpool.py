@@ -98,6 +98,7 @@ class ProcessPool:
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
+        self._stop_reader = threading.Event()
         self._closed = False
 
     def _ensure(self) -> ProcessPoolExecutor:
@@ -105,23 +106,24 @@ class ProcessPool:
             if self._closed:
                 raise WyntekError("The app is closing.")
             if self._executor is None:
+                # each generation of helpers has its own queue, read by its own reader
                 self._progress = self._ctx.Queue()
                 self._cancelled = self._ctx.Array("q", SLOTS, lock=False)
                 self._executor = ProcessPoolExecutor(
                     self._workers, mp_context=self._ctx, initializer=_init_child,
                     initargs=(self._progress, self._cancelled))
-                self._reader = threading.Thread(target=self._read_progress,
-                                                name="wyntek-process-progress", daemon=True)
+                self._stop_reader = threading.Event()
+                self._reader = threading.Thread(
+                    target=self._read_progress, args=(self._progress, self._stop_reader),
+                    name="wyntek-process-progress", daemon=True)
                 self._reader.start()
             return self._executor
 
-    def _read_progress(self) -> None:
-        while True:
+    def _read_progress(self, progress: Any, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
-                item = self._progress.get(timeout=0.5)
+                item = progress.get(timeout=0.5)
             except queue.Empty:
-                if self._closed:
-                    return
                 continue
             except (EOFError, OSError, ValueError):
                 return
@@ -136,34 +138,30 @@ class ProcessPool:
         """Start the helper process early and import ``module`` there (numpy is slow)."""
         self._ensure().submit(importlib.import_module, module)
 
-    def _submit(self, seq: int, target: str, args: tuple[Any, ...]) -> Future[Any]:
+    def _submit(self, seq: int, target: str,
+                args: tuple[Any, ...]) -> tuple[ProcessPoolExecutor, Future[Any]]:
         """Hand the call to the helper; a helper that died while idle is replaced once
         (this call never reached it, so trying again cannot run it twice)."""
         executor = self._ensure()
         try:
-            return executor.submit(_call, seq, target, args)
+            return executor, executor.submit(_call, seq, target, args)
         except BrokenProcessPool:
-            self._forget(executor)
-            return self._ensure().submit(_call, seq, target, args)
-
-    def _forget(self, executor: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._executor is executor:
-                self._executor = None
-        executor.shutdown(wait=False, cancel_futures=True)
+            self._discard(executor)
+            executor = self._ensure()
+            return executor, executor.submit(_call, seq, target, args)
 
     def helper_pids(self) -> list[int]:
         """The helper processes running now (diagnostics and tests)."""
-        executor = self._executor
-        processes = getattr(executor, "_processes", None) or {}
+        processes = getattr(self._executor, "_processes", None) or {}
         return [p.pid for p in list(processes.values()) if p.is_alive()]
 
     def run(self, state: WorkState | None, target: str, *args: Any) -> Any:
         """Run ``module:function(state, *args)`` in the helper process; blocks this thread."""
         seq = next(self._seq)
         self._states[seq] = state
+        executor: ProcessPoolExecutor | None = None
         try:
-            future: Future[Any] = self._submit(seq, target, args)
+            executor, future = self._submit(seq, target, args)
             while True:
                 try:
                     return future.result(timeout=0.05)
@@ -173,13 +171,29 @@ class ProcessPool:
                         future.cancel()
                         raise Cancelled() from None
         except BrokenProcessPool:
-            with self._lock:
-                self._executor = None
+            if executor is not None:
+                self._discard(executor)
             raise WyntekError("The checking process stopped unexpectedly while working on "
                               "this file (out of memory?).",
                               hint="Press Retry; very large files need a lot of memory.") from None
         finally:
             self._states.pop(seq, None)
+
+    def _discard(self, broken: ProcessPoolExecutor) -> None:
+        """After a helper crashed: end that generation's reader and queue, so the next
+        call starts one fresh generation (not a second reader beside the old one)."""
+        with self._lock:
+            if self._executor is not broken:
+                return  # another call already discarded it
+            self._executor = None
+            reader, stop, progress = self._reader, self._stop_reader, self._progress
+            self._reader = self._progress = None
+        stop.set()
+        if reader is not None:
+            reader.join(5)
+        if progress is not None:
+            progress.cancel_join_thread()  # the dead helper may have left it half-written
+            progress.close()
 
     def shutdown(self) -> None:
         with self._lock:
@@ -191,6 +205,7 @@ class ProcessPool:
             for seq in list(self._states):
                 self._cancelled[seq % SLOTS] = seq
         executor.shutdown(wait=True, cancel_futures=True)
+        self._stop_reader.set()
         if self._progress is not None:
             self._progress.put(None)
         if self._reader is not None:

@@ -381,10 +381,20 @@ def material_text(job: Any, names: dict[str, str] | None = None) -> str:
     return " · ".join(p for p in (name, process) if p)
 
 
+_WAITING = {"pending": "verifying files…", "needs_tokens": "needs tokens"}
+
+
+def job_status_text(job: Any) -> str:
+    """The status, and while the service has the job's files, where verification is."""
+    waiting = _WAITING.get(getattr(job, "verification", None) or "")
+    label = status_label(job.status)
+    return f"{label} · {waiting}" if waiting and job.status == "submitted" else label
+
+
 class JobsTableModel(RecordTableModel):
     columns: Sequence[Column] = (
         Column("Job", lambda j: _short(j.id)),
-        Column("Status", lambda j: status_label(j.status), lambda j: j.status),
+        Column("Status", job_status_text, lambda j: j.status),
         Column("Material", lambda j: material_text(j)),
         Column("Qty", lambda j: j.quantity, align_right=True),
         Column("Tolerance", lambda j: f"±{j.tolerance_mm} mm" if j.tolerance_mm else "",
