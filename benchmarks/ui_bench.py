@@ -346,6 +346,8 @@ def bench_heartbeat(upload_mb: int) -> dict[str, Any]:
         wait(page.spec.submit_button.isEnabled, 30)
         t1 = time.perf_counter()
         page.queue_job(submit=True)
+        from wyntek_desktop.ui.dialogs.confirm import confirm_button
+        confirm_button(page.confirmation).click()  # Submit asks first: tokens are spent
         wait(lambda: d.window.outbox.model.rowCount() == 1, 60)
         wait(lambda: d.window.outbox.model.rowCount() == 0, 1200)
         upload_s = time.perf_counter() - t1

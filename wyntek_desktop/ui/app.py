@@ -131,7 +131,7 @@ class DesktopApp(QObject):
     def open_settings(self) -> None:
         from wyntek_desktop.ui.dialogs.settings import SettingsDialog
         dialog = SettingsDialog(self.services, self.settings, self.dirs.settings_file,
-                                self.window)
+                                self.window, demo=self.services.local_backend)
         dialog.saved.connect(self.apply_settings)
         self.settings_dialog = dialog
         dialog.open()
@@ -158,8 +158,7 @@ class DesktopApp(QObject):
         """Another start of the app handed us ``files``: open them, come to the front."""
         log.info("another start handed over %d file(s)", len(files))
         if files:
-            self.window.show_page("prepare")
-            self.window.prepare.open_paths(files)
+            self.window.open_paths(files)
         bring_to_front(self.window)
 
     def shutdown(self) -> None:
@@ -231,7 +230,7 @@ def run(argv: list[str]) -> int:
         QTimer.singleShot(0, shown)
     if args.files:
         log.info("opening %s", ", ".join(os.path.basename(path) for path in args.files))
-        desktop.window.prepare.open_paths(args.files)
+        desktop.window.open_paths(args.files)
     qapp.aboutToQuit.connect(desktop.shutdown)
     _quit_on_signals(qapp)
     return int(qapp.exec())

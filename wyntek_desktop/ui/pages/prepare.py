@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QStyledItemDelegate,
@@ -23,7 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from wyntek_desktop.core.errors import WyntekError
+from wyntek_desktop.ui.balance_notice import ShortfallNotice
+from wyntek_desktop.ui.dialogs.confirm import confirm_submit
 from wyntek_desktop.ui.estimate import job_estimate
+from wyntek_desktop.ui.file_actions import file_actions
 from wyntek_desktop.ui.layer_dialog import LayerDialog
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
@@ -90,6 +94,7 @@ class PreparePage(Page):
     title = "Prepare"
     job_queued = Signal(str, bool)     # client_job_id, submit now
     recent_file_opened = Signal(str)
+    buy_tokens_requested = Signal(int)   # tokens short
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -127,9 +132,15 @@ class PreparePage(Page):
         self.remove_button = QPushButton("Remove", left)
         self.remove_button.setAccessibleName("Remove the selected file")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.retry_button = QPushButton("Retry", left)
+        self.retry_button.setAccessibleName("Check the selected file again")
+        self.retry_button.setToolTip("Check the selected file again")
+        self.retry_button.clicked.connect(self.retry_selected)
         row.addWidget(self.open_button)
         row.addWidget(self.remove_button)
+        row.addWidget(self.retry_button)
         lv.addLayout(row)
+        file_actions(self)
         # view + report
         middle = QSplitter(Qt.Orientation.Vertical, split)
         middle.setObjectName("prepare-view-splitter")
@@ -147,6 +158,10 @@ class PreparePage(Page):
         rv.addWidget(heading("Job"))
         self.spec = SpecForm(right)
         rv.addWidget(self.spec, 1)
+        self.shortfall = ShortfallNotice(right)
+        self.shortfall.buy.clicked.connect(
+            lambda: self.buy_tokens_requested.emit(self.shortfall.short))
+        rv.addWidget(self.shortfall)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 1)
@@ -161,6 +176,9 @@ class PreparePage(Page):
         self._after_preview: set[Path] = set()
         self.layer_dialog: LayerDialog | None = None
         self._view_meshes_after_report: set[Path] = set()
+        self.estimate_tokens: int | None = None
+        self.confirmation: QMessageBox | None = None
+        services.balance_changed.connect(lambda _: self.revalidate())
         self.revalidate()
 
     # -- opening --------------------------------------------------------------------------
@@ -263,6 +281,7 @@ class PreparePage(Page):
         pf.known = True
         self._refresh_item(pf)
         if pf is self.current():
+            self.retry_button.setEnabled(True)
             self.report.show_error(pf.path.name, message)
         self._report_settled(pf)
         self.revalidate()
@@ -281,6 +300,7 @@ class PreparePage(Page):
 
     def _on_select(self, row: int) -> None:
         pf = self.current()
+        self.retry_button.setEnabled(bool(pf is not None and pf.error))
         if pf is None:
             self.report.show_text("Open a design file (Ctrl+O) or drop files here.")
             self.view.show_message("Open a design file to see it here")
@@ -393,6 +413,22 @@ class PreparePage(Page):
             self._on_select(self.file_list.currentRow())
             self.revalidate()
 
+    def retry_selected(self) -> None:
+        """Check a file whose check failed again, from reading it (it may have changed)."""
+        pf = self.current()
+        if pf is None or not pf.error:
+            return
+        pf.error, pf.report, pf.known, pf.status = None, None, False, "Reading…"
+        self.retry_button.setEnabled(False)
+        self._refresh_item(pf)
+        self._shown_path = None
+        self._show(pf)
+        self.services.call_named(
+            TASKS + "file_facts", pf.path,
+            on_result=lambda facts, pf=pf: self._got_facts(pf, facts),
+            on_error=lambda err, pf=pf: self._file_failed(pf, str(err)))
+        self.revalidate()
+
     def clear_files(self) -> None:
         self.files.clear()
         self.file_list.clear()
@@ -472,15 +508,39 @@ class PreparePage(Page):
                                 self.spec.tolerance.value())
         self.spec.estimate.setText(estimate.text)
         self.spec.set_problems(problems + estimate.problems)
+        self.estimate_tokens = estimate.tokens
+        self._check_balance(ready=not problems and not estimate.problems)
+
+    def _check_balance(self, ready: bool) -> None:
+        """Submit waits for enough tokens; the notice says so first, with the shortfall
+        (once nothing else stands in the way: then it is the one thing to do)."""
+        balance = self.services.balance if self.services.signed_in else None
+        estimate = self.estimate_tokens if ready else None
+        if self.shortfall.update_for(balance, estimate):
+            self.spec.submit_button.setEnabled(False)
+            self.spec.submit_button.setToolTip(self.shortfall.label.text())
+        else:
+            self.spec.submit_button.setToolTip("Ctrl+Return")
 
     # -- queueing -------------------------------------------------------------------------------
-    def can_queue(self) -> bool:
-        return self.spec.submit_button.isEnabled()
+    def can_queue(self, submit: bool = True) -> bool:
+        return (self.spec.submit_button if submit else self.spec.add_button).isEnabled()
 
     def queue_job(self, submit: bool) -> None:
-        if not self.can_queue():
-            self.show_error(self.spec.problems.text() or "The job is not ready yet.")
+        if not self.can_queue(submit):
+            reason = (self.spec.problems.text() or
+                      (self.shortfall.label.text() if self.shortfall.isVisibleTo(self)
+                       else "The job is not ready yet."))
+            self.show_error(reason)
             return
+        if submit:
+            self.confirmation = confirm_submit(self, self.estimate_tokens,
+                                               self.services.balance, len(self.files),
+                                               lambda: self._queue(True))
+        else:
+            self._queue(False)
+
+    def _queue(self, submit: bool) -> None:
         outbox = self.services.outbox
         if outbox is None:
             self.show_error("The outbox cannot be opened; see the log for details.")
