@@ -13,7 +13,10 @@ import multiprocessing as mp
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wyntek_service.declared import Reading
 
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_MEMORY_BYTES = 6 * 1024**3
@@ -57,14 +60,16 @@ def _limit_child(memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def summarise(path: Path) -> Measurement:
-    """Analyse ``path`` here (the child's side): the numbers pricing needs, or the problem."""
+def summarise(path: Path, reading: Reading | None = None) -> Measurement:
+    """Analyse ``path`` here (the child's side) read as the customer chose: the numbers
+    pricing needs, or the problem."""
     from wyntek_desktop.core.errors import FileError
     from wyntek_desktop.design.analysis import analyze
     from wyntek_desktop.design.estimate import board_measurements
 
     try:
-        report = analyze(path)
+        report = analyze(path, scale=reading.scale if reading else None,
+                         gerber_layers=reading.gerber_layers if reading else None)
     except FileError as exc:
         return Measurement("other", problem=str(exc))
     except MemoryError:
@@ -77,10 +82,10 @@ def summarise(path: Path) -> Measurement:
     return Measurement(report.kind, float(report.volume_cm3), area, layers, problem)
 
 
-def _child(path: str, conn: Any, memory_bytes: int) -> None:
+def _child(path: str, reading: Reading | None, conn: Any, memory_bytes: int) -> None:
     _limit_child(memory_bytes)
     try:
-        result: Any = summarise(Path(path))
+        result: Any = summarise(Path(path), reading)
     except MemoryError:
         result = Measurement("other", problem=f"{Path(path).name} needs more memory to check "
                                               "than the service allows.")
@@ -91,12 +96,13 @@ def _child(path: str, conn: Any, memory_bytes: int) -> None:
     conn.close()
 
 
-def measure_file(path: Path, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+def measure_file(path: Path, reading: Reading | None = None, *,
+                 timeout_s: float = DEFAULT_TIMEOUT_S,
                  memory_bytes: int = DEFAULT_MEMORY_BYTES) -> Measurement:
     """Measure ``path`` in a child process; blocking (call it from a thread)."""
     ctx = _mp_context()
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(str(path), sender, memory_bytes), daemon=True)
+    child = ctx.Process(target=_child, args=(str(path), reading, sender, memory_bytes), daemon=True)
     child.start()
     sender.close()
     try:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from wyntek_service.declared import declared_reading
 from wyntek_service.measure import DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_S, measure_file
 from wyntek_service.supabase import ObjectMissing, ServiceAPI
 
@@ -83,7 +84,9 @@ async def _measure_files(api: ServiceAPI, files: list[dict[str, Any]], limits: L
                 return (f"{shown} changed after it was priced: its SHA-256 differs from the "
                         "declared one.", Decimal(0), None, None)
             started = time.perf_counter()
-            measured = await asyncio.to_thread(measure_file, target, timeout_s=limits.timeout_s,
+            measured = await asyncio.to_thread(measure_file, target,
+                                               declared_reading(entry.get("analysis")),
+                                               timeout_s=limits.timeout_s,
                                                memory_bytes=limits.memory_bytes)
             timing.analysis += time.perf_counter() - started
             target.unlink(missing_ok=True)

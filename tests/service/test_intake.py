@@ -184,3 +184,29 @@ def test_every_hostile_file_fails_its_job_and_the_worker_keeps_serving(localstac
     assert wait_verified(localstack, [honest["id"]])[honest["id"]]["verification"] == "passed"
     assert customer.balance() == 10_000 - honest["token_cost"]
     assert_books_balance(customer)
+
+
+def test_a_part_rescaled_on_the_desktop_is_measured_at_that_scale(localstack,
+                                                                  tmp_path: Path) -> None:
+    """Drawn in inches and rescaled by 25.4 on the desktop: made, and so priced, at 25.4×."""
+    import uuid
+
+    customer = new_customer(localstack, 1_000_000)
+    material = materials(customer)["fdm-pla"]
+    part = write_binary_stl(tmp_path / "bracket.stl", cube(2.0))  # a 2-inch cube
+    report = analyze(part, scale=25.4)
+    volume = job_volume_cm3([report])
+    estimate = quote(material, volume, 1, "0.2")
+    assert estimate > quote(material, job_volume_cm3([analyze(part)]), 1, "0.2")
+    client_job_id = str(uuid.uuid4())
+    entry = {**customer.upload("bracket.stl", part.read_bytes(), client_job_id),
+             "analysis": report.to_dict()}
+    r = customer.rpc("submit_job", {"client_job_id": client_job_id, "files": [entry],
+                                    "spec": {"material_id": material.id, "quantity": 1,
+                                             "tolerance_mm": 0.2, "volume_cm3": volume}})
+    assert r.status_code == 200, r.text
+    job = r.json()
+    row = wait_verified(localstack, [job["id"]])[job["id"]]
+    assert (row["verification"], row["token_cost"]) == ("passed", estimate), row
+    assert float(row["verified_volume_cm3"]) == pytest.approx((2 * 2.54) ** 3, rel=1e-3)
+    assert_books_balance(customer)
