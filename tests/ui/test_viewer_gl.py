@@ -32,9 +32,6 @@ def test_prepare_page_paints_a_big_part_light_first_then_full(xvfb: str) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the checking helper dies when the pool thread that started it "
-                          "retires (issue 18 item 1, fixed on the ui-18b branch)",
-                   strict=False)
 def test_prepare_page_shows_a_part_too_big_to_draw_whole_decimated_when_still(
         xvfb: str) -> None:  # noqa: F811
     out = run_gl_script(xvfb, "gl_prepare_script", "1200000", timeout=900)
