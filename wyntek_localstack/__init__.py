@@ -4,6 +4,7 @@ Command line (SPEC §3)::
 
     python -m wyntek_localstack serve [--host 127.0.0.1] [--port 0] [--data-dir DIR]
         [--tls-cert FILE --tls-key FILE] [--demo] [--jwt-expiry S] [--tus-expiry S]
+        [--max-file-size-mib 50]
 
 prints one JSON line when ready (`url`, `anon_key`, `service_role_key`, `data_dir`, and
 `demo_password` with `--demo`) and stops cleanly on SIGINT/SIGTERM.

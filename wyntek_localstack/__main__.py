@@ -8,6 +8,8 @@ import sys
 import threading
 from pathlib import Path
 
+DEFAULT_MAX_FILE_SIZE_MIB = 50
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wyntek_localstack",
@@ -28,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="how long a rotated refresh token may be replayed (GoTrue: 10)")
     serve.add_argument("--no-worker", action="store_true",
                        help="do not run the service worker and its task queue")
+    serve.add_argument("--max-file-size-mib", type=int, default=DEFAULT_MAX_FILE_SIZE_MIB,
+                       metavar="MIB",
+                       help="Storage's global limit per object (default 50, as on a Free "
+                            "project; raise it for large uploads)")
     return parser
 
 
@@ -42,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} {path}: no such file")
     if args.jwt_expiry <= 0 or args.tus_expiry <= 0 or args.refresh_reuse_interval < 0:
         parser.error("--jwt-expiry and --tus-expiry must be positive numbers of seconds")
+    if args.max_file_size_mib <= 0:
+        parser.error("--max-file-size-mib must be a positive number of MiB")
 
     stop = threading.Event()
 
@@ -56,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
                        tls_key=args.tls_key, demo=args.demo, jwt_expiry=args.jwt_expiry,
                        tus_expiry=args.tus_expiry,
                        refresh_reuse_interval=args.refresh_reuse_interval,
-                       worker=not args.no_worker)
+                       worker=not args.no_worker,
+                       max_file_size=args.max_file_size_mib * 1024 * 1024)
     try:
         info = stack.start()
     except (StartupError, OSError) as exc:

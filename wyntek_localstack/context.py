@@ -12,6 +12,8 @@ from starlette.requests import Request
 from .keys import Keys, TokenError
 from .pg import Pool
 
+DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024
+
 
 @dataclass
 class Settings:
@@ -22,6 +24,8 @@ class Settings:
     public_url: str = ""
     # GoTrue's refresh-token reuse interval: a rotated token may be replayed this long.
     refresh_reuse_interval: int = 10
+    # Storage's global upload limit; a Free project allows 50 MiB per object.
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
 
 @dataclass

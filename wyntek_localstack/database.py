@@ -314,6 +314,9 @@ class Database:
         for version, name, path in pending:
             text = neutralise_missing_extensions(path.read_text(encoding="utf-8"), available)
             with conn.transaction():
+                # Marks a project migration: the hosted-like DDL guard (sql/20_hosted.sql)
+                # refuses what a hosted project would refuse to `postgres`.
+                conn.execute("select set_config('wyntek.migration', 'on', true)")
                 self._run_script(conn, text, path.name)
                 conn.execute("reset role")
                 conn.execute(

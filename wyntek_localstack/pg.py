@@ -23,8 +23,13 @@ from .keys import API_ROLES
 ADMIN = "admin"
 
 
+# The role settings PostgREST applies per transaction when it switches role.
+ROLE_SETTINGS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+
+
 class Pool:
     def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10) -> None:
+        self.role_settings: dict[str, dict[str, str]] = {}
         self._pool = AsyncConnectionPool(
             dsn, min_size=min_size, max_size=max_size, open=False,
             kwargs={"autocommit": True, "row_factory": dict_row}, timeout=30,
@@ -32,6 +37,29 @@ class Pool:
 
     async def open(self) -> None:
         await self._pool.open(wait=True)
+        await self.load_role_settings()
+
+    async def load_role_settings(self) -> None:
+        """Read the API roles' own settings (`alter role … set statement_timeout`).
+
+        A role's settings apply at login, not on `set role`; PostgREST applies them itself
+        when it switches to the role for a request, and so does this pool.
+        """
+        async with self._pool.connection() as conn:
+            cur = await conn.cursor(row_factory=dict_row).execute(
+                "select r.rolname, s.setconfig from pg_db_role_setting s "
+                "join pg_roles r on r.oid = s.setrole "
+                "where s.setdatabase in (0, (select oid from pg_database "
+                "where datname = current_database())) and r.rolname = any(%s)",
+                [list(API_ROLES)])
+            rows = await cur.fetchall()
+        found: dict[str, dict[str, str]] = {}
+        for row in rows:
+            for entry in row["setconfig"] or []:
+                key, _, value = str(entry).partition("=")
+                if key in ROLE_SETTINGS:
+                    found.setdefault(row["rolname"], {})[key] = value
+        self.role_settings = found
 
     async def close(self) -> None:
         await self._pool.close()
@@ -58,7 +86,8 @@ class Pool:
                 async with conn.pipeline():
                     await conn.execute("begin read only" if read_only else "begin")
                     if role != ADMIN:
-                        await _become(conn, role, claims, settings or {})
+                        await _become(conn, role, claims, {
+                            **self.role_settings.get(role, {}), **(settings or {})})
                     elif settings:
                         await _set_many(conn, settings)
                     yield conn

@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 
 import uvicorn
 
-from .context import Context, Settings
+from .context import DEFAULT_MAX_FILE_SIZE, Context, Settings
 from .keys import Keys, load_or_create
 from .pg import Pool
 
@@ -72,6 +72,7 @@ class LocalStack:
                  tls_key: Path | str | None = None, demo: bool = False,
                  jwt_expiry: int = 3600, tus_expiry: int = 86400,
                  refresh_reuse_interval: int = 10, worker: bool = True,
+                 max_file_size: int = DEFAULT_MAX_FILE_SIZE,
                  database_factory: Callable[[Path], DatabaseLike] | None = None) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("TLS needs both a certificate and a key file.")
@@ -84,6 +85,7 @@ class LocalStack:
         self.jwt_expiry, self.tus_expiry = jwt_expiry, tus_expiry
         self.refresh_reuse_interval = refresh_reuse_interval
         self.worker, self._worker = worker, cast(Any, None)  # the service worker (wyntek_service)
+        self.max_file_size = max_file_size
         self._database_factory = database_factory or _default_database
         self._db: DatabaseLike | None = None
         self._server: uvicorn.Server | None = None
@@ -126,7 +128,8 @@ class LocalStack:
 
         settings = Settings(data_dir=self.data_dir, jwt_expiry=self.jwt_expiry,
                             tus_expiry=self.tus_expiry, public_url=url,
-                            refresh_reuse_interval=self.refresh_reuse_interval)
+                            refresh_reuse_interval=self.refresh_reuse_interval,
+                            max_file_size=self.max_file_size)
         ctx = self._ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
         self._edge = _start_edge(ctx, self._db.dsn)
         from .app import build_app

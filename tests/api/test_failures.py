@@ -67,6 +67,8 @@ def test_expired_jwt_is_recognised() -> None:
     assert is_jwt_expired(StorageApiError('"exp" claim timestamp check failed',
                                           "Unauthorized", "403"))
     assert not is_jwt_expired(StorageApiError("Object not found", "not_found", "404"))
+    # Hosted Storage's answer to a stale token on GET /object/... and /object/info/...
+    assert is_jwt_expired(StorageApiError("Bucket not found", "Bucket not found", "404"))
 
 
 def _raise_through_httpx(exc: Exception) -> Exception:

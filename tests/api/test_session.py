@@ -92,6 +92,29 @@ def test_server_side_expiry_is_retried_once(short_stack, caplog) -> None:
     ctx.close()
 
 
+def test_storage_bucket_not_found_for_a_stale_token_is_retried_once(short_stack,
+                                                                    caplog) -> None:
+    """Hosted Storage answers a stale token on GET /object/... with "404 Bucket not
+    found"; the client refreshes once and reads the file."""
+    caplog.set_level(logging.INFO)
+    email, password, user_id = short_stack.new_user()
+    ctx = context_for(short_stack, email=email, password=password)
+    path = f"{user_id}/stale/part.stl"
+    files = lambda: ctx.session.client.storage.from_("designs")  # noqa: E731
+    ctx.session.run(lambda: files().upload(path, b"solid", {"content-type": "model/stl"}))
+    storage = KeyringStorage(short_stack.url)
+    session = json.loads(storage.get_item(STORAGE_KEY))
+    keys = load_or_create(short_stack.data_dir)
+    claims = jwt.decode(session["access_token"], options={"verify_signature": False})
+    claims["exp"] = int(time.time()) - 600
+    session["access_token"] = keys.sign(claims)
+    session["expires_at"] = int(time.time()) + 3600
+    storage.set_item(STORAGE_KEY, json.dumps(session))
+    assert ctx.session.run(lambda: files().download(path)) == b"solid"
+    assert any("expired token; refreshing" in r.getMessage() for r in caplog.records)
+    ctx.close()
+
+
 def test_concurrent_work_refreshes_once(short_stack, caplog) -> None:
     caplog.set_level(logging.INFO)
     email, password, _ = short_stack.new_user()

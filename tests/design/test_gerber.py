@@ -8,22 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.design.meshes import SAMPLES
+from tests.support.gerber import COPPER, DRILL, OUTLINE
 from wyntek_desktop.design import DesignReport, analyze
 from wyntek_desktop.design.gerber import recognise
-
-OUTLINE = b"""%FSLAX46Y46*%
-%MOMM*%
-%ADD10C,0.100000*%
-D10*
-X0Y0D02*
-X50000000Y0D01*
-X50000000Y20000000D01*
-X0Y20000000D01*
-X0Y0D01*
-M02*
-"""
-COPPER = b"%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.2*%\nD10*\nX1000000Y1000000D03*\nM02*\n"
-DRILL = b"M48\nMETRIC\nT1C0.8\n%\nT1\nX10.0Y10.0\nX12.0Y10.0\nM30\n"
 
 
 def _zip(path: Path, entries: dict[str, bytes]) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.design.test_gerber import COPPER, DRILL, OUTLINE
+from tests.support.gerber import COPPER, DRILL, OUTLINE
 from wyntek_desktop.core.errors import UsageError
 from wyntek_desktop.design import analyze
 from wyntek_desktop.design.gerber import recognise

@@ -74,8 +74,6 @@ def test_no_import_cycles() -> None:
                     break
         graph[name] = edges
 
-    # Package __init__ modules re-export their children: an edge from a child up to its
-    # own package's __init__ is the cycle we look for, the downward edge is not.
     seen: dict[str, int] = {}
     stack: list[str] = []
 

@@ -356,12 +356,23 @@ def test_record_files_deleted_marks_only_removed_own_objects(pg, make_actor):
                 (job["id"],))[0][0]
     # Still in storage: nothing is marked.
     assert call(pg, owner, "select public.record_files_deleted(%s)", ([path],))[0][0] == 0
+    # A SQL delete is refused, as on hosted: deletes go through the Storage API, which
+    # marks its own with storage.allow_delete_query and lets RLS decide (as the owner).
+    with pytest.raises(psycopg.Error) as refused:
+        call(pg, owner, "delete from storage.objects where bucket_id = 'designs' "
+             "and name = %s", (path,))
+    assert refused.value.sqlstate == "42501"
+
+    def storage_api_delete() -> list[tuple[object, ...]]:
+        with acting(pg, owner):
+            pg.execute("select set_config('storage.allow_delete_query', 'true', true)")
+            return pg.execute("delete from storage.objects where bucket_id = 'designs' "
+                              "and name = %s returning 1", (path,)).fetchall()
+
     # A live job's files are frozen; once the job is cancelled the owner may remove them.
-    assert call(pg, owner, "delete from storage.objects where bucket_id = 'designs' "
-                           "and name = %s returning 1", (path,)) == []
+    assert storage_api_delete() == []
     call(pg, owner, "select public.cancel_job(%s)", (job["id"],))
-    call(pg, owner, "delete from storage.objects where bucket_id = 'designs' and name = %s",
-         (path,))
+    assert storage_api_delete() == [(1,)]
     other = make_actor("meddler")
     assert call(pg, other, "select public.record_files_deleted(%s)", ([path],))[0][0] == 0
     assert call(pg, owner, "select public.record_files_deleted(%s)", ([path],))[0][0] == 1

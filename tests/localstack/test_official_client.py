@@ -45,7 +45,7 @@ def test_engineer_workflow(localstack: LocalStackInstance, tmp_path: Path) -> No
     path = f"{uid}/{client_job_id}/cube.stl"
     sb.storage.from_("designs").upload(path, data, {"content-type": "model/stl"})
     listed = sb.storage.from_("designs").list(f"{uid}/{client_job_id}")
-    assert listed[0]["metadata"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert listed[0]["metadata"]["eTag"] == f'"{hashlib.md5(data).hexdigest()}"'
 
     spec = {"material_id": material["id"], "quantity": 2, "tolerance_mm": 0.2,
             "volume_cm3": 8, "finish": "standard", "delivery_instructions": "", "notes": "hi"}

@@ -35,6 +35,8 @@ EVERYONE_SIGNED_IN = {"owner", "other", "operator_assigned", "operator_unassigne
 
 # (table, verb) -> (superuser preparation or None, statement, callers allowed); a
 # preparation holds several statements separated by '-- then'.
+STORAGE_API_DELETE = "select set_config('storage.allow_delete_query', 'true', true)"
+
 CASES: dict[tuple[str, str], tuple[str | None, str, set[str]]] = {
     ("profiles", "select"): (
         None, "select 1 from public.profiles where id = %(owner)s", {"owner", "service"}),
@@ -181,8 +183,11 @@ CASES: dict[tuple[str, str], tuple[str | None, str, set[str]]] = {
         """update storage.objects set metadata = metadata || '{"cacheControl": "no-cache"}'
             where bucket_id = 'designs' and name = %(object)s""",
         {"service"}),
+    # Deletes on Storage's tables are the Storage API's: it marks its own (a plain SQL
+    # delete is refused, see test_hosted_bootstrap), then RLS decides.
     ("storage.objects", "delete"): (
-        None, "delete from storage.objects where bucket_id = 'designs' and name = %(object)s",
+        STORAGE_API_DELETE,
+        "delete from storage.objects where bucket_id = 'designs' and name = %(object)s",
         {"service"}),
 
     ("storage.buckets", "select"): (
@@ -192,7 +197,8 @@ CASES: dict[tuple[str, str], tuple[str | None, str, set[str]]] = {
     ("storage.buckets", "update"): (
         None, "update storage.buckets set public = true where id = 'designs'", {"service"}),
     ("storage.buckets", "delete"): (
-        "insert into storage.buckets (id, name) values ('scratch', 'scratch')",
+        "insert into storage.buckets (id, name) values ('scratch', 'scratch') -- then "
+        + STORAGE_API_DELETE,
         "delete from storage.buckets where id = 'scratch'", {"service"}),
 }
 

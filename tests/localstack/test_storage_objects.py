@@ -39,7 +39,7 @@ def test_upload_list_download_remove(localstack: LocalStackInstance) -> None:
     assert [e["name"] for e in listing] == ["part.stl"]
     meta = listing[0]["metadata"]
     assert meta["size"] == len(data) and meta["mimetype"] == "model/stl"
-    assert meta["sha256"] == hashlib.sha256(data).hexdigest()
+    assert meta["eTag"] == f'"{hashlib.md5(data).hexdigest()}"'  # Storage: the MD5
     assert meta["cacheControl"] == "max-age=60"
     top = bucket.list(uid)
     assert {"name": folder.split("/")[1], "id": None} .items() <= top[0].items()
@@ -119,9 +119,13 @@ def test_raw_body_upload_and_headers(localstack: LocalStackInstance) -> None:
         assert got.content == b"%PDF-1.7 raw"
         assert got.headers["content-type"] == "application/pdf"
         assert got.headers["cache-control"] == "max-age=5" and got.headers["etag"]
+        # No token on the anonymous-capable read route: a private bucket is not found.
         no_auth = http.get(obj_url(localstack, name))
         assert no_auth.status_code == 400
-        assert no_auth.json()["statusCode"] == "400" and no_auth.json()["code"] == "InvalidRequest"
+        assert no_auth.json()["statusCode"] == "404" and no_auth.json()["code"] == "NoSuchBucket"
+        no_auth_upload = http.post(obj_url(localstack, f"{uid}/raw/other.pdf"), content=b"x")
+        assert no_auth_upload.json()["statusCode"] == "400"
+        assert no_auth_upload.json()["code"] == "InvalidRequest"
 
 
 def test_signed_urls(localstack: LocalStackInstance) -> None:
@@ -173,10 +177,15 @@ def test_expired_token_and_service_role(localstack: LocalStackInstance) -> None:
     _, uid, _ = signed_in_client(localstack)
     expired = mint(localstack, sub=uid, exp=int(time.time()) - 120, iat=int(time.time()) - 300)
     with localstack.http() as http:
-        r = http.get(obj_url(localstack, f"{uid}/x"), headers=auth(expired, localstack))
+        r = http.get(f"{localstack.url}/storage/v1/object/authenticated/{BUCKET}/{uid}/x",
+                     headers=auth(expired, localstack))
+        anonymous = http.get(obj_url(localstack, f"{uid}/x"), headers=auth(expired, localstack))
     assert r.status_code == 400
     assert r.json() == {"statusCode": "403", "error": "Unauthorized",
                         "message": '"exp" claim timestamp check failed', "code": "AccessDenied"}
+    # The plain read route takes an expired token for no token at all, as hosted does.
+    assert anonymous.json() == {"statusCode": "404", "error": "Bucket not found",
+                                "message": "Bucket not found", "code": "NoSuchBucket"}
     svc = localstack.service_client().storage.from_(BUCKET)
     name = f"{uid}/by-service/file.txt"
     svc.upload(name, b"service", {"content-type": "text/plain"})
@@ -235,7 +244,7 @@ def test_move_and_copy_follow_rls(localstack: LocalStackInstance) -> None:
     copied = bucket.copy(f"{uid}/b/part.stl", f"{uid}/c/copy.stl")
     assert copied["Key"] == f"{BUCKET}/{uid}/c/copy.stl"
     assert bucket.download(f"{uid}/c/copy.stl") == data
-    assert bucket.info(f"{uid}/c/copy.stl")["sha256"] == hashlib.sha256(data).hexdigest()
+    assert bucket.info(f"{uid}/c/copy.stl")["etag"] == f'"{hashlib.md5(data).hexdigest()}"'
     with pytest.raises(StorageApiError) as err:
         bucket.copy(f"{uid}/b/part.stl", f"{other}/copied.stl")
     assert err.value.status == "403"

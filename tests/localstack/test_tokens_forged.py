@@ -67,8 +67,12 @@ def test_forged_tokens_are_refused_everywhere(localstack: LocalStackInstance, ki
         user = http.get(f"{localstack.url}/auth/v1/user",
                         headers={**headers, "X-Supabase-Api-Version": "2024-01-01"})
         assert user.status_code == 403 and user.json()["code"] == "bad_jwt"
-        store = http.get(f"{localstack.url}/storage/v1/object/designs/{uid}/x", headers=headers)
+        store = http.get(f"{localstack.url}/storage/v1/object/authenticated/designs/{uid}/x",
+                         headers=headers)
         assert store.status_code == 400 and store.json()["statusCode"] == "403"
+        # The plain read route takes a forged token for none (as hosted): no bucket for it.
+        plain = http.get(f"{localstack.url}/storage/v1/object/designs/{uid}/x", headers=headers)
+        assert plain.status_code == 400 and plain.json()["code"] == "NoSuchBucket"
         admin = http.get(f"{localstack.url}/auth/v1/admin/users", headers={
             **headers, "X-Supabase-Api-Version": "2024-01-01"})
         assert admin.status_code == 403

@@ -149,7 +149,7 @@ class LocalStackInstance:
 def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
                jwt_expiry: int | None = None, tus_expiry: int | None = None,
                port: int = 0, refresh_reuse_interval: int | None = None,
-               worker: bool = True) -> list[str]:
+               worker: bool = True, max_file_size_mib: int | None = None) -> list[str]:
     argv = [sys.executable, "-m", "wyntek_localstack", "serve", "--port", str(port)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
@@ -165,6 +165,8 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
         argv += ["--refresh-reuse-interval", str(refresh_reuse_interval)]
     if not worker:
         argv.append("--no-worker")
+    if max_file_size_mib is not None:
+        argv += ["--max-file-size-mib", str(max_file_size_mib)]
     return argv
 
 
@@ -241,10 +243,10 @@ class StackFactory:
     """Starts extra stacks for one test and stops them afterwards.
 
     `factory(data_dir=None, tls=True, demo=False, jwt_expiry=None, tus_expiry=None, port=0,
-    refresh_reuse_interval=None)`; a new data dir is made when none is given, and passing
-    the same data dir again restarts on the kept data. Use `new_data_dir()` for a dir you
-    want to reuse: pytest's own tmp_path is not readable by the database's system user
-    when the tests run as root.
+    refresh_reuse_interval=None, max_file_size_mib=None)`; a new data dir is made when none
+    is given, and passing the same data dir again restarts on the kept data. Use
+    `new_data_dir()` for a dir you want to reuse: pytest's own tmp_path is not readable by
+    the database's system user when the tests run as root.
     """
 
     def __init__(self, root: Path, ca: TestCA) -> None:
@@ -257,12 +259,14 @@ class StackFactory:
     def __call__(self, data_dir: Path | None = None, *, tls: bool = True, demo: bool = False,
                  jwt_expiry: int | None = None, tus_expiry: int | None = None, port: int = 0,
                  refresh_reuse_interval: int | None = None,
-                 worker: bool = True) -> LocalStackInstance:
+                 worker: bool = True,
+                 max_file_size_mib: int | None = None) -> LocalStackInstance:
         folder = Path(tempfile.mkdtemp(prefix="extra-", dir=self.root))
         ca = self.ca if tls else None
         argv = serve_argv(data_dir or folder / "data", ca, demo=demo, jwt_expiry=jwt_expiry,
                           tus_expiry=tus_expiry, port=port,
-                          refresh_reuse_interval=refresh_reuse_interval, worker=worker)
+                          refresh_reuse_interval=refresh_reuse_interval, worker=worker,
+                          max_file_size_mib=max_file_size_mib)
         instance = start_instance(argv, folder / "server.log", ca)
         self.started.append(instance)
         return instance

@@ -35,6 +35,7 @@ def main() -> int:
 
     from wyntek_desktop.core.appdirs import AppDirs
     from wyntek_desktop.ui.app import DesktopApp
+    from wyntek_desktop.ui.dialogs.confirm import confirm_button
     from wyntek_desktop.ui.viewer import request_gl_format
 
     request_gl_format()
@@ -52,7 +53,9 @@ def main() -> int:
         end = time.monotonic() + timeout
         while not cond():
             if time.monotonic() > end:
-                raise SystemExit(f"timed out waiting for {what}")
+                raise SystemExit(f"timed out waiting for {what}: "
+                                 f"{w.prepare.spec.problems.text()!r} "
+                                 f"{w.prepare.shortfall.label.text()!r}")
             pump(0.05)
 
     def shot(name: str, widget: object = None) -> None:
@@ -78,7 +81,11 @@ def main() -> int:
                                                    for f in w.prepare.files),
          what="the reports")
     w.prepare.file_list.setCurrentRow(2)
+    w.prepare.spec.select_material("pcb-fr4-2l")  # the archive is checked again for PCB
+    wait(lambda: w.prepare.files[2].report is not None
+         and w.prepare.files[2].report.material_id == "pcb-fr4-2l", what="the PCB report")
     shot("prepare-gerber")
+    w.prepare.spec.select_material("fdm-pla")
     w.prepare.file_list.setCurrentRow(0)
     pump(1.0)
     shot("prepare-units-warning")
@@ -90,7 +97,13 @@ def main() -> int:
     w.prepare.file_list.setCurrentRow(2)
     w.prepare.remove_selected()
     w.prepare.file_list.setCurrentRow(0)
-    wait(lambda: w.prepare.spec.submit_button.isEnabled(), what="a valid spec")
+    wait(lambda: w.prepare.spec.add_button.isEnabled(), what="a valid spec")
+    # two of them cost more than the demo account's 500 tokens: said before Submit
+    wait(lambda: w.prepare.shortfall.isVisible(), what="the shortfall notice")
+    pump(1.5)
+    shot("prepare-shortfall")
+    w.prepare.spec.quantity.setValue(1)
+    wait(lambda: w.prepare.spec.submit_button.isEnabled(), what="a covered estimate")
     pump(1.5)
     shot("prepare")
     w.prepare.file_list.setCurrentRow(1)  # one file per job (see the report)
@@ -98,7 +111,13 @@ def main() -> int:
     w.prepare.file_list.setCurrentRow(0)
     wait(lambda: w.prepare.spec.submit_button.isEnabled(), what="a valid spec")
     w.prepare.queue_job(submit=True)
+    box = w.prepare.confirmation
+    wait(lambda: box is not None and box.isVisible(), what="the submit confirmation")
+    shot("submit-confirm", box)
+    confirm_button(box).click()
     wait(lambda: w.stack.currentWidget() is w.outbox, what="the outbox")
+    wait(lambda: "was submitted" in w.outbox.banner.text(), what="the submitted job")
+    shot("outbox-submitted")
     w.show_page("jobs")
     wait(lambda: w.jobs.model.rowCount() >= 1, what="the submitted job")
     # a draft in the outbox for its picture
@@ -119,6 +138,16 @@ def main() -> int:
     shot("tokens")
     w.show_page("account")
     shot("account")
+    w.account.delete_files()
+    dialog = w.account.last_dialog
+    wait(lambda: dialog.plan is not None, what="the files to delete")
+    dialog.move(300, 200)
+    shot("delete-files", dialog)
+    dialog.reject()
+    w.show_shortcuts()
+    w.shortcuts_dialog.move(300, 80)
+    shot("shortcuts", w.shortcuts_dialog)
+    w.shortcuts_dialog.close()
     w.show_page("help")
     w.help.subject.setText("Delivery to the second dock")
     w.help.message.setPlainText("Please deliver job a44f to dock 2; dock 4 is closed.")

@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt
 from tests.ui.heartbeat import Heartbeat
 from tests.ui.journey_support import start_app, stop_app, wait_reports
 from tests.ui.meshgen import sphere_triangles, write_binary_stl
+from wyntek_desktop.ui.dialogs.confirm import confirm_button
 from wyntek_desktop.upload.events import JobStateChanged
 
 pytestmark = pytest.mark.timeout(900)
@@ -72,6 +73,7 @@ def test_gui_thread_never_stalls_while_checking_and_uploading(qtbot, localstack,
         w.prepare.spec.select_material(app.services.catalogue.materials[0].id)
         qtbot.waitUntil(w.prepare.spec.submit_button.isEnabled, timeout=120_000)
         qtbot.mouseClick(w.prepare.spec.submit_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(confirm_button(w.prepare.confirmation), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: len(queued) == 1, timeout=120_000)  # copied and hashed
         outbox = app.services.outbox
         assert outbox is not None

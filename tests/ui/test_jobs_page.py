@@ -97,6 +97,41 @@ def test_search_box_filters_after_a_pause_and_going_to_a_job_clears_it(
     assert page.search.text() == "" and page.model.rowCount() == 300
 
 
+def test_verification_is_shown_and_each_outcome_is_announced(page: JobsPage) -> None:
+    pending = Job(id="a" * 8 + "-0000-4000-8000-000000000001", token_cost=16, quoted_cost=16,
+                  verification="pending", material_id="fdm-pla")
+    page._got_changes([pending])
+    assert page.select_job(pending.id)
+    assert "Verifying files…" in page.detail.toPlainText()
+    assert page.confirm_button.isHidden()
+    outcomes: list[Job] = []
+    page.verification_changed.connect(outcomes.append)
+    waiting = Job(**{**pending.__dict__, "verification": "needs_tokens", "token_cost": 52_600,
+                     "verification_note": "The stored files measure 1000.000 cm³."})
+    page._got_changes([waiting])
+    page._show_selected()
+    assert [j.verification for j in outcomes] == ["needs_tokens"]
+    text = page.detail.toPlainText()
+    assert "Needs 52,584 more tokens at the measured price of 52,600 (quoted 16)" in text
+    assert not page.confirm_button.isHidden() and not page.buy_button.isHidden()
+    assert page.cancel_button.isEnabled()
+    page._got_changes([Job(**{**waiting.__dict__, "verification": "adjusted"})])
+    assert len(outcomes) == 1  # announced once, when the service decided
+    failed = Job(id="b" * 8 + "-0000-4000-8000-000000000002", verification="failed",
+                 status="rejected", verification_note="cube.stl changed after it was priced.")
+    assert failed.verification_text == "Verification failed: cube.stl changed after it was priced."
+
+
+def test_the_status_column_says_while_files_are_verified(page: JobsPage) -> None:
+    base = make_jobs(1)[0]
+    for verification, shown in (("pending", "Submitted · verifying files…"),
+                                ("needs_tokens", "Submitted · needs tokens"),
+                                ("passed", "Submitted")):
+        page._got_changes([Job(**{**base.__dict__, "status": "submitted",
+                                  "verification": verification})])
+        assert page.model.index(page.model.row_of(base.id), 1).data() == shown
+
+
 # A one-pixel PNG, as the Prepare page would have cached for a queued file.
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d494441"

@@ -26,6 +26,12 @@ def sign_in(qtbot, app: DesktopApp, email: str, password: str) -> None:
     qtbot.waitUntil(lambda: app.window.balance_label.text() == "Tokens: 100,000", timeout=30_000)
 
 
+def confirm(qtbot, box) -> None:
+    assert box is not None and box.isVisible()
+    button = next(b for b in box.buttons() if b.objectName() == "confirm")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
 def fill_spec(qtbot, app: DesktopApp, material_id: str, quantity: int) -> None:
     spec = app.window.prepare.spec
     qtbot.waitUntil(lambda: spec.process.count() > 0, timeout=30_000)
@@ -74,6 +80,7 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         qtbot.waitUntil(w.isActiveWindow, timeout=5_000)
         qtbot.keyClick(w.prepare.spec.notes, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         assert w.prepare.banner.text() == "", w.prepare.banner.text()
+        confirm(qtbot, w.prepare.confirmation)  # tokens are spent: asked first
         qtbot.waitUntil(lambda: w.stack.currentWidget() is w.outbox, timeout=30_000)
         try:
             qtbot.waitUntil(lambda: w.outbox.model.rowCount() == 0 and app.services.balance
@@ -109,6 +116,7 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         assert w.outbox.model.index(0, 3).data() == "Draft"
         w.outbox.table.selectRow(0)
         qtbot.mouseClick(w.outbox.buttons["send"], Qt.MouseButton.LeftButton)
+        confirm(qtbot, w.outbox.confirmation)  # sending spends tokens too
         w.show_page("jobs")
         qtbot.waitUntil(lambda: w.jobs.model.rowCount() == 2, timeout=120_000)
 
@@ -119,8 +127,9 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         localstack.service_client().table("jobs").update({"status": "reviewing"}).eq(
             "id", job.id).execute()
         w.jobs.poll()
-        qtbot.waitUntil(lambda: bool(w.notifications), timeout=30_000)
-        assert "Reviewing" in w.notifications[-1][0]
+        # (the verification's own notification may come first)
+        qtbot.waitUntil(lambda: any("Reviewing" in title for title, _ in w.notifications),
+                        timeout=30_000)
         assert w.jobs.model.record(w.jobs.model.row_of(job.id)).status == "reviewing"
         w.jobs.filter.setCurrentIndex(w.jobs.filter.findData("shipped"))
         w.show_page("prepare")
@@ -133,6 +142,7 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         assert w.jobs.select_job(second.id)
         assert w.jobs.cancel_button.isEnabled()
         qtbot.mouseClick(w.jobs.cancel_button, Qt.MouseButton.LeftButton)
+        confirm(qtbot, w.jobs.confirmation)
         qtbot.waitUntil(lambda: w.jobs.model.record(w.jobs.model.row_of(second.id)).status
                         == "cancelled", timeout=30_000)
         qtbot.waitUntil(lambda: app.services.balance == before + second.token_cost,
@@ -152,6 +162,13 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         assert report.kept and not report.failed
         assert report.files_removed + len(report.kept) == 3
         dialog.accept()
+        # the cancelled job's details follow: its files are gone, not "kept until"
+        w.show_page("jobs")
+        assert w.jobs.select_job(second.id)
+        qtbot.waitUntil(lambda: "kept until" not in w.jobs.detail.toPlainText(),
+                        timeout=30_000)
+        assert "deleted" in w.jobs.detail.toPlainText()
+        w.show_page("account")
 
         # export my data
         target = tmp_path / "export.json"

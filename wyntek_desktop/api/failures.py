@@ -120,7 +120,7 @@ def map_auth_error(exc: Exception) -> e.WyntekError:
 
 
 def is_jwt_expired(exc: BaseException) -> bool:
-    """True for the answers REST and Storage give to an expired access token."""
+    """True for the answers REST and Storage give to an expired or stale access token."""
     from postgrest.exceptions import APIError
     from storage3.exceptions import StorageApiError
 
@@ -128,6 +128,10 @@ def is_jwt_expired(exc: BaseException) -> bool:
         return exc.code in JWT_EXPIRED_CODES or "JWT expired" in str(exc.message)
     if isinstance(exc, StorageApiError):
         message = str(exc.message).lower()
+        if str(exc.status) == "404" and exc.code == "Bucket not found":
+            # Storage's read routes take a stale or forged token for no token, and meet
+            # our private bucket as "Bucket not found": a token problem, not a missing file.
+            return True
         return str(exc.status) in ("401", "403") and ("exp" in message or "jwt" in message)
     return False
 

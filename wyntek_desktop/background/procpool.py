@@ -9,6 +9,12 @@ call looks like any other worker function to the window.
 Progress and cancellation cross the process boundary through a queue and a small shared
 array: the child's ``state`` object speaks the same ``report_progress``/``is_cancelled``
 language as a thread worker.
+
+The helper ends with the app by watching its parent *process* (the pipe every ``spawn``-ed
+child holds to its parent closes when the parent dies, even by SIGKILL). It must not use
+``PR_SET_PDEATHSIG``: that fires when the *thread* that started the child exits, and the
+helper is started from a Qt pool thread, which Qt retires after 30 s idle — the helper
+was killed under the next check ("stopped unexpectedly").
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ import itertools
 import multiprocessing as mp
 import os
 import queue
-import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -39,14 +44,22 @@ _child: dict[str, Any] = {}
 
 def _init_child(progress: Any, cancelled: Any) -> None:
     _child["progress"], _child["cancelled"] = progress, cancelled
-    if sys.platform == "linux":  # end with the app even if it is killed
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
-            ctypes.CDLL("libc.so.6").prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+    parent = mp.parent_process()
+    if parent is not None:  # end with the app even if it is killed
+        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,),
+                         name="wyntek-parent-watch", daemon=True).start()
     if hasattr(os, "nice"):
         # background work: the window's process comes first when cores are busy
         with contextlib.suppress(OSError):
             os.nice(5)
+
+
+def _exit_with_parent(sentinel: int) -> None:
+    """Block until the parent process is gone (its end of the pipe closes), then leave."""
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    os._exit(0)
 
 
 class _ChildState:
@@ -125,13 +138,30 @@ class ProcessPool:
         """Start the helper process early and import ``module`` there (numpy is slow)."""
         self._ensure().submit(importlib.import_module, module)
 
+    def _submit(self, seq: int, target: str,
+                args: tuple[Any, ...]) -> tuple[ProcessPoolExecutor, Future[Any]]:
+        """Hand the call to the helper; a helper that died while idle is replaced once
+        (this call never reached it, so trying again cannot run it twice)."""
+        executor = self._ensure()
+        try:
+            return executor, executor.submit(_call, seq, target, args)
+        except BrokenProcessPool:
+            self._discard(executor)
+            executor = self._ensure()
+            return executor, executor.submit(_call, seq, target, args)
+
+    def helper_pids(self) -> list[int]:
+        """The helper processes running now (diagnostics and tests)."""
+        processes = getattr(self._executor, "_processes", None) or {}
+        return [p.pid for p in list(processes.values()) if p.is_alive()]
+
     def run(self, state: WorkState | None, target: str, *args: Any) -> Any:
         """Run ``module:function(state, *args)`` in the helper process; blocks this thread."""
-        executor = self._ensure()
         seq = next(self._seq)
         self._states[seq] = state
+        executor: ProcessPoolExecutor | None = None
         try:
-            future: Future[Any] = executor.submit(_call, seq, target, args)
+            executor, future = self._submit(seq, target, args)
             while True:
                 try:
                     return future.result(timeout=0.05)
@@ -141,9 +171,11 @@ class ProcessPool:
                         future.cancel()
                         raise Cancelled() from None
         except BrokenProcessPool:
-            self._discard(executor)
-            raise WyntekError("The checking process stopped unexpectedly (out of memory?).",
-                              hint="Try again; very large files need a lot of memory.") from None
+            if executor is not None:
+                self._discard(executor)
+            raise WyntekError("The checking process stopped unexpectedly while working on "
+                              "this file (out of memory?).",
+                              hint="Press Retry; very large files need a lot of memory.") from None
         finally:
             self._states.pop(seq, None)
 

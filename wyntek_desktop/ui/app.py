@@ -25,7 +25,7 @@ from wyntek_desktop.ui.gc_policy import freeze_survivors
 from wyntek_desktop.ui.main_window import MainWindow, app_icon
 from wyntek_desktop.ui.reconnect import Reconnector
 from wyntek_desktop.ui.services import CONNECTING, OFFLINE, Services
-from wyntek_desktop.ui.single_instance import bring_to_front, claim
+from wyntek_desktop.ui.single_instance import FileOpenEvents, bring_to_front, claim
 from wyntek_desktop.ui.theme import apply_theme
 from wyntek_desktop.ui.workers import TaskState
 
@@ -131,7 +131,7 @@ class DesktopApp(QObject):
     def open_settings(self) -> None:
         from wyntek_desktop.ui.dialogs.settings import SettingsDialog
         dialog = SettingsDialog(self.services, self.settings, self.dirs.settings_file,
-                                self.window)
+                                self.window, demo=self.services.local_backend)
         dialog.saved.connect(self.apply_settings)
         self.settings_dialog = dialog
         dialog.open()
@@ -158,8 +158,7 @@ class DesktopApp(QObject):
         """Another start of the app handed us ``files``: open them, come to the front."""
         log.info("another start handed over %d file(s)", len(files))
         if files:
-            self.window.show_page("prepare")
-            self.window.prepare.open_paths(files)
+            self.window.open_paths(files)
         bring_to_front(self.window)
 
     def shutdown(self) -> None:
@@ -218,6 +217,9 @@ def run(argv: list[str]) -> int:
     desktop = DesktopApp(qapp, dirs=dirs, local=args.local)
     instance.setParent(desktop)
     instance.files_received.connect(desktop.open_handed_files)
+    file_open = FileOpenEvents(desktop)
+    file_open.files_received.connect(desktop.open_handed_files)
+    qapp.installEventFilter(file_open)
     desktop.start()
     if os.environ.get("WYNTEK_STARTUP_PROBE"):  # benchmarks: report "window shown", quit
         from PySide6.QtCore import QTimer
@@ -228,7 +230,7 @@ def run(argv: list[str]) -> int:
         QTimer.singleShot(0, shown)
     if args.files:
         log.info("opening %s", ", ".join(os.path.basename(path) for path in args.files))
-        desktop.window.prepare.open_paths(args.files)
+        desktop.window.open_paths(args.files)
     qapp.aboutToQuit.connect(desktop.shutdown)
     _quit_on_signals(qapp)
     return int(qapp.exec())

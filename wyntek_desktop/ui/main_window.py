@@ -92,12 +92,19 @@ class MainWindow(QMainWindow):
         services.balance_changed.connect(self._on_balance)
         services.error.connect(self._on_error)
         self.jobs.status_changed.connect(self._on_job_status)
+        self.jobs.verification_changed.connect(self._on_job_verified)
+        self.jobs.buy_tokens_requested.connect(lambda: self.show_page("tokens"))
         self.help.about_button.clicked.connect(self.show_about)
+        # dataChanged too: a status change (a cancelled job) must reach the support form
         for signal in (self.jobs.model.rowsInserted, self.jobs.model.modelReset,
-                       self.jobs.model.rowsRemoved):
+                       self.jobs.model.rowsRemoved, self.jobs.model.dataChanged):
             signal.connect(lambda *a: self.help.set_jobs(self.jobs.model.records()))
         self.prepare.job_queued.connect(self._on_job_queued)
         self.prepare.recent_file_opened.connect(self.remember_recent)
+        self.prepare.buy_tokens_requested.connect(self.buy_tokens_for)
+        self.outbox.show_job_requested.connect(self.show_job)
+        self.jobs.support_requested.connect(self.contact_support_about)
+        self.account.files_deleted.connect(self.jobs.refresh)  # retention dates changed
         self.nav.setCurrentRow(0)
         self._on_connection(services.connection, "")
         self._on_sign_in(services.email)
@@ -146,22 +153,25 @@ class MainWindow(QMainWindow):
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
         v = bar.addMenu("&View")
         for i, key in enumerate(PAGES):
-            self._action(v, self.pages[key].title, lambda i=i: self.nav.setCurrentRow(i),
-                         f"Ctrl+{i + 1}", f"page-{key}")
+            # '&' in a title ("Account & Privacy") is text, not a mnemonic marker
+            self._action(v, self.pages[key].title.replace("&", "&&"),
+                         lambda i=i: self.nav.setCurrentRow(i), f"Ctrl+{i + 1}", f"page-{key}")
         v.addSeparator()
         self._action(v, "&Refresh", self.refresh, "F5", "refresh")
         self._action(v, "&Find jobs…", self.find_jobs, QKeySequence.StandardKey.Find, "find")
         for view, key in (("front", "1"), ("top", "5"), ("right", "4"), ("iso", "7")):
             self._action(v, f"3D view: {view}", lambda view=view: self.prepare.view.set_view(view),
                          f"Alt+{key}", f"view-{view}")
-        self._action(v, "3D view: fit", self.prepare.view.fit, "Alt+F", "view-fit")
+        # Alt+0 beside Alt+1/4/5/7; Alt+F belongs to the File menu
+        self._action(v, "3D view: fit", self.prepare.view.fit, "Alt+0", "view-fit")
         a = bar.addMenu("&Account")
         self.sign_in_action = self._action(a, "&Sign in…", self.sign_in, "Ctrl+L", "sign-in")
         self.sign_out_action = self._action(a, "Sign &out", self.services.sign_out, None,
                                             "sign-out")
         self._action(a, "&Buy tokens…", self.buy_tokens, None, "buy")
         h = bar.addMenu("&Help")
-        self._action(h, "&Contact support", lambda: self.nav.setCurrentRow(5), "F1", "support")
+        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts")
+        self._action(h, "&Contact support", lambda: self.nav.setCurrentRow(5), None, "support")
         self._action(h, "&About WYNTEK Desktop", self.show_about, None, "about")
 
     def _build_tray(self) -> None:
@@ -197,6 +207,12 @@ class MainWindow(QMainWindow):
             refresh()
         self.services.refresh_profile()
 
+    def open_paths(self, paths: list[str]) -> None:
+        """Files from the command line (or another instance): they open on Prepare,
+        whatever page the last session ended on."""
+        self.show_page("prepare")
+        self.prepare.open_paths(paths)
+
     def open_files(self) -> None:
         self.show_page("prepare")
         self.prepare.open_dialog()
@@ -207,7 +223,23 @@ class MainWindow(QMainWindow):
 
     def _on_job_queued(self, client_job_id: str, submit: bool) -> None:
         self.show_page("outbox")
+        if submit:
+            self.outbox.expect(client_job_id)
+        else:
+            self.outbox.announce_draft(client_job_id)
+        self.outbox.select_when_listed(client_job_id)
         self.outbox.reload()
+
+    def contact_support_about(self, job_id: str) -> None:
+        self.help.set_jobs(self.jobs.model.records())
+        self.show_page("help")
+        self.help.choose_job(job_id)
+        self.help.subject.setFocus()
+
+    def show_job(self, job_id: str) -> None:
+        """The Jobs page with this job selected (fetched first if it is new)."""
+        self.show_page("jobs")
+        self.jobs.select_job_when_listed(job_id)
 
     # -- sign-in and status -------------------------------------------------------------------
     def sign_in(self) -> None:
@@ -255,10 +287,19 @@ class MainWindow(QMainWindow):
         self.current_page().show_error(err)
 
     def _on_job_status(self, job: Any, previous: str) -> None:
-        from wyntek_desktop.ui.models import status_label
+        from wyntek_desktop.ui.models import material_text, status_label
         title = f"Job {job.id[:8]}: {status_label(job.status)}"
-        text = f"Was {status_label(previous)}; {job.material_id} × {job.quantity}."  # noqa: RUF001
+        what = material_text(job, self.jobs.model.material_names)
+        text = f"Was {status_label(previous)}; {what} × {job.quantity}."  # noqa: RUF001
         self.notify(title, text)
+        self._notified_job = job.id
+        self.services.refresh_profile()
+
+    def _on_job_verified(self, job: Any) -> None:
+        titles = {"passed": "files verified", "adjusted": "price adjusted",
+                  "needs_tokens": "needs more tokens", "failed": "verification failed"}
+        self.notify(f"Job {job.id[:8]}: {titles.get(job.verification, 'verified')}",
+                    job.verification_text)
         self._notified_job = job.id
         self.services.refresh_profile()
 
@@ -273,6 +314,13 @@ class MainWindow(QMainWindow):
     def _notify_purchase(self, title: str, text: str) -> None:
         self._notified_job = None  # a click on this notification opens no job
         self.notify(title, text)
+
+    def buy_tokens_for(self, shortfall: int) -> None:
+        """The job needs more tokens: the packs, with how many more are needed."""
+        self.show_page("tokens")
+        self.tokens.packs_table.setFocus()
+        self.tokens.show_info(f"This job needs {shortfall:,} more tokens than you have: "
+                              "choose a pack, then Buy in the browser.")
 
     def buy_tokens(self) -> None:
         self.show_page("tokens")
@@ -293,6 +341,11 @@ class MainWindow(QMainWindow):
         self.show_page("jobs")
         self.jobs.select_job(self._notified_job)
 
+    def show_shortcuts(self) -> None:
+        from wyntek_desktop.ui.dialogs.shortcuts import ShortcutsDialog
+        self.shortcuts_dialog = ShortcutsDialog(self.actions_by_name.values(), self)
+        self.shortcuts_dialog.open()
+
     def show_about(self) -> None:
         from wyntek_desktop.distribution.about import about_info
         from wyntek_desktop.ui.dialogs.about import AboutDialog
@@ -309,7 +362,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in self.recent_files:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda checked=False, p=path: self.prepare.open_paths([p]))
+            action.triggered.connect(lambda checked=False, p=path: self.open_paths([p]))
         self.recent_menu.setEnabled(bool(self.recent_files))
 
     def remember_recent(self, path: str) -> None:

@@ -369,11 +369,33 @@ def _short(uuid_text: str | None) -> str:
     return (uuid_text or "")[:8]
 
 
+def material_text(job: Any, names: dict[str, str] | None = None) -> str:
+    """'PLA · FDM': the material's name (its id until the catalogue is known) and the
+    process, as a person reads them; never a bare id like 'pcb-fr4-2l' once named."""
+    from wyntek_desktop.ui.spec_form import PROCESS_NAMES
+
+    material_id = job.material_id or ""
+    name = (names or {}).get(material_id) or material_id
+    process = job.process or ""
+    process = PROCESS_NAMES.get(process, process.upper())
+    return " · ".join(p for p in (name, process) if p)
+
+
+_WAITING = {"pending": "verifying files…", "needs_tokens": "needs tokens"}
+
+
+def job_status_text(job: Any) -> str:
+    """The status, and while the service has the job's files, where verification is."""
+    waiting = _WAITING.get(getattr(job, "verification", None) or "")
+    label = status_label(job.status)
+    return f"{label} · {waiting}" if waiting and job.status == "submitted" else label
+
+
 class JobsTableModel(RecordTableModel):
-    columns = (
+    columns: Sequence[Column] = (
         Column("Job", lambda j: _short(j.id)),
-        Column("Status", lambda j: status_label(j.status), lambda j: j.status),
-        Column("Material", lambda j: j.material_id),
+        Column("Status", job_status_text, lambda j: j.status),
+        Column("Material", lambda j: material_text(j)),
         Column("Qty", lambda j: j.quantity, align_right=True),
         Column("Tolerance", lambda j: f"±{j.tolerance_mm} mm" if j.tolerance_mm else "",
                lambda j: j.tolerance_mm),
@@ -382,13 +404,29 @@ class JobsTableModel(RecordTableModel):
         Column("Created", lambda j: fmt_time(j.created_at), lambda j: j.created_at),
         Column("Updated", lambda j: fmt_time(j.updated_at), lambda j: j.updated_at),
     )
-    STATUS_COLUMN = 1
+    STATUS_COLUMN, MATERIAL_COLUMN = 1, 2
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
+        self.material_names: dict[str, str] = {}
+        columns = list(type(self).columns)
+        columns[self.MATERIAL_COLUMN] = Column(
+            "Material", lambda j: material_text(j, self.material_names))
+        self.columns = tuple(columns)
         self.status: str | None = None
         self.search = ""
         self._haystacks: dict[str, tuple[Any, str]] = {}  # job id -> (job, its text)
+
+    def set_material_names(self, names: dict[str, str]) -> None:
+        """Material names from the catalogue (id -> name): shown and searched."""
+        if names == self.material_names:
+            return
+        self.material_names = dict(names)
+        self._text_cache.clear()
+        self._haystacks.clear()
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, self.MATERIAL_COLUMN),
+                                  self.index(self.rowCount() - 1, self.MATERIAL_COLUMN))
 
     def set_status(self, status: str | None) -> None:
         """Show only jobs in this status (None: every job)."""
@@ -419,7 +457,8 @@ class JobsTableModel(RecordTableModel):
         cached = self._haystacks.get(job.id)
         if cached is not None and cached[0] is job:
             return cached[1]
-        parts = [job.id, job.material_id, job.process, job.finish, job.notes,
+        parts = [job.id, job.material_id, material_text(job, self.material_names),
+                 job.finish, job.notes,
                  job.delivery_instructions, *(f.file_name for f in job.files)]
         text = " ".join(p for p in parts if p).casefold()
         self._haystacks[job.id] = (job, text)
@@ -498,23 +537,45 @@ class OutboxModel(RecordTableModel):
             self.dataChanged.emit(self.index(row, self.PROGRESS_COLUMN),
                                   self.index(row, self.ETA_COLUMN))
 
+    def forget_live(self, client_job_id: str) -> None:
+        """The job stopped uploading (paused, cancelled, failed, sent): its speed and ETA
+        are no longer true, and a cancelled upload starts again from the stored offset."""
+        stale = [key for key in self._live if key[0] == client_job_id]
+        for key in stale:
+            del self._live[key]
+        rows = [r for r in range(self.rowCount()) if self.record(r).client_job_id
+                == client_job_id]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), self.PROGRESS_COLUMN),
+                                  self.index(max(rows), self.ETA_COLUMN))
+
     def progress_of(self, row: int) -> FileProgress:
         record = self.record(row)
         live = self._live.get(record.id)
         if live is not None and live.sent >= record.sent:
+            if record.state != "uploading" or record.paused:
+                return FileProgress(live.sent, live.total)  # no speed while not moving
             return live
         return FileProgress(record.sent, record.size)
+
+    def _not_started(self, row: int) -> bool:
+        """A draft nothing of which was sent: no bar (an empty one says 'stuck')."""
+        return self.record(row).state == "draft" and self.progress_of(row).sent == 0
 
     def value(self, row: int, column: int, role: int) -> Any:
         if column in (self.PROGRESS_COLUMN, self.SPEED_COLUMN, self.ETA_COLUMN) \
                 and role == DISPLAY_ROLE:
             p = self.progress_of(row)
             if column == self.PROGRESS_COLUMN:
+                if self._not_started(row):
+                    return "Not sent"
                 return f"{100 * p.sent / p.total:.0f} %" if p.total else "100 %"
             if column == self.SPEED_COLUMN:
                 return f"{fmt_bytes(p.speed)}/s" if p.speed else ""
             return fmt_eta(p.eta)
         if role == PROGRESS_ROLE:
+            if self._not_started(row):
+                return None
             p = self.progress_of(row)
             return p.sent / p.total if p.total else 1.0
         return super().value(row, column, role)

@@ -48,3 +48,17 @@ def apply_theme(app: QApplication, choice: str) -> str:
     qss = resources_folder() / "styles" / f"{theme}.qss"
     app.setStyleSheet(qss.read_text("utf-8") if qss.is_file() else "")
     return theme
+
+
+def relative_luminance(color: QColor) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+    return (0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF())
+            + 0.0722 * channel(color.blueF()))
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio, 1 to 21 (AA asks 4.5 for body text)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)

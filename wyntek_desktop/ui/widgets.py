@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
+from PySide6.QtCore import QAbstractItemModel, QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -17,11 +17,41 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-_STYLES = {
-    "error": "background:#5c1f1f;color:#ffe9e9;border:1px solid #a33;",
-    "warning": "background:#5a4712;color:#fff4d6;border:1px solid #b8902a;",
-    "info": "background:#173d5c;color:#e4f1ff;border:1px solid #2f6fa3;",
+# background, text, border per theme; every text/background pair meets WCAG AA (4.5:1),
+# which tests/ui/test_banner_contrast.py measures on the rendered banner
+BANNER_COLORS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "light": {
+        "error": ("#fdecea", "#5f2120", "#d9534f"),
+        "warning": ("#fff4e5", "#5c3b00", "#e0a030"),
+        "info": ("#e8f2fb", "#0b3a5e", "#5b9bd5"),
+        "success": ("#edf7ed", "#1e4620", "#6fbf73"),
+    },
+    "dark": {
+        "error": ("#5c1f1f", "#ffe9e9", "#aa3333"),
+        "warning": ("#5a4712", "#fff4d6", "#b8902a"),
+        "info": ("#173d5c", "#e4f1ff", "#2f6fa3"),
+        "success": ("#1f4a22", "#e6f4e6", "#4caf50"),
+    },
 }
+
+
+def banner_style(kind: str, theme: str) -> str:
+    """The banner's stylesheet: its colours reach the label and the close button too
+    (a stylesheet colour on the frame alone does not: the label kept the palette's)."""
+    colors = BANNER_COLORS.get(theme, BANNER_COLORS["light"])
+    background, text, border = colors.get(kind, colors["info"])
+    return (f"QFrame#banner{{background:{background};color:{text};"
+            f"border:1px solid {border};border-radius:4px;}}"
+            f"QFrame#banner QLabel, QFrame#banner QToolButton{{color:{text};"
+            "border:none;background:transparent;}")
+
+
+def current_theme() -> str:
+    """``dark`` or ``light``, from the application palette the theme set."""
+    from PySide6.QtGui import QGuiApplication, QPalette
+
+    window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+    return "dark" if window.lightness() < 128 else "light"
 
 
 class Banner(QFrame):
@@ -41,14 +71,14 @@ class Banner(QFrame):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action = QPushButton(self)
         self.action.hide()
-        close = QToolButton(self)
-        close.setText("✕")
-        close.setAccessibleName("Dismiss message")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.dismiss)
+        self.close_button = QToolButton(self)
+        self.close_button.setText("✕")
+        self.close_button.setAccessibleName("Dismiss message")
+        self.close_button.setAutoRaise(True)
+        self.close_button.clicked.connect(self.dismiss)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.action)
-        layout.addWidget(close)
+        layout.addWidget(self.close_button)
         self.kind = ""
         self._callback: Callable[[], None] | None = None
         self.action.clicked.connect(self._run_action)
@@ -62,17 +92,24 @@ class Banner(QFrame):
                      callback: Callable[[], None] | None = None) -> None:
         self.kind = kind
         self.label.setText(text)
-        self.setStyleSheet(f"QFrame#banner{{{_STYLES.get(kind, _STYLES['info'])}"
-                           "border-radius:4px;} QLabel{border:none;background:transparent;}")
+        self._style()
         self._callback = callback
         self.action.setVisible(bool(action and callback))
         if action:
             self.action.setText(action)
         self.show()
-        if kind == "info":
+        if kind == "info" and not action:  # a message with something to do stays
             self._fade.start(6000)
         else:
             self._fade.stop()
+
+    def _style(self) -> None:
+        self.setStyleSheet(banner_style(self.kind, current_theme()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.ApplicationPaletteChange and self.kind:
+            self._style()  # the theme changed in Settings
+        super().changeEvent(event)
 
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()

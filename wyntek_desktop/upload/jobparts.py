@@ -11,7 +11,13 @@ from wyntek_desktop.core.errors import FileError, WyntekError
 from wyntek_desktop.core.outbox import Outbox, OutboxFile, OutboxJob
 from wyntek_desktop.core.outbox_files import sha256_file
 from wyntek_desktop.upload.transfer import Control, IntegrityError
-from wyntek_desktop.upload.tus import OffsetConflict, TusClient
+from wyntek_desktop.upload.tus import (
+    AuthRefused,
+    OffsetConflict,
+    TusClient,
+    UploadFinished,
+    UploadGone,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +25,8 @@ log = logging.getLogger(__name__)
 def verify_sources(job: OutboxJob, control: Control) -> None:
     """Files referenced by path are hashed again: what was checked is what is sent.
 
-    Our own copies are checked by size (they are ours; the server's SHA-256 confirms them
-    after the upload).
+    Our own copies are checked by size (they are ours; after the upload the stored size,
+    and the MD5 where the etag gives one, confirm them).
     """
     for f in job.files:
         if f.verified:
@@ -55,20 +61,34 @@ def submit_files(job: OutboxJob) -> list[dict[str, Any]]:
 
 
 def discard_uploads(outbox: Outbox, tus: TusClient, client_job_id: str) -> None:
-    """Terminate the partial uploads and delete the finished objects of a cancelled job."""
+    """Remove what a cancelled job left on the service: its partial uploads and objects.
+
+    A partial upload is terminated; then the object is deleted through the Storage API
+    whatever TUS said, because a finished upload cannot be terminated (and its last chunk
+    may have landed while we cancelled). A file is forgotten only once the service
+    confirmed the delete; otherwise it keeps its record for the next attempt.
+    """
     try:
         files = outbox.get(client_job_id).files
     except WyntekError as exc:  # the job was removed meanwhile
         log.info("cancel cleanup of %s: %s", client_job_id, exc)
         return
     for f in files:
-        try:
-            if f.tus_url:
+        if not f.storage_path:
+            continue
+        if f.tus_url and not f.verified and f.offset < f.size:
+            try:
                 tus.terminate(f.tus_url)
-            if f.verified and f.storage_path:
-                tus.delete_object(f.storage_path)
-        except (WyntekError, httpx.HTTPError, OffsetConflict) as exc:
-            log.info("could not remove the upload of %s: %s", f.file_name, exc)
+            except UploadFinished:
+                pass  # finished meanwhile: the delete below removes it
+            except (WyntekError, httpx.HTTPError, OffsetConflict) as exc:
+                log.info("could not terminate the upload of %s: %s", f.file_name, exc)
+        try:
+            tus.delete_object(f.storage_path)
+        except (WyntekError, httpx.HTTPError, AuthRefused, OffsetConflict, UploadGone) as exc:
+            log.warning("the stored copy of %s was not deleted (kept for a later try): %s",
+                        f.file_name, exc)
+            continue
         try:
             outbox.reset_upload(f)
         except WyntekError:

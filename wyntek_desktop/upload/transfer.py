@@ -7,7 +7,9 @@ the server may hold more than we recorded) and re-sends at most one chunk.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
+import re
 import threading
 from collections.abc import Callable
 
@@ -32,7 +34,7 @@ _PRIORITY = {PAUSE: 1, STOP: 2, CANCEL: 3}
 
 
 class IntegrityError(FileError):
-    """The stored object is not the file we checked (size or SHA-256 differ)."""
+    """The stored object is not the file we checked (size or MD5 differ)."""
 
 
 class Control:
@@ -168,20 +170,53 @@ def _finish_empty(tus: TusClient, f: OutboxFile, storage_path: str) -> None:
 
 
 def _confirm(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str) -> None:
-    """Check the stored object's size (and SHA-256 when the service records one)."""
+    """Check what the service stored: its size always, its bytes where the etag allows.
+
+    A single-part etag is the MD5 of the stored bytes: the file (still the checked one, by
+    its SHA-256) must have that MD5. A multipart etag (TUS uploads on S3) says nothing
+    about the bytes, so only the size is confirmed here; the SHA-256 of the stored bytes is
+    the service worker's check, made on the server after the job is submitted.
+    """
     info = tus.object_info(storage_path)
     if info is None:
         raise UploadGone("the finished upload is not in storage")
     size = _find(info, "size")
-    digest = _find(info, "sha256")
-    if (size is not None and int(str(size)) != f.size) or (
-            digest is not None and str(digest).lower() != f.sha256):
+    md5 = single_part_md5(info.get("etag"))
+    matches = size is not None and int(str(size)) == f.size
+    if matches and md5 is not None:
+        matches = _local_md5_if_unchanged(f) == md5
+    if not matches:
         outbox.reset_upload(f)
         tus.delete_object(storage_path)  # never leave bytes that were not checked
         raise IntegrityError(
             f"The uploaded copy of {f.file_name} does not match the checked file.",
             hint="Retry the job to upload it again.")
     outbox.mark_verified(f)
+
+
+_MD5_ETAG = re.compile(r"[0-9a-f]{32}")
+
+
+def single_part_md5(etag: object) -> str | None:
+    """The MD5 an etag states, or None for a multipart ("…-3") or missing etag."""
+    if not isinstance(etag, str):
+        return None
+    value = etag.strip().removeprefix("W/").strip('"').lower()
+    return value if _MD5_ETAG.fullmatch(value) else None
+
+
+def _local_md5_if_unchanged(f: OutboxFile) -> str | None:
+    """The MD5 of the local file, if it still is the checked file (same SHA-256)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha = hashlib.sha256()
+    try:
+        with open(f.local_path, "rb") as fh:
+            while block := fh.read(4 * 1024 * 1024):
+                md5.update(block)
+                sha.update(block)
+    except OSError:
+        return None
+    return md5.hexdigest() if sha.hexdigest() == f.sha256 else None
 
 
 def _find(info: dict[str, object], key: str) -> object | None:

@@ -144,8 +144,9 @@ class Builder:
                                 f"{item.name}!{candidates[0][0].name}(...)).")
         return candidates[0]
 
-    def _embed(self, table: Table, item: SelectItem, alias: str, depth: int,
-               params: list[Any]) -> str:
+    def _link(self, table: Table, item: SelectItem, alias: str,
+              depth: int) -> tuple[Table, str, str, bool]:
+        """(embedded table, join condition, its alias, to-one) for an embed of `table`."""
         fk, to_one = self._relation(table, item)
         target = self.table(fk.ref_table if to_one else fk.table)
         inner = f"_t{depth + 1}"
@@ -155,9 +156,30 @@ class Builder:
         else:
             join = " and ".join(f"{inner}.{ident(c)} = {alias}.{ident(r)}"
                                 for c, r in zip(fk.columns, fk.ref_columns, strict=True))
+        return target, join, inner, to_one
+
+    def inner_joins(self, table: Table, items: list[SelectItem], alias: str,
+                    depth: int) -> list[str]:
+        """`!inner` embeds keep only the rows that have a related row (visible under RLS),
+        nested inner embeds included, as PostgREST's inner join does."""
+        conditions: list[str] = []
+        for item in items:
+            if item.children is None or not item.inner:
+                continue
+            target, join, child, _ = self._link(table, item, alias, depth)
+            nested = self.inner_joins(target, item.children, child, depth + 1)
+            where = " and ".join([join, *nested])
+            conditions.append(
+                f"exists (select 1 from {qualified(target.name)} {child} where {where})")
+        return conditions
+
+    def _embed(self, table: Table, item: SelectItem, alias: str, depth: int,
+               params: list[Any]) -> str:
+        target, join, inner, to_one = self._link(table, item, alias, depth)
         assert item.children is not None
         cols = self.select_list(target, item.children, inner, depth + 1, params)
-        source = f"select {cols} from {qualified(target.name)} {inner} where {join}"
+        where = " and ".join([join, *self.inner_joins(target, item.children, inner, depth + 1)])
+        source = f"select {cols} from {qualified(target.name)} {inner} where {where}"
         name = ident(item.alias or item.name)
         if to_one:
             return f"(select row_to_json(_e) from ({source} limit 1) _e) as {name}"
@@ -196,6 +218,9 @@ class Builder:
         cols = self.select_list(table, query.select, "_t0", 0, params)
         where_params: list[Any] = []
         where = self.where(table, query.conditions, "_t0", where_params)
+        inner = self.inner_joins(table, query.select, "_t0", 0)
+        if inner:
+            where = " and ".join([f"({where})", *inner])
         params += where_params
         order = self.order_by(table, query.order, "_t0")
         window = self.window(query.limit, query.offset, params)

@@ -11,14 +11,17 @@ from starlette.routing import BaseRoute, Route
 
 from ..service import Service
 from . import tus
-from .buckets import get_bucket, list_buckets
+from .buckets import create_bucket, get_bucket, list_buckets
 from .errors import endpoint
 from .objects import (
     copy,
     download,
+    download_authenticated,
     download_public,
     info,
+    info_authenticated,
     list_objects,
+    list_objects_v2,
     move,
     remove_many,
     remove_one,
@@ -32,8 +35,10 @@ def routes() -> list[BaseRoute]:
     return [
         *tus.routes(),
         Route("/bucket", endpoint(list_buckets), methods=["GET"]),
+        Route("/bucket", endpoint(create_bucket), methods=["POST"]),
         Route("/bucket/{bucket}", endpoint(get_bucket), methods=["GET"]),
         Route("/object/list/{bucket}", endpoint(list_objects), methods=["POST"]),
+        Route("/object/list-v2/{bucket}", endpoint(list_objects_v2), methods=["POST"]),
         Route("/object/move", endpoint(move), methods=["POST"]),
         Route("/object/copy", endpoint(copy), methods=["POST"]),
         Route("/object/upload/sign/{bucket}/{path:path}", endpoint(sign_upload),
@@ -44,10 +49,10 @@ def routes() -> list[BaseRoute]:
         Route("/object/sign/{bucket}/{path:path}", endpoint(sign_one), methods=["POST"]),
         Route("/object/sign/{bucket}/{path:path}", endpoint(signed_download),
               methods=["GET", "HEAD"]),
-        Route("/object/info/authenticated/{bucket}/{path:path}", endpoint(info),
+        Route("/object/info/authenticated/{bucket}/{path:path}", endpoint(info_authenticated),
               methods=["GET"]),
         Route("/object/info/{bucket}/{path:path}", endpoint(info), methods=["GET"]),
-        Route("/object/authenticated/{bucket}/{path:path}", endpoint(download),
+        Route("/object/authenticated/{bucket}/{path:path}", endpoint(download_authenticated),
               methods=["GET", "HEAD"]),
         Route("/object/public/{bucket}/{path:path}", endpoint(download_public),
               methods=["GET", "HEAD"]),

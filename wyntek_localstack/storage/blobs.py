@@ -1,4 +1,4 @@
-"""Object bytes on disk: streamed writes with hashing, atomic placement, versioned paths.
+"""Object bytes on disk: streamed writes hashed with MD5 (the etag), atomic placement.
 
 An object's bytes live at `<data_dir>/storage/<bucket>/<h[:2]>/<h>/<version>` where `h` is
 the SHA-256 of the object name, so no client-chosen text ever becomes a path. The row in
@@ -52,7 +52,7 @@ def fsync_dir(path: Path) -> None:
 
 
 class BlobSink:
-    """Append bytes to a file off the event loop, hashing them with SHA-256 as they pass.
+    """Append bytes to a file off the event loop, hashing them with MD5 as they pass (etag).
 
     Small network chunks are gathered into ~1 MiB blocks so the thread hop is cheap.
     """
@@ -61,7 +61,7 @@ class BlobSink:
                  hasher: Any | None = None) -> None:
         self.path = path
         self._fh: IO[bytes] = open(path, "ab" if append else "wb")
-        self.hasher = hasher if hasher is not None else hashlib.sha256()
+        self.hasher = hasher if hasher is not None else hashlib.md5(usedforsecurity=False)
         self._buffer = bytearray()
         self.written = 0  # bytes accepted by this sink (buffered or on disk)
 
@@ -121,8 +121,8 @@ def remove_versions(data_dir: Path, bucket: str, name: str, keep: str | None) ->
             pass
 
 
-def sha256_of_file(path: Path) -> str:
-    hasher = hashlib.sha256()
+def md5_of_file(path: Path) -> str:
+    hasher = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as fh:
         while block := fh.read(4 * 1024 * 1024):
             hasher.update(block)

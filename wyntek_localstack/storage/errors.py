@@ -48,7 +48,7 @@ def map_db_error(exc: psycopg.Error) -> StorageError:
         return duplicate()
     message = exc.diag.message_primary or str(exc)
     if state.startswith("23") or state.startswith("22") or state == "P0001":
-        return StorageError("400", "InvalidRequest", message, "InvalidRequest")
+        return StorageError("400", "Error", message, "InvalidRequest")
     return StorageError("500", "internal", message, "InternalError")
 
 

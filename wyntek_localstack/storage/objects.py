@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import uuid
@@ -27,6 +28,7 @@ from .access import (
     json_body,
     load_bucket,
     operation_settings,
+    reading_caller,
     storage_caller,
     upsert_header,
 )
@@ -44,15 +46,15 @@ async def upload(request: Request) -> Response:
     upsert = request.method == "PUT" or upsert_header(request)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit():
-        check_limits(bucket_row, int(declared) if not request.headers.get(
+        check_limits(ctx, bucket_row, int(declared) if not request.headers.get(
             "content-type", "").startswith("multipart/") else None, None)
     # Permission and conflicts answer before the body is read (as Storage's test insert).
     await test_insert(ctx, caller, request, bucket, name, upsert=upsert)
     body = await receive_upload(ctx, request)
     try:
-        check_limits(bucket_row, body.size, body.mimetype)
+        check_limits(ctx, bucket_row, body.size, body.mimetype)
         object_id = await commit_object(
-            ctx, caller, request, bucket, name, body.path, size=body.size, sha256=body.sha256,
+            ctx, caller, request, bucket, name, body.path, size=body.size, md5=body.md5,
             mimetype=body.mimetype, cache_control=body.cache_control,
             user_metadata=body.user_metadata, upsert=upsert)
     finally:
@@ -85,32 +87,73 @@ async def serve_bypassing_rls(ctx: Context, request: Request, bucket: str,
         row = await cur.fetchone()
     if row is None:
         raise not_found()
-    return _serve(ctx, row, request.query_params.get("download"))
+    return _serve(ctx, row, request)
 
 
-def _serve(ctx: Context, row: dict[str, Any], download: str | None = None) -> Response:
+def _serve(ctx: Context, row: dict[str, Any], request: Request) -> Response:
     meta = row.get("metadata") or {}
     path = blobs.object_path(ctx.settings.data_dir, row["bucket_id"], row["name"],
                              row["version"])
     if not path.is_file():
         raise not_found()
-    headers = {"Cache-Control": meta.get("cacheControl") or "no-cache",
-               "ETag": meta.get("eTag") or "",
+    etag = meta.get("eTag") or ""
+    headers = {"Cache-Control": meta.get("cacheControl") or "no-cache", "ETag": etag,
                "Last-Modified": format_datetime(row["updated_at"].astimezone(UTC), usegmt=True)}
+    mimetype = meta.get("mimetype") or "application/octet-stream"
+    if etag and etag in _etags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers={**headers, "Content-Type": mimetype})
+    download = request.query_params.get("download")
     filename = None
     if download is not None:
         filename = download or row["name"].rsplit("/", 1)[-1]
-    return FileResponse(path, media_type=meta.get("mimetype") or "application/octet-stream",
-                        headers=headers, filename=filename,
-                        content_disposition_type="attachment")
+    response = FileResponse(path, media_type=mimetype, headers=headers, filename=filename,
+                            content_disposition_type="attachment")
+    response.headers["content-type"] = mimetype  # as stored: no charset added
+    return response
+
+
+def _etags(header: str | None) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compare equal, as for GET)."""
+    if not header:
+        return set()
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+async def _readable(ctx: Context, request: Request, caller: Caller, operation: str,
+                    *, anonymous_allowed: bool) -> tuple[dict[str, Any], bool]:
+    """The object row a read route serves and whether RLS was bypassed (public bucket).
+
+    On the routes that accept anonymous readers, a caller without a valid token meets a
+    private bucket as "Bucket not found", whatever the object.
+    """
+    bucket, name = request.path_params["bucket"], check_name(request.path_params["path"])
+    bucket_row = await load_bucket(ctx, bucket)
+    if anonymous_allowed and caller.token is None and not bucket_row.get("public"):
+        raise bucket_not_found()
+    if bucket_row.get("public") and anonymous_allowed:
+        async with ctx.pool.transaction(ADMIN, read_only=True) as conn:
+            cur = await conn.execute("select * from storage.objects where bucket_id = %s "
+                                     "and name = %s", [bucket, name])
+            row = await cur.fetchone()
+        if row is None:
+            raise not_found()
+        return row, True
+    return await visible_object(ctx, caller, request, bucket, name, operation), False
 
 
 async def download(request: Request) -> Response:
+    """`GET /object/{bucket}/...`: a bad or missing token reads as anonymous."""
     ctx = context_of(request)
-    caller = storage_caller(ctx, request)
-    bucket, name = request.path_params["bucket"], check_name(request.path_params["path"])
-    row = await visible_object(ctx, caller, request, bucket, name, "storage.object.get")
-    return _serve(ctx, row, request.query_params.get("download"))
+    row, _ = await _readable(ctx, request, reading_caller(ctx, request), "storage.object.get",
+                             anonymous_allowed=True)
+    return _serve(ctx, row, request)
+
+
+async def download_authenticated(request: Request) -> Response:
+    ctx = context_of(request)
+    row, _ = await _readable(ctx, request, storage_caller(ctx, request), "storage.object.get",
+                             anonymous_allowed=False)
+    return _serve(ctx, row, request)
 
 
 async def download_public(request: Request) -> Response:
@@ -122,79 +165,173 @@ async def download_public(request: Request) -> Response:
     return await serve_bypassing_rls(ctx, request, bucket, name)
 
 
-async def info(request: Request) -> Response:
-    ctx = context_of(request)
-    caller = storage_caller(ctx, request)
-    bucket, name = request.path_params["bucket"], check_name(request.path_params["path"])
-    row = await visible_object(ctx, caller, request, bucket, name, "storage.object.info")
+def info_json(row: dict[str, Any]) -> dict[str, Any]:
     meta = row.get("metadata") or {}
-    return json_response({
+    return {
         "id": str(row["id"]), "name": row["name"], "version": row["version"],
         "bucket_id": row["bucket_id"], "size": meta.get("size"),
         "content_type": meta.get("mimetype"), "cache_control": meta.get("cacheControl"),
-        "etag": meta.get("eTag"), "metadata": row.get("user_metadata") or {},
+        "etag": meta.get("eTag"), "metadata": row.get("user_metadata"),
         "last_modified": iso(row["updated_at"]), "created_at": iso(row["created_at"]),
-        "sha256": meta.get("sha256"),
-    })
+    }
+
+
+async def info(request: Request) -> Response:
+    """`GET /object/info/{bucket}/...`: a bad or missing token reads as anonymous."""
+    ctx = context_of(request)
+    row, _ = await _readable(ctx, request, reading_caller(ctx, request),
+                             "storage.object.info", anonymous_allowed=True)
+    return json_response(info_json(row))
+
+
+async def info_authenticated(request: Request) -> Response:
+    ctx = context_of(request)
+    row, _ = await _readable(ctx, request, storage_caller(ctx, request),
+                             "storage.object.info", anonymous_allowed=False)
+    return json_response(info_json(row))
+
+
+SORT_COLUMNS = ("name", "updated_at", "created_at", "last_accessed_at")
+
+
+async def _rows_under(ctx: Context, request: Request, caller: Caller, bucket: str,
+                      prefix: str, operation: str) -> list[dict[str, Any]]:
+    """Every object row whose name starts with `prefix`, case-insensitively, that RLS lets
+    the caller see (Storage matches with ILIKE on the prefix)."""
+    try:
+        settings = operation_settings(request, operation, caller)
+        async with ctx.pool.transaction(caller.role, caller.claims, read_only=True,
+                                        settings=settings) as conn:
+            cur = await conn.execute(
+                "select id, name, updated_at, created_at, last_accessed_at, metadata "
+                "from storage.objects where bucket_id = %s "
+                "and starts_with(lower(name), lower(%s))", [bucket, prefix])
+            return await cur.fetchall()
+    except psycopg.Error as exc:
+        raise map_db_error(exc) from None
+
+
+def _folder_entry(name: str) -> dict[str, Any]:
+    return {"name": name, "id": None, "updated_at": None, "created_at": None,
+            "last_accessed_at": None, "metadata": None}
 
 
 async def list_objects(request: Request) -> Response:
+    """`POST /object/list/{bucket}` (storage.search): one level below the prefix.
+
+    Sorted by name, folders and files interleave in the order of their lower-cased full
+    keys, byte-wise (a folder sorts as its name plus "/"); sorted by another column,
+    folders come first by name, then the files by that column.
+    """
     ctx = context_of(request)
     caller = storage_caller(ctx, request)
     bucket = check_bucket_name(request.path_params["bucket"])
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        raise StorageError("400", "InvalidRequest", "body must be JSON", "InvalidRequest") \
-            from None
-    prefix = str(body.get("prefix") or "").strip("/")
-    prefix = prefix + "/" if prefix else ""
-    limit = int(body.get("limit") or 100)
+    body = await json_body(request)
+    prefix = str(body.get("prefix") or "")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    limit = min(int(body.get("limit") or 100), 1500)
     offset = int(body.get("offset") or 0)
-    search = str(body.get("search") or "").lower()
+    search = str(body.get("search") or "")
     sort = body.get("sortBy") or {}
-    column = sort.get("column", "name")
-    if column not in ("name", "updated_at", "created_at", "last_accessed_at"):
-        column = "name"
-    descending = str(sort.get("order", "asc")).lower() == "desc"
-    try:
-        async with ctx.pool.transaction(caller.role, caller.claims, read_only=True,
-                                        settings=operation_settings(request, "storage.object.list",
-                                                           caller)) as conn:
-            cur = await conn.execute(
-                "select id, name, updated_at, created_at, last_accessed_at, metadata "
-                "from storage.objects where bucket_id = %s and starts_with(name, %s)",
-                [bucket, prefix])
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise map_db_error(exc) from None
+    column = str(sort.get("column") or "name").lower()
+    column = column if column in SORT_COLUMNS else "name"
+    descending = str(sort.get("order") or "asc").lower() == "desc"
+    rows = await _rows_under(ctx, request, caller, bucket, prefix + search,
+                             "storage.object.list")
     folders: dict[str, dict[str, Any]] = {}
     files: list[dict[str, Any]] = []
     for row in rows:
-        rest = row["name"][len(prefix):]
-        head, sep, _ = rest.partition("/")
-        if not head.lower().startswith(search):
-            continue
+        head, sep, _ = row["name"][len(prefix):].partition("/")
         if sep:
-            folders.setdefault(head, {"name": head, "id": None, "updated_at": None,
-                                      "created_at": None, "last_accessed_at": None,
-                                      "metadata": None})
+            folders.setdefault(head, _folder_entry(head))
         else:
-            files.append({"name": rest, "id": str(row["id"]),
+            files.append({"name": head, "id": str(row["id"]),
                           "updated_at": iso(row["updated_at"]),
                           "created_at": iso(row["created_at"]),
                           "last_accessed_at": iso(row["last_accessed_at"]),
                           "metadata": row["metadata"]})
-    entries = list(folders.values()) + files
-    entries.sort(key=lambda e: (e[column] is None, e[column] or ""), reverse=descending)
+    if column == "name":
+        def key(entry: dict[str, Any]) -> bytes:
+            suffix = "/" if entry["id"] is None else ""
+            return (prefix + entry["name"] + suffix).lower().encode()
+        entries = sorted([*folders.values(), *files], key=key, reverse=descending)
+    else:
+        ordered_folders = sorted(folders.values(), key=lambda e: str(e["name"]),
+                                 reverse=descending)
+        ordered_files = sorted(files, key=lambda e: (e[column] or "", e["name"]),
+                               reverse=descending)
+        entries = [*ordered_folders, *ordered_files]
     return json_response(entries[offset:offset + limit])
+
+
+async def list_objects_v2(request: Request) -> Response:
+    """`POST /object/list-v2/{bucket}`: keys under a raw prefix, folders with a delimiter,
+    and a cursor to continue after the last key."""
+    ctx = context_of(request)
+    caller = storage_caller(ctx, request)
+    bucket = check_bucket_name(request.path_params["bucket"])
+    body = await json_body(request)
+    prefix = str(body.get("prefix") or "")
+    limit = max(1, min(int(body.get("limit") or 1000), 1000))
+    delimited = bool(body.get("with_delimiter"))
+    sort = body.get("sortBy") or {}
+    column = str(sort.get("column") or "name")
+    column = column if column in ("name", "updated_at", "created_at") else "name"
+    descending = str(sort.get("order") or "asc").lower() == "desc"
+    after = _cursor_name(body.get("cursor"))
+    rows = await _rows_under(ctx, request, caller, bucket, prefix, "storage.object.list")
+    rows = [r for r in rows if r["name"].startswith(prefix)]
+    rows.sort(key=lambda r: (r[column] if column != "name" else r["name"].encode(),
+                             r["name"].encode()), reverse=descending)
+    entries: list[dict[str, Any]] = []
+    seen_folders: set[str] = set()
+    for row in rows:
+        rest = row["name"][len(prefix):]
+        if delimited and "/" in rest:
+            folder = prefix + rest.split("/", 1)[0] + "/"
+            if folder not in seen_folders:
+                seen_folders.add(folder)
+                entries.append({"key": folder[len(prefix):-1], "name": folder,
+                                "created_at": None, "updated_at": None, "_sort": folder})
+            continue
+        entries.append({"id": str(row["id"]), "key": rest, "name": row["name"],
+                        "created_at": iso(row["created_at"]),
+                        "updated_at": iso(row["updated_at"]),
+                        "last_accessed_at": iso(row["last_accessed_at"]),
+                        "metadata": row["metadata"], "_sort": row["name"]})
+    if after is not None:
+        entries = [e for e in entries
+                   if (e["_sort"] < after if descending else e["_sort"] > after)]
+    page, more = entries[:limit], len(entries) > limit
+    cursor = _encode_cursor(page[-1]["_sort"]) if more and page else None
+    for entry in page:
+        entry.pop("_sort")
+    return json_response({
+        "hasNext": more, "nextCursor": cursor,
+        "folders": [e for e in page if "id" not in e],
+        "objects": [e for e in page if "id" in e]})
+
+
+def _encode_cursor(name: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"startAfter": name}).encode()).decode()
+
+
+def _cursor_name(cursor: Any) -> str | None:
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(str(cursor).encode()))
+        return str(data["startAfter"])
+    except (ValueError, KeyError, TypeError):
+        raise StorageError("400", "Error", "cursor is not valid", "InvalidRequest") from None
 
 
 DELETE_SQL = ("delete from storage.objects where bucket_id = %s and name = any(%s) "
               "returning *")
 
 
-def _row_json(row: dict[str, Any]) -> dict[str, Any]:
+def row_json(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: (iso(v) if isinstance(v, datetime) else v) for k, v in row.items()
            if k != "path_tokens"}
     for key in ("id", "owner"):
@@ -212,10 +349,13 @@ async def remove_many(request: Request) -> Response:
     except ValueError:
         body = None
     prefixes = body.get("prefixes") if isinstance(body, dict) else None
-    if not isinstance(prefixes, list) or not prefixes or len(prefixes) > 1000 \
-            or not all(isinstance(p, str) for p in prefixes):
-        raise StorageError("400", "InvalidRequest",
-                           "body/prefixes must be a list of 1 to 1000 object names",
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
+        raise StorageError("400", "Error", "body/prefixes must be array", "InvalidRequest")
+    if not prefixes:
+        raise StorageError("400", "Error", "body/prefixes must NOT have fewer than 1 items",
+                           "InvalidRequest")
+    if len(prefixes) > 1000:
+        raise StorageError("400", "Error", "body/prefixes must NOT have more than 1000 items",
                            "InvalidRequest")
     try:
         async with ctx.pool.transaction(caller.role, caller.claims, settings=operation_settings(
@@ -226,7 +366,7 @@ async def remove_many(request: Request) -> Response:
         raise map_db_error(exc) from None
     for row in rows:
         await collect_garbage(ctx, bucket, row["name"])
-    return json_response([_row_json(r) for r in rows])
+    return json_response([row_json(r) for r in rows])
 
 
 async def remove_one(request: Request) -> Response:
@@ -318,13 +458,18 @@ async def copy(request: Request) -> Response:
     try:
         object_id = await commit_object(
             ctx, caller, request, dest_bucket, dest, tmp, size=int(meta.get("size") or 0),
-            sha256=str(meta.get("sha256") or ""), mimetype=str(meta.get("mimetype") or
+            md5=str(meta.get("eTag") or "").strip('"'), mimetype=str(meta.get("mimetype") or
                                                                "application/octet-stream"),
             cache_control=str(meta.get("cacheControl") or "no-cache"),
             user_metadata=row.get("user_metadata"), upsert=upsert_header(request))
     finally:
         tmp.unlink(missing_ok=True)
-    return json_response({"Key": f"{dest_bucket}/{dest}", "Id": object_id})
+    async with ctx.pool.transaction(ADMIN, read_only=True) as conn:
+        cur = await conn.execute("select * from storage.objects where id = %s", [object_id])
+        created = await cur.fetchone()
+    # Storage answers with the new row itself, plus the older Id/Key pair.
+    return json_response({"Id": object_id, "Key": f"{dest_bucket}/{dest}",
+                          **(row_json(created) if created else {})})
 
 
 def _copy_synced(src: Path, dest: Path) -> None:

@@ -32,14 +32,19 @@ DEFAULT_SIGNED_URL_SECONDS = 3600
 SIGNED_UPLOAD_SECONDS = 2 * 3600  # the platform's documented lifetime
 
 
+def _jwt_message(exc: hs256.JWTError) -> str:
+    return "signature verification failed" if "signature" in exc.message \
+        else "Invalid Compact JWS"
+
+
 def _expires_in(value: Any) -> int:
     try:
         seconds = int(str(value if value is not None else DEFAULT_SIGNED_URL_SECONDS))
     except ValueError:
-        raise StorageError("400", "InvalidRequest", "expiresIn must be a number of seconds",
+        raise StorageError("400", "Error", "expiresIn must be a number of seconds",
                            "InvalidRequest") from None
     if seconds < 1:
-        raise StorageError("400", "InvalidRequest", "expiresIn must be at least 1",
+        raise StorageError("400", "Error", "expiresIn must be at least 1",
                            "InvalidRequest")
     return seconds
 
@@ -55,7 +60,11 @@ async def sign_one(request: Request) -> Response:
     ctx = context_of(request)
     caller = storage_caller(ctx, request)
     bucket, name = request.path_params["bucket"], check_name(request.path_params["path"])
-    seconds = _expires_in((await json_body(request)).get("expiresIn"))
+    body = await json_body(request)
+    if "expiresIn" not in body:
+        raise StorageError("400", "Error", "body must have required property 'expiresIn'",
+                           "InvalidRequest")
+    seconds = _expires_in(body["expiresIn"])
     await visible_object(ctx, caller, request, bucket, name, "storage.object.sign")
     return json_response({"signedURL": _signed_path(ctx, bucket, name, seconds)})
 
@@ -68,7 +77,7 @@ async def sign_many(request: Request) -> Response:
     seconds = _expires_in(body.get("expiresIn"))
     paths = body.get("paths")
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-        raise StorageError("400", "InvalidRequest", "paths must be a list of object names",
+        raise StorageError("400", "Error", "paths must be a list of object names",
                            "InvalidRequest")
     async with ctx.pool.transaction(caller.role, caller.claims, read_only=True,
                                     settings=operation_settings(request, "storage.object.sign",
@@ -92,18 +101,17 @@ async def signed_download(request: Request) -> Response:
     bucket, name = request.path_params["bucket"], check_name(request.path_params["path"])
     token = request.query_params.get("token")
     if not token:
-        raise StorageError("400", "InvalidRequest", "querystring must have required property "
+        raise StorageError("400", "Error", "querystring must have required property "
                            "'token'", "InvalidRequest")
     try:
         claims = hs256.decode(token, ctx.keys.secret, require=("exp", "url"))
     except hs256.JWTError as exc:
         if exc.expired:
-            raise StorageError("400", "InvalidJWT", "jwt expired", "InvalidJWT") from None
-        raise StorageError("400", "InvalidSignature", "The signature is invalid",
-                           "InvalidSignature") from None
+            raise StorageError("400", "InvalidJWT", '"exp" claim timestamp check failed',
+                               "InvalidJWT") from None
+        raise StorageError("400", "InvalidJWT", _jwt_message(exc), "InvalidJWT") from None
     if claims.get("url") != f"{bucket}/{name}" or claims.get("scope") == "upload":
-        raise StorageError("400", "InvalidSignature", "The url do not match the signature",
-                           "InvalidSignature")
+        raise StorageError("400", "InvalidSignature", "Invalid signature", "InvalidSignature")
     # The token was issued after a SELECT as its creator: serving bypasses RLS, as Storage.
     return await serve_bypassing_rls(ctx, request, bucket, name)
 
@@ -132,12 +140,11 @@ async def signed_upload(request: Request) -> Response:
                               require=("exp", "url", "scope"))
     except hs256.JWTError as exc:
         if exc.expired:
-            raise StorageError("400", "InvalidJWT", "jwt expired", "InvalidJWT") from None
-        raise StorageError("400", "InvalidSignature", "The signature is invalid",
-                           "InvalidSignature") from None
+            raise StorageError("400", "InvalidJWT", '"exp" claim timestamp check failed',
+                               "InvalidJWT") from None
+        raise StorageError("400", "InvalidJWT", _jwt_message(exc), "InvalidJWT") from None
     if claims.get("scope") != "upload" or claims.get("url") != f"{bucket}/{name}":
-        raise StorageError("400", "InvalidSignature", "The url do not match the signature",
-                           "InvalidSignature")
+        raise StorageError("400", "InvalidSignature", "Invalid signature", "InvalidSignature")
     bucket_row = await load_bucket(ctx, bucket)
     # The token's creator passed the INSERT check; the write itself bypasses RLS (as
     # Storage does), recording the creator as owner.
@@ -145,9 +152,9 @@ async def signed_upload(request: Request) -> Response:
     uploader = Caller("service_role", {"role": "service_role", "sub": owner})
     body = await receive_upload(ctx, request)
     try:
-        check_limits(bucket_row, body.size, body.mimetype)
+        check_limits(ctx, bucket_row, body.size, body.mimetype)
         await commit_object(ctx, uploader, request, bucket, name, body.path, size=body.size,
-                            sha256=body.sha256, mimetype=body.mimetype,
+                            md5=body.md5, mimetype=body.mimetype,
                             cache_control=body.cache_control,
                             user_metadata=body.user_metadata, upsert=bool(claims.get("upsert")))
     finally:

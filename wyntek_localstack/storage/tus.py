@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
 import json
 import time
 import uuid
@@ -30,15 +29,22 @@ from starlette.routing import BaseRoute, Route
 
 from ..context import Caller, Context, context_of
 from . import blobs
-from .access import check_bucket_name, check_limits, check_name, load_bucket, storage_caller
+from .access import (
+    check_bucket_name,
+    check_limits,
+    check_name,
+    load_bucket,
+    storage_caller,
+    upsert_header,
+)
 from .errors import TUS_VERSION, StorageError, TusError, tus_endpoint, tus_headers
 from .state import StorageState
 from .uploads import UploadLock, Uploads
 from .writes import commit_object, test_insert
 
 CHUNK_LIMIT = 6 * 1024 * 1024
-MAX_SIZE = 50 * 1024 ** 3
 BASE = "/upload/resumable"
+NOT_FOUND = "The file for this url was not found"
 
 
 def _expires_header(expires_at: float) -> str:
@@ -56,7 +62,7 @@ def decode_id(upload_id: str) -> tuple[str, str, str]:
         name, version = rest.rsplit("/", 1)
         uuid.UUID(hex=version)
     except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise TusError(404, "Upload not found") from None
+        raise TusError(404, NOT_FOUND) from None
     return bucket, name, version
 
 
@@ -79,34 +85,36 @@ def _uploads(ctx: Context) -> Uploads:
 
 
 def _require_tus(request: Request) -> None:
-    if request.headers.get("tus-resumable") != TUS_VERSION:
+    version = request.headers.get("tus-resumable")
+    if version is None:
         raise TusError(412, "Tus-Resumable Required")
+    if version != TUS_VERSION:
+        raise TusError(400, "Invalid tus-resumable")
 
 
 def _caller(ctx: Context, request: Request) -> Caller:
-    return storage_caller(ctx, request)
+    return storage_caller(ctx, request, header_required=False)
+
+
+def _upsert(request: Request) -> bool:
+    """Storage reads `x-upsert` on every request of an upload, not only at creation."""
+    return upsert_header(request)
 
 
 def _load(ctx: Context, upload_id: str) -> tuple[str, str, str, dict[str, Any]]:
     bucket, name, version = decode_id(upload_id)
     info = _uploads(ctx).read(version)
     if info is None or info.get("bucket") != bucket or info.get("name") != name:
-        raise TusError(404, "Upload not found")
+        raise TusError(404, NOT_FOUND)
     if info["expires_at"] < time.time():
         raise TusError(410, "Upload expired")
     return bucket, name, version, info
 
 
-def _same_owner(caller: Caller, info: dict[str, Any]) -> None:
-    if caller.role == "service_role":
-        return
-    if caller.sub != info.get("owner_id"):
-        raise TusError(403, "new row violates row-level security policy")
-
-
 async def options(request: Request) -> Response:
     return Response(status_code=204, headers=tus_headers({
-        "Tus-Version": TUS_VERSION, "Tus-Max-Size": str(MAX_SIZE),
+        "Tus-Version": TUS_VERSION,
+        "Tus-Max-Size": str(context_of(request).settings.max_file_size),
         "Tus-Extension": "creation,creation-with-upload,termination,expiration"}))
 
 
@@ -117,26 +125,26 @@ async def create(request: Request) -> Response:
     length_text = request.headers.get("upload-length")
     if request.headers.get("upload-defer-length"):
         raise TusError(400, "Upload-Defer-Length is not supported")
-    if length_text is None or not length_text.isdigit():
-        raise TusError(400, "Upload-Length must be a non-negative integer")
+    if length_text is None:
+        raise TusError(400, "Upload-Length or Upload-Defer-Length header required")
+    if not length_text.isdigit():
+        raise TusError(400, "Invalid Upload-Length")
     length = int(length_text)
-    if length > MAX_SIZE:
+    if length > ctx.settings.max_file_size:
         raise TusError(413, "Maximum size exceeded")
     meta = parse_metadata(request.headers.get("upload-metadata", ""))
     bucket, name = meta.get("bucketName", ""), meta.get("objectName", "")
-    if not bucket or not name:
-        raise TusError(400, "Upload-Metadata must carry bucketName and objectName")
     check_bucket_name(bucket)
     check_name(name)
     bucket_row = await load_bucket(ctx, bucket)
     content_type = meta.get("contentType") or "application/octet-stream"
-    check_limits(bucket_row, length, content_type)
-    upsert = request.headers.get("x-upsert", "").lower() == "true"
+    check_limits(ctx, bucket_row, length, content_type)
+    upsert = _upsert(request)
     await test_insert(ctx, caller, request, bucket, name, upsert=upsert)
 
     uploads = _uploads(ctx)
     await anyio.to_thread.run_sync(uploads.sweep_expired)
-    version = uuid.uuid4().hex
+    version = str(uuid.uuid4())
     cache = meta.get("cacheControl")
     user_metadata = None
     if meta.get("metadata"):
@@ -146,7 +154,7 @@ async def create(request: Request) -> Response:
             raise TusError(400, "metadata must be JSON") from None
     info: dict[str, Any] = {
             "bucket": bucket, "name": name, "length": length, "owner_id": caller.sub,
-            "role": caller.role, "upsert": upsert, "content_type": content_type,
+            "role": caller.role, "content_type": content_type,
             "cache_control": f"max-age={cache}" if cache and cache.isdigit() else
             (cache or "no-cache"), "user_metadata": user_metadata,
             "created_at": time.time(), "expires_at": time.time() + ctx.settings.tus_expiry,
@@ -169,6 +177,9 @@ async def create(request: Request) -> Response:
         finally:
             lock.release()
         extra["Upload-Offset"] = str(offset)
+    elif length == 0:
+        # Nothing to send: the object exists as soon as the upload does (as on Storage).
+        await _finish(ctx, request, caller, bucket, name, version, info)
     return Response(status_code=201, headers=tus_headers(extra))
 
 
@@ -179,8 +190,11 @@ async def head(request: Request) -> Response:
         caller = _caller(ctx, request)
     except StorageError:
         return Response(status_code=400, headers=tus_headers())  # HEAD: no body, like Storage
+    if not _well_formed_id(request.path_params["upload_id"]):
+        return Response(status_code=400, headers=tus_headers())
+    # Storage answers HEAD to any valid token: the offset is no secret once the id is known.
+    del caller
     _, _, version, info = _load(ctx, request.path_params["upload_id"])
-    _same_owner(caller, info)
     uploads = _uploads(ctx)
     lock = uploads.lock(version)
     await lock.acquire()
@@ -199,28 +213,35 @@ async def patch(request: Request) -> Response:
     _require_tus(request)
     caller = _caller(ctx, request)
     if request.headers.get("content-type") != "application/offset+octet-stream":
-        raise TusError(415, "Content-Type must be application/offset+octet-stream")
+        raise TusError(400, "Invalid content-type")
     offset_text = request.headers.get("upload-offset")
     if offset_text is None or not offset_text.isdigit():
         raise TusError(400, "Upload-Offset must be a non-negative integer")
     bucket, name, version, info = _load(ctx, request.path_params["upload_id"])
-    _same_owner(caller, info)
     uploads = _uploads(ctx)
     lock = uploads.lock(version)
     await lock.acquire()
     try:
         info = uploads.read(version) or info
-        if info.get("completed"):
+        # The permission check comes first, with this request's x-upsert: over an
+        # existing object (also the one this upload finished) it answers 409.
+        await test_insert(ctx, caller, request, bucket, name, upsert=_upsert(request))
+        if info.get("completed") or uploads.offset(version, info) != int(offset_text):
             raise TusError(409, "Upload-Offset conflict")
-        if uploads.offset(version, info) != int(offset_text):
-            raise TusError(409, "Upload-Offset conflict")
-        await test_insert(ctx, caller, request, bucket, name, upsert=bool(info["upsert"]))
         offset = await _append(ctx, request, caller, bucket, name, version, info,
                                int(offset_text), lock)
     finally:
         lock.release()
     return Response(status_code=204, headers=tus_headers({
         "Upload-Offset": str(offset), "Upload-Expires": _expires_header(info["expires_at"])}))
+
+
+def _well_formed_id(upload_id: str) -> bool:
+    try:
+        decode_id(upload_id)
+    except TusError:
+        return False
+    return True
 
 
 async def _append(ctx: Context, request: Request, caller: Caller, bucket: str, name: str,
@@ -238,7 +259,7 @@ async def _append(ctx: Context, request: Request, caller: Caller, bucket: str, n
     hasher = uploads.hasher_at(version, offset)
     fresh_hash = hasher is None and offset == 0
     sink = blobs.BlobSink(data_path, append=True,
-                          hasher=hasher if hasher is not None else hashlib.sha256())
+                          hasher=hasher)
     too_much = False
     try:
         async for chunk in _body(request, lock):
@@ -291,22 +312,21 @@ async def _finish(ctx: Context, request: Request, caller: Caller, bucket: str, n
     uploads = _uploads(ctx)
     data_path = uploads.folder(version) / "data"
     hasher = uploads.hasher_at(version, int(info["length"]))
-    sha256 = hasher.hexdigest() if hasher is not None else \
-        await anyio.to_thread.run_sync(blobs.sha256_of_file, data_path)
+    md5 = hasher.hexdigest() if hasher is not None else \
+        await anyio.to_thread.run_sync(blobs.md5_of_file, data_path)
     try:
         await commit_object(ctx, caller, request, bucket, name, data_path,
-                            size=int(info["length"]), sha256=sha256,
+                            size=int(info["length"]), md5=md5,
                             mimetype=str(info["content_type"]),
                             cache_control=str(info["cache_control"]),
                             user_metadata=info.get("user_metadata"),
-                            upsert=bool(info["upsert"]))
+                            upsert=_upsert(request))
     except StorageError as err:
         # The object cannot be written (lost a race, or permission changed): the upload
         # is finished either way, so drop it and report with TUS's plain-text statuses.
         uploads.remove(version)
         raise TusError(int(err.status) if err.status.isdigit() else 500, err.message) from None
     info["completed"] = True
-    info["sha256"] = sha256
     await anyio.to_thread.run_sync(uploads.write, version, info)
 
 
@@ -314,12 +334,15 @@ async def terminate(request: Request) -> Response:
     ctx = context_of(request)
     _require_tus(request)
     caller = _caller(ctx, request)
-    _, _, version, info = _load(ctx, request.path_params["upload_id"])
-    _same_owner(caller, info)
+    bucket, name, version, info = _load(ctx, request.path_params["upload_id"])
     uploads = _uploads(ctx)
     lock = uploads.lock(version)
     await lock.acquire()
     try:
+        info = uploads.read(version) or info
+        await test_insert(ctx, caller, request, bucket, name, upsert=_upsert(request))
+        if info.get("completed"):
+            raise TusError(400, "Cannot terminate an already completed upload")
         await anyio.to_thread.run_sync(uploads.remove, version)
     finally:
         lock.release()

@@ -23,25 +23,23 @@ from starlette.requests import ClientDisconnect, Request
 from ..context import Caller, Context
 from ..pg import ADMIN
 from . import blobs
-from .access import iso, operation_settings
+from .access import iso, operation_settings, owner_uuid
 from .errors import StorageError, map_db_error
 from .state import StorageState
 
 MAX_FIELD_BYTES = 64 * 1024
 
 
-def object_metadata(size: int, sha256: str, mimetype: str, cache_control: str) -> dict[str, Any]:
+def object_metadata(size: int, md5: str, mimetype: str, cache_control: str) -> dict[str, Any]:
+    """Storage's `metadata` column: the MD5 etag in quotes, size and content headers."""
     return {
-        # Supabase uses the MD5 here; a SHA-256 prefix serves the same purpose for
-        # conditional requests and spares a second full hash of large uploads.
-        "eTag": f'"{sha256[:32]}"',
+        "eTag": f'"{md5}"',
         "size": size,
         "mimetype": mimetype,
         "cacheControl": cache_control,
         "lastModified": iso(datetime.now(UTC)),
         "contentLength": size,
         "httpStatusCode": 200,
-        "sha256": sha256,
     }
 
 
@@ -60,18 +58,11 @@ on conflict (bucket_id, name) do update set
 """
 
 
-def _owner(caller: Caller) -> str | None:
-    try:
-        return str(uuid.UUID(caller.sub)) if caller.sub else None
-    except ValueError:
-        return None
-
-
 async def test_insert(ctx: Context, caller: Caller, request: Request, bucket: str, name: str,
                       *, upsert: bool) -> None:
     """Run the INSERT (or upsert) as the caller and roll it back: RLS and key conflicts
     answer now, before any bytes are accepted."""
-    params = {"bucket": bucket, "name": name, "owner": _owner(caller), "owner_id": caller.sub,
+    params = {"bucket": bucket, "name": name, "owner": owner_uuid(caller), "owner_id": caller.sub,
               "metadata": "{}", "user_metadata": None, "version": uuid.uuid4().hex}
     sql = INSERT_SQL + (UPSERT_TAIL if upsert else "")
     try:
@@ -91,14 +82,14 @@ class _RolledBack(Exception):
 
 
 async def commit_object(ctx: Context, caller: Caller, request: Request, bucket: str, name: str,
-                        source: Path, *, size: int, sha256: str, mimetype: str,
+                        source: Path, *, size: int, md5: str, mimetype: str,
                         cache_control: str, user_metadata: Any, upsert: bool) -> str:
     """Place the finished file and record its row as the caller; returns the object id."""
     data_dir = ctx.settings.data_dir
     version = uuid.uuid4().hex
     dest = blobs.object_path(data_dir, bucket, name, version)
-    params = {"bucket": bucket, "name": name, "owner": _owner(caller), "owner_id": caller.sub,
-              "metadata": json.dumps(object_metadata(size, sha256, mimetype, cache_control)),
+    params = {"bucket": bucket, "name": name, "owner": owner_uuid(caller), "owner_id": caller.sub,
+              "metadata": json.dumps(object_metadata(size, md5, mimetype, cache_control)),
               "user_metadata": json.dumps(user_metadata) if user_metadata is not None else None,
               "version": version}
     sql = INSERT_SQL + (UPSERT_TAIL if upsert else "") + " returning id"
@@ -137,9 +128,9 @@ async def collect_garbage(ctx: Context, bucket: str, name: str) -> None:
 class UploadBody:
     """What an upload request carried: the spooled file plus Storage's form fields."""
 
-    def __init__(self, path: Path, size: int, sha256: str, mimetype: str, cache_control: str,
+    def __init__(self, path: Path, size: int, md5: str, mimetype: str, cache_control: str,
                  user_metadata: Any) -> None:
-        self.path, self.size, self.sha256 = path, size, sha256
+        self.path, self.size, self.md5 = path, size, md5
         self.mimetype, self.cache_control, self.user_metadata = mimetype, cache_control, \
             user_metadata
 
@@ -150,7 +141,7 @@ async def _chunks(request: Request) -> AsyncIterator[bytes]:
             if chunk:
                 yield chunk
     except ClientDisconnect:
-        raise StorageError("400", "InvalidRequest", "The client disconnected during upload",
+        raise StorageError("400", "Error", "The client disconnected during upload",
                            "InvalidRequest") from None
 
 
@@ -162,11 +153,14 @@ async def receive_upload(ctx: Context, request: Request) -> UploadBody:
         content_type = request.headers.get("content-type", "")
         if content_type.lower().startswith("multipart/form-data"):
             fields, part_type = await _receive_multipart(request, content_type, sink)
-            mimetype = fields.get("contentType") or part_type or "text/plain;charset=UTF-8"
+            # The part's media type without its parameters, as Storage's form parser reads it.
+            mimetype = (fields.get("contentType") or part_type or "text/plain")
+            mimetype = mimetype.split(";")[0].strip() or "text/plain"
             cache = fields.get("cacheControl")
             cache_control = f"max-age={cache}" if cache else "no-cache"
             raw_meta = fields.get("metadata") or fields.get("userMetadata")
-            user_metadata = _json_field(raw_meta) if raw_meta else None
+            # A form upload without metadata stores an empty object (TUS stores none).
+            user_metadata = _json_field(raw_meta) if raw_meta else {}
         else:
             async for chunk in _chunks(request):
                 await sink.write(chunk)
@@ -185,7 +179,7 @@ def _json_field(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
-        raise StorageError("400", "InvalidRequest", "metadata must be JSON",
+        raise StorageError("400", "Error", "metadata must be JSON",
                            "InvalidRequest") from None
 
 
@@ -195,7 +189,7 @@ def _x_metadata(value: str | None) -> Any:
     try:
         return json.loads(base64.b64decode(value))
     except ValueError:
-        raise StorageError("400", "InvalidRequest", "x-metadata must be base64 JSON",
+        raise StorageError("400", "Error", "x-metadata must be base64 JSON",
                            "InvalidRequest") from None
 
 
@@ -204,7 +198,7 @@ async def _receive_multipart(request: Request, content_type: str,
     _, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary:
-        raise StorageError("400", "InvalidRequest", "multipart body without a boundary",
+        raise StorageError("400", "Error", "multipart body without a boundary",
                            "InvalidRequest")
     fields: dict[str, str] = {}
     state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "name": None,
@@ -241,7 +235,7 @@ async def _receive_multipart(request: Request, content_type: str,
         else:
             state["data"] += data[start:end]
             if len(state["data"]) > MAX_FIELD_BYTES:
-                raise StorageError("400", "InvalidRequest", "form field too large",
+                raise StorageError("400", "Error", "form field too large",
                                    "InvalidRequest")
 
     def on_part_end() -> None:
@@ -263,6 +257,6 @@ async def _receive_multipart(request: Request, content_type: str,
     if state["pending"]:
         await sink.write(bytes(state["pending"]))
     if not state["file_seen"]:
-        raise StorageError("400", "InvalidRequest", "The multipart body has no file part",
+        raise StorageError("400", "Error", "The multipart body has no file part",
                            "InvalidRequest")
     return fields, state["part_type"]

@@ -9,11 +9,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLayout,
     QProgressBar,
     QVBoxLayout,
     QWidget,
 )
 
+from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.core.models import FINAL_STATUSES
 from wyntek_desktop.ui.models import fmt_bytes
 
@@ -41,12 +43,19 @@ class DeleteFilesDialog(QDialog):
         self.setWindowTitle("Delete my files")
         self.setAccessibleName("Delete my files")
         layout = QVBoxLayout(self)
+        # the dialog grows with its text (the plan arrives after it opened), never clips it
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         self.text = QLabel("Counting your stored files…", self)
         self.text.setWordWrap(True)
-        self.text.setMinimumWidth(420)
+        self.text.setMinimumWidth(460)
+        self.text.setAccessibleName("What will be deleted")
         layout.addWidget(self.text)
+        # a busy bar while something runs (counting, deleting); hidden otherwise: there is
+        # no percentage to show, and "0 %" before anything started says something false
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.setAccessibleName("Working")
         layout.addWidget(self.progress)
         self.buttons = QDialogButtonBox(self)
         self.delete_button = self.buttons.addButton(
@@ -60,44 +69,50 @@ class DeleteFilesDialog(QDialog):
         self.plan: DeletionPlan | None = None
         self.report: Any = None
         api = services.api
+        if api is None:
+            self._failed(WyntekError("Sign in first: your stored files are listed from the "
+                                     "WYNTEK service."))
+            return
         services.call(plan_deletion, api, on_result=self._got_plan, on_error=self._failed)
+
+    def _set_text(self, text: str) -> None:
+        self.text.setText(text)
+        self.adjustSize()  # a longer text makes the dialog taller
 
     def _got_plan(self, plan: DeletionPlan) -> None:
         self.plan = plan
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        self.progress.hide()
         if plan.files == 0:
-            self.text.setText("You have no stored design files. Nothing to delete.")
+            self._set_text("You have no stored design files. Nothing to delete.")
             return
         active = (f"\n\nThe files of the {len(plan.active_jobs)} job(s) still in progress "
                   "are kept until those jobs are finished."
                   if plan.active_jobs else "")
-        self.text.setText(
+        self._set_text(
             f"This permanently deletes {plan.files} stored file(s), {fmt_bytes(plan.size)}, "
             f"from the WYNTEK service. Job records and the ledger are kept.{active}")
         self.delete_button.setEnabled(True)
 
     def delete(self) -> None:
         self.delete_button.setEnabled(False)
-        self.progress.setRange(0, 0)
-        self.text.setText("Deleting your files…")
+        self.progress.show()
+        self._set_text("Deleting your files…")
         api = self.services.api
         self.services.call(lambda state: api.delete_my_files(), on_result=self._done,
                            on_error=self._failed)
 
     def _done(self, report: Any) -> None:
         self.report = report
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
+        self.progress.hide()
         text = (f"Deleted {report.files_removed} file(s), {fmt_bytes(report.bytes_removed)}.")
         if report.kept:
             text += f" Kept {len(report.kept)} file(s) of jobs still in progress."
         if report.failed:
             text += (f" {len(report.failed)} file(s) could not be deleted; try again later.")
-        self.text.setText(text)
+        self._set_text(text)
         self.close_button.setText("Close")
 
     def _failed(self, err: Any) -> None:
-        self.progress.setRange(0, 1)
-        self.text.setText(str(err))
+        self.progress.hide()
+        self._set_text(str(err))
         self.close_button.setText("Close")

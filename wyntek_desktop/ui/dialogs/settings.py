@@ -41,11 +41,14 @@ class SettingsDialog(QDialog):
     saved = Signal(object)   # the new Settings
 
     def __init__(self, services: Any, settings: Settings, settings_path: Any,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, demo: Any = None) -> None:
+        """``demo``: the embedded demo service in use (``--local``): its address is shown,
+        read-only; what is saved for the backend stays the settings file's."""
         super().__init__(parent)
         self.services = services
         self.base = settings
         self.path = settings_path
+        self.demo = demo
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
@@ -83,6 +86,21 @@ class SettingsDialog(QDialog):
         form.addRow("&Proxy", self.proxy)
         form.addRow("&Theme", self.theme)
         layout.addLayout(form)
+        if demo is not None:
+            self.url.setText(demo.url)
+            self.anon_key.setText(demo.anon_key)
+            for field in (self.url, self.anon_key):
+                field.setReadOnly(True)
+                field.setToolTip("The demo service this window started (--local)")
+            self.demo_note = QLabel(
+                "The app runs on its embedded demo service (--local): the backend URL and "
+                "anon key above are that service's and cannot be changed here. Without "
+                "--local the app uses the service saved in the settings file"
+                + (f" ({settings.supabase_url})." if settings.supabase_url else
+                   " (none is saved yet)."), self)
+            self.demo_note.setWordWrap(True)
+            self.demo_note.setAccessibleName("Demo service note")
+            layout.addWidget(self.demo_note)
         self.error = QLabel("", self)
         self.error.setAccessibleName("Settings error")
         self.error.setWordWrap(True)
@@ -102,8 +120,11 @@ class SettingsDialog(QDialog):
             self.ca_bundle.setText(name)
 
     def values(self) -> dict[str, str | None]:
-        return {"supabase_url": self.url.text().strip() or None,
-                "anon_key": self.anon_key.text().strip() or None,
+        if self.demo is not None:  # the demo's address is never written to the file
+            url, key = self.base.supabase_url, self.base.anon_key
+        else:
+            url, key = self.url.text().strip() or None, self.anon_key.text().strip() or None
+        return {"supabase_url": url, "anon_key": key,
                 "ca_bundle": self.ca_bundle.text().strip() or None,
                 "proxy": self.proxy.text().strip() or None,
                 "theme": self.theme.currentData()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -20,12 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from wyntek_desktop.core.errors import WyntekError
+from wyntek_desktop.ui.dialogs.confirm import confirm
 from wyntek_desktop.ui.dialogs.delete_files import DeleteFilesDialog
 from wyntek_desktop.ui.widgets import Page, heading
 
 
 class AccountPage(Page):
     title = "Account & Privacy"
+    files_deleted = Signal()   # stored files went: job details must say so
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +88,7 @@ class AccountPage(Page):
         services.signed_in_changed.connect(self._on_sign_in)
         services.profile_changed.connect(self._on_profile)
         self.last_dialog: DeleteFilesDialog | None = None
+        self.confirmation: QMessageBox | None = None
         self._on_sign_in(services.email)
 
     def _on_sign_in(self, email: str | None) -> None:
@@ -135,6 +139,7 @@ class AccountPage(Page):
 
     def _after_delete(self, dialog: DeleteFilesDialog) -> None:
         if dialog.report is not None:
+            self.files_deleted.emit()
             r = dialog.report
             self.result.setText(f"Deleted {r.files_removed} file(s)."
                                 + (f" {len(r.failed)} could not be deleted." if r.failed
@@ -160,12 +165,12 @@ class AccountPage(Page):
                            on_error=failed)
 
     def delete_account(self) -> None:
-        answer = QMessageBox.question(
+        self.confirmation = confirm(
             self, "Delete my account",
-            "Request deletion of your WYNTEK account? WYNTEK deletes the account and its data "
-            "after checking open jobs and legal retention. You are signed out on this device.")
-        if answer == QMessageBox.StandardButton.Yes:
-            self.request_account_deletion()
+            "Request deletion of your WYNTEK account?", "Request account deletion",
+            self.request_account_deletion, destructive=True, keep="Keep my account",
+            informative="WYNTEK deletes the account and its data after checking open jobs "
+                        "and legal retention. You are signed out on this device.")
 
     def request_account_deletion(self) -> None:
         api = self.services.api

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from wyntek_desktop.core.errors import WyntekError
-from wyntek_desktop.ui.models import MessagesModel
+from wyntek_desktop.ui.models import MessagesModel, material_text, status_label
 from wyntek_desktop.ui.widgets import Page, heading, record_table
 
 MAX_BODY = 5000
@@ -30,6 +30,11 @@ MAX_BODY = 5000
 
 JOB_CHOICES = 200  # the most recently changed jobs offered in the message form
 _EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def job_choice(job: Any, names: dict[str, str] | None = None) -> str:
+    """How a job is offered in the message form: id, material and process, status."""
+    return f"{job.id[:8]} · {material_text(job, names)} · {status_label(job.status)}"
 
 
 def _last_change(job: Any) -> datetime:
@@ -98,6 +103,7 @@ class HelpPage(Page):
         self.message.textChanged.connect(self._validate)
         self.subject.textChanged.connect(self._validate)
         services.signed_in_changed.connect(lambda e: self._validate())
+        services.signed_in_changed.connect(self._on_sign_in)
         self._validate()
 
     def _validate(self) -> None:
@@ -108,6 +114,12 @@ class HelpPage(Page):
               and 0 < len(self.message.toPlainText().strip()) <= MAX_BODY)
         self.send.setEnabled(ok)
         self.send.setToolTip("" if self.services.signed_in else "Sign in to contact support.")
+
+    def _on_sign_in(self, email: str | None) -> None:
+        if email is None:
+            self.model.clear()
+        elif self.isVisible():  # the page a relaunch restored: load what it lists
+            self.refresh()
 
     def set_jobs(self, jobs: list[Any]) -> None:
         """The jobs a message can be about; the list is rebuilt when the page is seen."""
@@ -122,12 +134,30 @@ class HelpPage(Page):
         recent = heapq.nlargest(JOB_CHOICES, self._jobs, key=_last_change)
         if current is not None and all(j.id != current for j in recent):
             recent += [j for j in self._jobs if j.id == current]  # keep what was chosen
+        names = self._names()
         self.job.clear()
         self.job.addItem("No particular job", None)
         for j in recent:
-            self.job.addItem(f"{j.id[:8]} · {j.material_id} · {j.status}", j.id)
+            self.job.addItem(job_choice(j, names), j.id)
         index = self.job.findData(current)
         self.job.setCurrentIndex(max(index, 0))
+
+    def _names(self) -> dict[str, str]:
+        from wyntek_desktop.ui.pages.jobs import material_names
+        return material_names(self.services.catalogue)
+
+    def choose_job(self, job_id: str) -> None:
+        """Write about this job (the Jobs page's context menu)."""
+        if self._jobs_stale:
+            self._fill_jobs()
+        index = self.job.findData(job_id)
+        if index < 0:
+            job = next((j for j in self._jobs if j.id == job_id), None)
+            if job is None:
+                return
+            self.job.addItem(job_choice(job, self._names()), job.id)
+            index = self.job.count() - 1
+        self.job.setCurrentIndex(index)
 
     def send_message(self) -> None:
         api = self.services.api

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -27,6 +30,8 @@ from PySide6.QtWidgets import (
 from wyntek_desktop.background.state import WorkState
 from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.core.models import JOB_STATUSES
+from wyntek_desktop.ui.context_menus import attach
+from wyntek_desktop.ui.dialogs.confirm import confirm
 from wyntek_desktop.ui.gc_policy import BIG_LOAD, freeze_survivors
 from wyntek_desktop.ui.models import (
     JobsTableModel,
@@ -34,6 +39,7 @@ from wyntek_desktop.ui.models import (
     fmt_time,
     status_label,
 )
+from wyntek_desktop.ui.spec_form import PROCESS_NAMES
 from wyntek_desktop.ui.widgets import Page, heading
 
 POLL_MS = 5000             # while the Jobs page is visible
@@ -53,9 +59,18 @@ def find_pictures(state: WorkState, folder: Path) -> dict[str, Path]:
         return {}
 
 
+def material_names(catalogue: Any) -> dict[str, str]:
+    """id -> name for the catalogue's materials (empty until it is loaded)."""
+    return {m.id: m.name for m in getattr(catalogue, "materials", ()) if m.name}
+
+
 def job_html(job: Any, history: list[tuple[datetime, str]],
-             pictures: Mapping[str, Path] | None = None) -> str:
-    rows = [("Status", status_label(job.status)), ("Material", job.material_id or ""),
+             pictures: Mapping[str, Path] | None = None,
+             names: dict[str, str] | None = None) -> str:
+    rows = [("Status", status_label(job.status)),
+            ("Verification", getattr(job, "verification_text", "")),
+            ("Material", (names or {}).get(job.material_id or "") or job.material_id or ""),
+            ("Process", PROCESS_NAMES.get(job.process or "", (job.process or "").upper())),
             ("Quantity", str(job.quantity)),
             ("Tolerance", f"±{job.tolerance_mm} mm" if job.tolerance_mm else ""),
             ("Finish", job.finish or ""), ("Tokens", f"{job.token_cost:,}"),
@@ -105,6 +120,9 @@ def job_html(job: Any, history: list[tuple[datetime, str]],
 class JobsPage(Page):
     title = "Jobs"
     status_changed = Signal(object, str)   # job, previous status
+    support_requested = Signal(str)        # a job id: write to support about it
+    verification_changed = Signal(object)  # job: the service decided its files
+    buy_tokens_requested = Signal()
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -158,6 +176,15 @@ class JobsPage(Page):
         self.cancel_button.setAccessibleName("Cancel the selected job")
         self.cancel_button.clicked.connect(self.cancel_selected)
         dv.addWidget(self.cancel_button)
+        # A job whose measured price needs more tokens: buy, confirm, or cancel above.
+        self.confirm_button = QPushButton("Confirm measured price", detail)
+        self.confirm_button.setAccessibleName("Confirm the measured price of the selected job")
+        self.confirm_button.clicked.connect(self.confirm_selected)
+        self.buy_button = QPushButton("Buy tokens", detail)
+        self.buy_button.clicked.connect(self.buy_tokens_requested.emit)
+        for button in (self.confirm_button, self.buy_button):
+            button.setVisible(False)
+            dv.addWidget(button)
         split.setSizes([700, 380])
         self.body.addWidget(split, 1)
         self.filter.currentIndexChanged.connect(
@@ -170,6 +197,7 @@ class JobsPage(Page):
         self._search_pause.timeout.connect(lambda: self.model.set_search(self.search.text()))
         self.search.textChanged.connect(lambda _: self._search_pause.start())
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
+        attach(self.table, self._context_menu)
         self.model.dataChanged.connect(lambda *a: self._show_selected())
         self._poll = QTimer(self)
         self._poll.setObjectName("jobs-poll")
@@ -177,33 +205,58 @@ class JobsPage(Page):
         self._poll.timeout.connect(self.poll)
         self._poller: Any = None
         self._history: dict[str, list[tuple[datetime, str]]] = {}
+        self._select_next: str | None = None
+        self._polling = False
+        self._poll_again = False
+        self._generation = 0
+        self.confirmation: QMessageBox | None = None
         self._pictures: dict[str, Path] = {}  # file SHA-256 -> its picture
         self._visible = False
         self._columns_fitted = False
         services.signed_in_changed.connect(self._on_sign_in)
+        services.catalogue_changed.connect(
+            lambda c: self.model.set_material_names(material_names(c)))
+        self.model.set_material_names(material_names(services.catalogue))
         self._show_selected()
 
     # -- loading --------------------------------------------------------------------------
     def _on_sign_in(self, email: str | None) -> None:
         self._poller = None
+        self._generation += 1  # a poll still running for the previous user is dropped
         self.model.clear()
         self._history.clear()
         if email is not None:
             self.poll()
 
     def refresh(self) -> None:
+        """Everything again, not only what changed (e.g. after the files were deleted)."""
         self._poller = None
         self.poll()
 
     def poll(self) -> None:
+        """One poll at a time: a poller remembers what it returned, so a second poll
+        cancelled in flight would lose the changes the first one had already taken."""
         api = self.services.api
         if api is None or not self.services.signed_in:
             return
+        if self._polling:
+            self._poll_again = True
+            return
         if self._poller is None:
             self._poller = api.job_poller()
-        poller = self._poller
-        self.services.call(lambda state: poller.poll(), on_result=self._got_changes,
-                           latest="jobs-poll")
+        poller, generation = self._poller, self._generation
+        self._polling = True
+
+        def got(jobs: list[Any]) -> None:
+            if generation == self._generation:
+                self._got_changes(jobs)
+
+        def finished() -> None:
+            self._polling = False
+            if self._poll_again:
+                self._poll_again = False
+                self.poll()
+        self.services.call(lambda state: poller.poll(), on_result=got, on_finished=finished)
 
     def _got_changes(self, jobs: list[Any]) -> None:
         now = datetime.now().astimezone()
@@ -211,6 +264,10 @@ class JobsPage(Page):
             known = self.model.get(job.id)
             history = self._history.setdefault(job.id, [])
             if known is not None:
+                # the service decides the files before anyone moves the job on
+                if known.verification == "pending" and job.verification not in (None,
+                                                                                  "pending"):
+                    self.verification_changed.emit(job)
                 old = known.status
                 if old != job.status:
                     history.append((now, job.status))
@@ -218,6 +275,8 @@ class JobsPage(Page):
             elif not history:
                 history.append((job.updated_at or now, job.status))
         self.model.upsert(jobs)  # a poll brings new and changed jobs only
+        if self._select_next is not None and self.select_job(self._select_next):
+            self._select_next = None
         if jobs:
             self._find_pictures()
         if len(jobs) >= BIG_LOAD:
@@ -263,25 +322,79 @@ class JobsPage(Page):
         self.table.scrollTo(self.model.index(row, 0))
         return True
 
+    def _context_menu(self, menu: QMenu) -> None:
+        job = self.selected_job()
+        if job is None:
+            return
+        cancel = menu.addAction("&Cancel job…", self.cancel_selected)
+        cancel.setEnabled(job.cancellable)
+        menu.addAction("Contact &support about this job…",
+                       lambda: self.support_requested.emit(job.id))
+        menu.addAction("Copy job &ID", lambda: QGuiApplication.clipboard().setText(job.id))
+        menu.addSeparator()
+        menu.addAction("&Refresh", self.refresh)
+
+    def select_job_when_listed(self, job_id: str) -> None:
+        """Select the job now, or after the next poll brings it (a job just submitted)."""
+        if not self.select_job(job_id):
+            self._select_next = job_id
+            self.refresh()
+
     def _show_selected(self, *args: Any) -> None:
         job = self.selected_job()
         if job is None:
             self.detail.setHtml("<p style='color:#999'>Select a job to see its spec, files, "
                                 "report summary and retention dates.</p>")
             self.cancel_button.setEnabled(False)
+            self.confirm_button.setVisible(False)
+            self.buy_button.setVisible(False)
             return
-        self.detail.setHtml(job_html(job, self._history.get(job.id, []), self._pictures))
+        self.detail.setHtml(job_html(job, self._history.get(job.id, []), self._pictures,
+                                     self.model.material_names))
         if any(f.kind == "model" and f.sha256 and f.sha256 not in self._pictures
                for f in job.files):
             self._find_pictures()  # made since the last look? shown when found
+        waiting = job.tokens_to_confirm > 0 and job.status == "submitted"
+        self.confirm_button.setVisible(waiting)
+        self.buy_button.setVisible(waiting)
         self.cancel_button.setEnabled(job.cancellable)
         self.cancel_button.setToolTip("" if job.cancellable else
                                       "Only a job that is still 'submitted' can be cancelled.")
 
-    def cancel_selected(self) -> None:
+    def confirm_selected(self) -> None:
         job = self.selected_job()
         api = self.services.api
         if job is None or api is None:
+            return
+        self.confirm_button.setEnabled(False)
+
+        def done(updated: Any) -> None:
+            self.confirm_button.setEnabled(True)
+            self._got_changes([updated])
+            self._show_selected()
+            self.services.refresh_profile()
+            self.show_info(f"Job {job.id[:8]}: the measured price of {updated.token_cost:,} "
+                           "tokens is confirmed.")
+
+        def failed(err: Any) -> None:
+            self.confirm_button.setEnabled(True)
+            self.show_error(err)
+        self.services.call(lambda state: api.confirm_job_price(job.id), on_result=done,
+                           on_error=failed)
+
+    def cancel_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or self.services.api is None:
+            return
+        self.confirmation = confirm(
+            self, "Cancel the job", f"Cancel job {job.id[:8]}?", "Cancel the job",
+            lambda: self._cancel(job), destructive=True, keep="Keep the job",
+            informative=f"WYNTEK will not make it, and its {job.token_cost:,} tokens are "
+                        "refunded to your balance. This cannot be undone.")
+
+    def _cancel(self, job: Any) -> None:
+        api = self.services.api
+        if api is None:
             return
         self.cancel_button.setEnabled(False)
 

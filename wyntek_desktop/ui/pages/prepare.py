@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QStyledItemDelegate,
@@ -23,7 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from wyntek_desktop.core.errors import WyntekError
+from wyntek_desktop.ui.balance_notice import ShortfallNotice
+from wyntek_desktop.ui.dialogs.confirm import confirm_submit
 from wyntek_desktop.ui.estimate import job_estimate
+from wyntek_desktop.ui.file_actions import file_actions
 from wyntek_desktop.ui.layer_dialog import LayerDialog
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
@@ -90,6 +94,7 @@ class PreparePage(Page):
     title = "Prepare"
     job_queued = Signal(str, bool)     # client_job_id, submit now
     recent_file_opened = Signal(str)
+    buy_tokens_requested = Signal(int)   # tokens short
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -127,9 +132,15 @@ class PreparePage(Page):
         self.remove_button = QPushButton("Remove", left)
         self.remove_button.setAccessibleName("Remove the selected file")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.retry_button = QPushButton("Retry", left)
+        self.retry_button.setAccessibleName("Check the selected file again")
+        self.retry_button.setToolTip("Check the selected file again")
+        self.retry_button.clicked.connect(self.retry_selected)
         row.addWidget(self.open_button)
         row.addWidget(self.remove_button)
+        row.addWidget(self.retry_button)
         lv.addLayout(row)
+        file_actions(self)
         # view + report
         middle = QSplitter(Qt.Orientation.Vertical, split)
         middle.setObjectName("prepare-view-splitter")
@@ -147,6 +158,10 @@ class PreparePage(Page):
         rv.addWidget(heading("Job"))
         self.spec = SpecForm(right)
         rv.addWidget(self.spec, 1)
+        self.shortfall = ShortfallNotice(right)
+        self.shortfall.buy.clicked.connect(
+            lambda: self.buy_tokens_requested.emit(self.shortfall.short))
+        rv.addWidget(self.shortfall)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 1)
@@ -160,6 +175,10 @@ class PreparePage(Page):
         self._last_material: str | None = None
         self._after_preview: set[Path] = set()
         self.layer_dialog: LayerDialog | None = None
+        self._view_meshes_after_report: set[Path] = set()
+        self.estimate_tokens: int | None = None
+        self.confirmation: QMessageBox | None = None
+        services.balance_changed.connect(lambda _: self.revalidate())
         self.revalidate()
 
     # -- opening --------------------------------------------------------------------------
@@ -227,6 +246,8 @@ class PreparePage(Page):
         pf.status = "Checking…"
         pf.report = None
         self._refresh_item(pf)
+        if pf is self.current():  # the old report no longer holds: never show it stale
+            self.report.show_progress(pf.path.name, pf.status)
         material = self.spec.selected_material()
         self.services.call_in_process(
             TASKS + "analyze", pf.path, material, pf.scale, pf.layers or None,
@@ -250,6 +271,7 @@ class PreparePage(Page):
         self._refresh_item(pf)
         if pf is self.current():
             self.report.show_report(report, pf.path.name)
+        self._report_settled(pf)
         self.revalidate()
 
     def _file_failed(self, pf: PreparedFile, message: str) -> None:
@@ -259,7 +281,9 @@ class PreparePage(Page):
         pf.known = True
         self._refresh_item(pf)
         if pf is self.current():
+            self.retry_button.setEnabled(True)
             self.report.show_error(pf.path.name, message)
+        self._report_settled(pf)
         self.revalidate()
 
     def _refresh_item(self, pf: PreparedFile) -> None:
@@ -276,6 +300,7 @@ class PreparePage(Page):
 
     def _on_select(self, row: int) -> None:
         pf = self.current()
+        self.retry_button.setEnabled(bool(pf is not None and pf.error))
         if pf is None:
             self.report.show_text("Open a design file (Ctrl+O) or drop files here.")
             self.view.show_message("Open a design file to see it here")
@@ -338,12 +363,28 @@ class PreparePage(Page):
                            lod_normals=data.quick_normals, total=data.total,
                            stand_in=data.stand_in)
         if data.lod_wanted:
-            pf = self.current()
-            self.services.call_in_process(
-                TASKS + "view_meshes", path, pf.scale if pf is not None else None,
-                on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
-                on_error=lambda err, p=path: self._view_meshes_failed(p, err),
-                latest="lod")
+            self._request_view_meshes(path)
+
+    def _request_view_meshes(self, path: Path) -> None:
+        """Decimated copies, made in the helper process after the file's report (the
+        report decides the job; until then a quick stand-in is drawn)."""
+        pf = next((f for f in self.files if f.path == path), None)
+        if pf is None:
+            return
+        if pf.report is None and not pf.error:
+            self._view_meshes_after_report.add(path)
+            return
+        self.services.call_in_process(
+            TASKS + "view_meshes", path, pf.scale,
+            on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
+            on_error=lambda err, p=path: self._view_meshes_failed(p, err),
+            latest="lod")
+
+    def _report_settled(self, pf: PreparedFile) -> None:
+        if pf.path in self._view_meshes_after_report:
+            self._view_meshes_after_report.discard(pf.path)
+            if self._shown_path == pf.path:
+                self._request_view_meshes(pf.path)
 
     def _got_view_meshes(self, path: Path, meshes: Any) -> None:
         """The decimated copies: drawn while moving and, for a big mesh, when still."""
@@ -371,6 +412,22 @@ class PreparePage(Page):
             self._shown_path = None
             self._on_select(self.file_list.currentRow())
             self.revalidate()
+
+    def retry_selected(self) -> None:
+        """Check a file whose check failed again, from reading it (it may have changed)."""
+        pf = self.current()
+        if pf is None or not pf.error:
+            return
+        pf.error, pf.report, pf.known, pf.status = None, None, False, "Reading…"
+        self.retry_button.setEnabled(False)
+        self._refresh_item(pf)
+        self._shown_path = None
+        self._show(pf)
+        self.services.call_named(
+            TASKS + "file_facts", pf.path,
+            on_result=lambda facts, pf=pf: self._got_facts(pf, facts),
+            on_error=lambda err, pf=pf: self._file_failed(pf, str(err)))
+        self.revalidate()
 
     def clear_files(self) -> None:
         self.files.clear()
@@ -409,6 +466,25 @@ class PreparePage(Page):
         return float(sum(getattr(f.report, "volume_cm3", 0.0) or 0.0 for f in self.files
                          if f.report is not None))
 
+    def board(self) -> tuple[float | None, int | None]:
+        """The Gerber board's area (cm2) and copper layers, measured as the service does."""
+        from wyntek_desktop.core.pricing import board_measurements
+        return board_measurements(f.report for f in self.files if f.report is not None)
+
+    def job_spec(self) -> dict[str, Any]:
+        spec = self.spec.spec(self.volume_cm3())
+        area, layers = self.board()
+        if area is not None:
+            spec["board_area_cm2"] = area
+        if layers is not None:
+            spec["copper_layers"] = layers
+        return spec
+
+    def estimate(self, material: Any) -> int | None:
+        """Tokens the service will charge for these files, or None if they cannot be priced."""
+        return job_estimate(self.files, material, self.spec.quantity.value(),
+                            self.spec.tolerance.value()).tokens
+
     def revalidate(self) -> None:
         material = self.spec.selected_material()
         mid = getattr(material, "id", None)
@@ -432,22 +508,56 @@ class PreparePage(Page):
                                 self.spec.tolerance.value())
         self.spec.estimate.setText(estimate.text)
         self.spec.set_problems(problems + estimate.problems)
+        self.estimate_tokens = estimate.tokens
+        self._check_balance(ready=not problems and not estimate.problems)
+
+    def _check_balance(self, ready: bool) -> None:
+        """Submit waits for enough tokens; the notice says so first, with the shortfall
+        (once nothing else stands in the way: then it is the one thing to do)."""
+        balance = self.services.balance if self.services.signed_in else None
+        estimate = self.estimate_tokens if ready else None
+        if self.shortfall.update_for(balance, estimate):
+            self.spec.submit_button.setEnabled(False)
+            self.spec.submit_button.setToolTip(self.shortfall.label.text())
+        else:
+            self.spec.submit_button.setToolTip("Ctrl+Return")
 
     # -- queueing -------------------------------------------------------------------------------
-    def can_queue(self) -> bool:
-        return self.spec.submit_button.isEnabled()
+    def can_queue(self, submit: bool = True) -> bool:
+        return (self.spec.submit_button if submit else self.spec.add_button).isEnabled()
 
     def queue_job(self, submit: bool) -> None:
-        if not self.can_queue():
-            self.show_error(self.spec.problems.text() or "The job is not ready yet.")
+        if not self.can_queue(submit):
+            reason = (self.spec.problems.text() or
+                      (self.shortfall.label.text() if self.shortfall.isVisibleTo(self)
+                       else "The job is not ready yet."))
+            self.show_error(reason)
             return
+        if submit:
+            self.confirmation = confirm_submit(self, self.estimate_tokens,
+                                               self.services.balance, len(self.files),
+                                               lambda: self._queue(True))
+        else:
+            self._queue(False)
+
+    def _queue(self, submit: bool) -> None:
         outbox = self.services.outbox
         if outbox is None:
             self.show_error("The outbox cannot be opened; see the log for details.")
             return
         from wyntek_desktop.core.outbox import FileInput
 
-        spec = self.spec.spec(self.volume_cm3())
+        # Nothing is uploaded for a job the balance cannot pay for.
+        balance = self.services.balance
+        material = self.spec.selected_material()
+        if submit and balance is not None and material is not None:
+            cost = self.estimate(material)
+            if cost is not None and cost > balance:
+                self.show_error(f"This job costs {cost:,} tokens and your balance is "
+                                f"{balance:,}; buy tokens on the Tokens page, or add the job "
+                                "to the outbox as a draft for later.")
+                return
+        spec = self.job_spec()
         inputs = [FileInput(f.path, f.kind, f.report.to_dict() if f.report is not None else None)
                   for f in self.files]
         self.spec.set_problems(["Adding the job to the outbox…"])

@@ -123,6 +123,7 @@ class TokensPage(Page):
         self.body.addWidget(self.table, 1)
 
         services.balance_changed.connect(self._show_balance)
+        services.balance_changed.connect(lambda _: self._ledger_if_shown())
         services.signed_in_changed.connect(self._signed_in_changed)
         self.checkout: Checkout | None = None
         self.last_opened_url: str | None = None
@@ -143,6 +144,14 @@ class TokensPage(Page):
             self.purchases.clear()
             self.checkout = None
             self.copy_address.hide()
+        elif self.isVisible():
+            # the page the last session ended on is shown before the sign-in is restored:
+            # load it once signed in, instead of leaving it empty until Refresh
+            self.refresh()
+
+    def _ledger_if_shown(self) -> None:
+        if self.isVisible():
+            self.load_ledger()
 
     # -- buying
     def buy_tokens(self) -> None:
@@ -226,11 +235,17 @@ class TokensPage(Page):
         if api is None or not self.services.signed_in:
             return
         self.services.refresh_profile()
-        self.services.call(lambda state: api.ledger(), on_result=self.model.set_records,
-                           on_error=self.show_error, latest="ledger")
+        self.load_ledger()
         self.services.call(lambda state: api.token_packs(), on_result=self._got_packs,
                            on_error=self.show_error, latest="packs")
         self.refresh_purchases()
+
+    def load_ledger(self) -> None:
+        api = self.services.api
+        if api is None or not self.services.signed_in:
+            return
+        self.services.call(lambda state: api.ledger(), on_result=self.model.set_records,
+                           on_error=self.show_error, latest="ledger")
 
     def refresh_purchases(self) -> None:
         api = self.services.api
