@@ -81,7 +81,8 @@ case "$command" in
     ;;
   demo)
     setup_system; setup_python; setup_functions
-    exec "$VENV/bin/wyntek-desktop" --local "$@"
+    # a simulated operator moves the demo account's verified jobs one step every 8 s
+    WYNTEK_DEMO_OPERATOR=${WYNTEK_DEMO_OPERATOR:-8} exec "$VENV/bin/wyntek-desktop" --local "$@"
     ;;
   *)
     sed -n '2,12p' "$0"

@@ -128,7 +128,7 @@ def _start_owned(data_dir: Path) -> LocalBackend:
         from wyntek_localstack.server import LocalStack
     except ImportError:
         return _spawn(data_dir)
-    stack = LocalStack(data_dir, demo=True)
+    stack = LocalStack(data_dir, demo=True, demo_operator=demo_operator_seconds())
     try:
         info = stack.start()
     except Exception as exc:
@@ -190,9 +190,22 @@ def _once(fn: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
+def demo_operator_seconds() -> float | None:
+    """``WYNTEK_DEMO_OPERATOR``: seconds between the simulated operator's steps on the demo
+    account's jobs (``./dev.sh demo`` sets it); unset or not a positive number: none."""
+    try:
+        seconds = float(os.environ.get("WYNTEK_DEMO_OPERATOR", ""))
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
+
+
 def _spawn(data_dir: Path) -> LocalBackend:
     command = [sys.executable, "-m", "wyntek_localstack", "serve", "--demo",
                "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir)]
+    seconds = demo_operator_seconds()
+    if seconds:
+        command += ["--demo-operator", str(seconds)]
     log_path = data_dir / "serve.log"
     with open(log_path, "ab") as server_log:
         try:

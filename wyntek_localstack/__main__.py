@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tus-expiry", type=int, default=86400, metavar="SECONDS")
     serve.add_argument("--refresh-reuse-interval", type=int, default=10, metavar="SECONDS",
                        help="how long a rotated refresh token may be replayed (GoTrue: 10)")
+    serve.add_argument("--demo-operator", type=float, nargs="?", const=5.0, default=None,
+                       metavar="SECONDS",
+                       help="with --demo: a simulated operator moves each verified demo job "
+                            "one step along its lifecycle every SECONDS (default 5)")
     serve.add_argument("--no-worker", action="store_true",
                        help="do not run the service worker and its task queue")
     serve.add_argument("--max-file-size-mib", type=int, default=DEFAULT_MAX_FILE_SIZE_MIB,
@@ -48,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} {path}: no such file")
     if args.jwt_expiry <= 0 or args.tus_expiry <= 0 or args.refresh_reuse_interval < 0:
         parser.error("--jwt-expiry and --tus-expiry must be positive numbers of seconds")
+    if args.demo_operator is not None and args.demo_operator <= 0:
+        parser.error("--demo-operator must be a positive number of seconds")
     if args.max_file_size_mib <= 0:
         parser.error("--max-file-size-mib must be a positive number of MiB")
 
@@ -65,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                        tus_expiry=args.tus_expiry,
                        refresh_reuse_interval=args.refresh_reuse_interval,
                        worker=not args.no_worker,
-                       max_file_size=args.max_file_size_mib * 1024 * 1024)
+                       max_file_size=args.max_file_size_mib * 1024 * 1024,
+                       demo_operator=args.demo_operator)
     try:
         info = stack.start()
     except (StartupError, OSError) as exc:

@@ -73,6 +73,7 @@ class LocalStack:
                  jwt_expiry: int = 3600, tus_expiry: int = 86400,
                  refresh_reuse_interval: int = 10, worker: bool = True,
                  max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+                 demo_operator: float | None = None,
                  database_factory: Callable[[Path], DatabaseLike] | None = None) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("TLS needs both a certificate and a key file.")
@@ -86,6 +87,8 @@ class LocalStack:
         self.refresh_reuse_interval = refresh_reuse_interval
         self.worker, self._worker = worker, cast(Any, None)  # the service worker (wyntek_service)
         self.max_file_size = max_file_size
+        self.demo_operator = demo_operator  # seconds between a demo job's steps
+        self._operator: Any = None
         self._database_factory = database_factory or _default_database
         self._db: DatabaseLike | None = None
         self._server: uvicorn.Server | None = None
@@ -159,9 +162,15 @@ class LocalStack:
             self._worker = EmbeddedWorker(url, keys.service_role_key, self._db.dsn,
                                           ca_file=self.tls_cert,
                                           log_path=self.data_dir / "worker.log")
+        if self.demo and self.demo_operator:
+            from .demo_operator import DemoOperator
+            self._operator = DemoOperator(self._db.dsn, self.demo_operator).start()
         return self.info
 
     def stop(self) -> None:
+        if self._operator is not None:
+            self._operator.stop()
+            self._operator = None
         if self._worker is not None:
             self._worker.stop()
             self._worker = None

@@ -149,7 +149,8 @@ class LocalStackInstance:
 def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
                jwt_expiry: int | None = None, tus_expiry: int | None = None,
                port: int = 0, refresh_reuse_interval: int | None = None,
-               worker: bool = True, max_file_size_mib: int | None = None) -> list[str]:
+               worker: bool = True, max_file_size_mib: int | None = None,
+               demo_operator: float | None = None) -> list[str]:
     argv = [sys.executable, "-m", "wyntek_localstack", "serve", "--port", str(port)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
@@ -167,6 +168,8 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
         argv.append("--no-worker")
     if max_file_size_mib is not None:
         argv += ["--max-file-size-mib", str(max_file_size_mib)]
+    if demo_operator is not None:
+        argv += ["--demo-operator", str(demo_operator)]
     return argv
 
 
@@ -260,13 +263,14 @@ class StackFactory:
                  jwt_expiry: int | None = None, tus_expiry: int | None = None, port: int = 0,
                  refresh_reuse_interval: int | None = None,
                  worker: bool = True,
-                 max_file_size_mib: int | None = None) -> LocalStackInstance:
+                 max_file_size_mib: int | None = None,
+                 demo_operator: float | None = None) -> LocalStackInstance:
         folder = Path(tempfile.mkdtemp(prefix="extra-", dir=self.root))
         ca = self.ca if tls else None
         argv = serve_argv(data_dir or folder / "data", ca, demo=demo, jwt_expiry=jwt_expiry,
                           tus_expiry=tus_expiry, port=port,
                           refresh_reuse_interval=refresh_reuse_interval, worker=worker,
-                          max_file_size_mib=max_file_size_mib)
+                          max_file_size_mib=max_file_size_mib, demo_operator=demo_operator)
         instance = start_instance(argv, folder / "server.log", ca)
         self.started.append(instance)
         return instance
