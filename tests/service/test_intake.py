@@ -188,7 +188,7 @@ def test_every_hostile_file_fails_its_job_and_the_worker_keeps_serving(localstac
 
 def test_a_part_rescaled_on_the_desktop_is_measured_at_that_scale(localstack,
                                                                   tmp_path: Path) -> None:
-    """Drawn in inches and rescaled by 25.4 on the desktop: made, and so priced, at 25.4 times the size."""
+    """Drawn in inches and rescaled by 25.4 on the desktop: priced at the size it is made."""
     import uuid
 
     customer = new_customer(localstack, 1_000_000)
