@@ -63,14 +63,10 @@ setup_functions() {
 }
 
 # ruff, mypy over every package (pyproject.toml lists them) and the import contracts.
-# The service worker (wyntek_service) is checked as soon as its folder exists.
 lint() {
   echo "ruff…";  "$VENV/bin/ruff" check .
   echo "mypy…";  "$VENV/bin/mypy"
   echo "import contracts…"; "$VENV/bin/lint-imports" --no-cache
-  if [ -d wyntek_service ]; then
-    "$VENV/bin/lint-imports" --no-cache --config importlinter-service.toml
-  fi
 }
 
 command=${1:-}

@@ -19,7 +19,7 @@ in one process so the ratios compare like with like:
 - ours: ``analyze`` (the full report), and ``render_thumbnail`` of the preview
 - peak extra memory of ``analyze`` (tracemalloc: numpy buffers are traced) / file size
 
-trimesh and scipy are imported before timing; their import cost is reported apart.
+trimesh is imported before timing; its import cost is reported apart.
 """
 
 from __future__ import annotations
@@ -102,7 +102,6 @@ def main() -> int:
     started = time.perf_counter()
     import trimesh
     trimesh_import = time.perf_counter() - started
-    import scipy.sparse.csgraph  # noqa: F401
 
     from wyntek_desktop.design import analyze, load_preview, render_thumbnail
 
@@ -180,20 +179,13 @@ def _in_process(tree: Path, path: Path, runs: int) -> list[float]:
     return [float(t) for t in json.loads(out.strip().splitlines()[-1])]
 
 
-def _whole(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """(wall seconds, peak resident KiB) of one whole process."""
-    import resource
+def _whole(command: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of one whole process."""
     import subprocess
 
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise RuntimeError(f"{command[:3]} failed with {child.returncode}")
-    del resource
-    return elapsed, int(usage.ru_maxrss)
+    subprocess.run(command, stdout=subprocess.DEVNULL, env=env, check=True)
+    return time.perf_counter() - started
 
 
 def _median(values: list[float]) -> float:
@@ -206,6 +198,8 @@ def analysis_main(args: argparse.Namespace) -> int:
     Every timing alternates with the thing it is compared to (ours, theirs, ours, ...),
     so a change of load on the shared machine hits both sides; medians of the pairs.
     """
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)  # tables survive an interrupted run
     tree = ROOT.parent
     baseline = args.baseline.resolve() if args.baseline else None
     skip = set(filter(None, args.skip.split(",")))
@@ -269,24 +263,21 @@ def _process(tree: Path, baseline: Path | None, sizes: list[str], pairs: int) ->
           "`python -c 'import trimesh; trimesh.load(FILE)'`; the CLI's thumbnail is "
           "rendered once before timing and then found in its cache):\n")
     print("| triangles | **wyntek --json analyze s** | trimesh.load process s "
-          "| **ratio (median of pair ratios)** | peak RSS ours MiB | peak RSS trimesh MiB |")
-    print("|---:|---:|---:|---:|---:|---:|")
+          "| **ratio (median of pair ratios)** |")
+    print("|---:|---:|---:|---:|")
     for label in sizes:
         path = make_stl(label)
         n = (path.stat().st_size - 84) // 50
         _whole([*wyntek, str(path)], env)  # warm: page cache, thumbnail cache
-        ours, theirs, ratios, rss_ours, rss_theirs = [], [], [], [], []
+        ours, theirs, ratios = [], [], []
         for _ in range(pairs):
-            a, ra = _whole([*wyntek, str(path)], env)
-            b, rb = _whole([sys.executable, "-c", _TRIMESH, str(path)])
+            a = _whole([*wyntek, str(path)], env)
+            b = _whole([sys.executable, "-c", _TRIMESH, str(path)])
             ours.append(a)
             theirs.append(b)
             ratios.append(a / b)
-            rss_ours.append(ra)
-            rss_theirs.append(rb)
         print(f"| {n:,} ({label}) | **{_median(ours):.2f}** | {_median(theirs):.2f} "
-              f"| **{_median(ratios):.3f}** | {max(rss_ours) / 1024:.0f} "
-              f"| {max(rss_theirs) / 1024:.0f} |", flush=True)
+              f"| **{_median(ratios):.3f}** |", flush=True)
     del baseline
     print()
 

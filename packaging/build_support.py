@@ -73,10 +73,12 @@ EXCLUDED_MODULES = (
 # Nothing the app runs needs scipy: the design checks use numpy only, and trimesh imports
 # scipy optionally (its KD-tree, convex hull and sparse-graph paths, none used here).
 NOT_BUNDLED = ("scipy",)
-# The embedded local stack and what only it uses: bundled in the demo edition only.
-LOCAL_STACK_MODULES = ("wyntek_localstack", "pgserver", "psycopg", "psycopg_binary",
-                       "psycopg_pool", "uvicorn", "starlette", "bcrypt", "multipart",
-                       "python_multipart")
+# The embedded local stack and what only it uses (its service worker with the task queue,
+# Deno for the Edge Functions): bundled in the demo edition only. The service worker
+# holds service-side code and must never reach a customer's machine.
+LOCAL_STACK_MODULES = ("wyntek_localstack", "wyntek_service", "procrastinate", "deno",
+                       "pgserver", "psycopg", "psycopg_binary", "psycopg_pool", "uvicorn",
+                       "starlette", "bcrypt", "multipart", "python_multipart")
 
 # Files inside collected packages that are never needed at run time.
 DATA_EXCLUDED = (

@@ -38,6 +38,9 @@ def demo_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppDirs]:
     # run as root and must reach its data folder.
     root = Path(tempfile.mkdtemp(prefix="wyntek-demo-share-"))
     monkeypatch.setenv("XDG_DATA_HOME", str(root))
+    runtime = root / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # or pgserver's platformdirs warns
     try:
         yield AppDirs.default()
     finally:

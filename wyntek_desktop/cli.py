@@ -116,6 +116,8 @@ def build_parser(dirs: AppDirs | None = None) -> Parser:
     p.add_argument("job_id", metavar="ID")
     p = command("cancel", help="cancel a job that is still 'submitted' (refunds)")
     p.add_argument("job_id", metavar="ID")
+    p = command("confirm", help="accept the measured price of a job that needs more tokens")
+    p.add_argument("job_id", metavar="ID")
     command("balance", help="token balance and ledger")
     p = command("buy", help="buy tokens: list the packs, or open a pack's checkout")
     p.add_argument("pack", nargs="?", metavar="PACK", help="the pack id (omit to list packs)")
@@ -170,12 +172,18 @@ class Output:
 
 def _job_line(job: Job) -> str:
     created = job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else ""
-    return (f"{job.id}  {job.status:<13} {job.token_cost:>6} tokens  {job.material_id or '':<16}"
-            f" x{job.quantity:<5} {created}  {len(job.files)} file(s)")
+    verification = (job.verification or "").replace("_", " ")
+    return (f"{job.id}  {job.status:<13} {verification:<12} {job.token_cost:>6} tokens  "
+            f"{job.material_id or '':<16} x{job.quantity:<5} {created}  {len(job.files)} file(s)")
 
 
 def _job_text(job: Job) -> str:
     lines = [_job_line(job)]
+    if job.verification_text:
+        lines.append(f"    {job.verification_text}")
+    if job.tokens_to_confirm:
+        lines.append(f"    Confirm the price: wyntek confirm {job.id} (buy tokens first with "
+                     f"`wyntek buy` if needed), or cancel: wyntek cancel {job.id}")
     for f in job.files:
         state = "deleted" if f.deleted_at else f"kept until {f.retain_until:%Y-%m-%d}" \
             if f.retain_until else "stored"
@@ -193,6 +201,8 @@ class Analysed:
     volume_cm3: float
     size_bytes: int
     sha256: str
+    board_area_cm2: float | None = None
+    copper_layers: int | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -221,11 +231,20 @@ def _check_readable(path: Path) -> None:
 def analyse_file(path: Path) -> Analysed:
     _check_readable(path)
     from wyntek_desktop.design.analysis import analyze
+    from wyntek_desktop.design.estimate import board_measurements
 
     report = analyze(path)
+    area, layers = board_measurements([report])
     return Analysed(path=path, kind=report.kind, report=report.to_dict(),
                     volume_cm3=float(report.volume_cm3), size_bytes=path.stat().st_size,
-                    sha256=_sha256(path))
+                    sha256=_sha256(path), board_area_cm2=area, copper_layers=layers)
+
+
+def _board(items: list[Analysed]) -> tuple[float | None, int | None]:
+    """The job's board area and copper layers, summed as the service measures them."""
+    areas = [i.board_area_cm2 for i in items if i.board_area_cm2 is not None]
+    layers = [i.copper_layers for i in items if i.copper_layers is not None]
+    return (round(sum(areas), 4) if areas else None), (max(layers) if layers else None)
 
 
 def thumbnail(dirs: AppDirs, item: Analysed) -> Path | None:
@@ -233,7 +252,7 @@ def thumbnail(dirs: AppDirs, item: Analysed) -> Path | None:
         return None
     from wyntek_desktop.design.thumbnail import render_thumbnail
 
-    target = dirs.thumbnails / f"{item.sha256[:32]}.png"
+    target = dirs.thumbnail_file(item.sha256)
     if not target.exists():
         atomic_write_bytes(target, render_thumbnail(item.path, 256), mode=0o644)
     return target
@@ -319,12 +338,14 @@ def _prepare(run: Run, *, for_submit: bool = False) -> tuple[list[Analysed], flo
                 raise errors.FileError(f"{item.path.name} cannot be submitted as is "
                                        f"({blocking[0].removeprefix('error: ')})",
                                        hint="Fix the file and check it again.")
-    return items, sum(i.volume_cm3 for i in items)
+    from wyntek_desktop.design.estimate import job_volume_cm3
+    return items, job_volume_cm3(items)
 
 
 def cmd_quote(run: Run) -> None:
     items, volume = _prepare(run)
-    quote = run.ctx.api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance)
+    quote = run.ctx.api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance,
+                              *_board(items))
     # The price is still useful while a file needs fixing; say that `submit` will refuse.
     blocking = [{"file": str(i.path), "reason": reasons[0].removeprefix("error: ")}
                 for i in items if (reasons := _findings(i.report, "error"))]
@@ -337,11 +358,17 @@ def cmd_quote(run: Run) -> None:
                    f"({float(quote.volume_cm3):.3f} cm³, tolerance {quote.tolerance_mm} mm).")
 
 
-def _spec(run: Run, volume: float) -> dict[str, Any]:
+def _spec(run: Run, volume: float, items: list[Analysed] | None = None) -> dict[str, Any]:
     args = run.args
-    return {"material_id": args.material, "quantity": args.quantity,
+    spec = {"material_id": args.material, "quantity": args.quantity,
             "tolerance_mm": args.tolerance, "volume_cm3": volume, "finish": args.finish,
             "delivery_instructions": args.delivery, "notes": args.notes}
+    area, layers = _board(items or [])
+    if area is not None:
+        spec["board_area_cm2"] = area
+    if layers is not None:
+        spec["copper_layers"] = layers
+    return spec
 
 
 def _kept(client_job_id: str) -> str:
@@ -388,10 +415,12 @@ def cmd_submit(run: Run) -> None:
 
     items, volume = _prepare(run, for_submit=True)
     api = run.ctx.api
-    spec = _spec(run, volume)
+    spec = _spec(run, volume, items)
     offline: errors.NetworkError | None = None
     try:
-        quote = api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance)
+        # Priced and checked against the balance before anything is uploaded.
+        quote = api.quote(run.args.material, volume, run.args.quantity, run.args.tolerance,
+                          *_board(items))
         balance = api.balance()
         if balance < quote.tokens:
             raise errors.BalanceError(
@@ -405,7 +434,8 @@ def cmd_submit(run: Run) -> None:
         raise type(offline)(offline.message, hint=_kept(cid))
     run.out.note(f"Sending job {cid[:8]} ({queued.total_bytes} bytes)…")
     job = _send(run, cid, run.args.wait)
-    run.out.result(job.to_dict(), f"Submitted job {job.id}: {job.token_cost} tokens.")
+    run.out.result(job.to_dict(), f"Submitted job {job.id}: {job.token_cost} tokens. "
+                                  f"{job.verification_text}".rstrip())
 
 
 def cmd_jobs(run: Run) -> None:
@@ -419,10 +449,18 @@ def cmd_job(run: Run) -> None:
     run.out.result(job.to_dict(), _job_text(job))
 
 
+def cmd_confirm(run: Run) -> None:
+    job = run.ctx.api.confirm_job_price(run.args.job_id)
+    run.out.result(job.to_dict(), f"Job {job.id}: the measured price of {job.token_cost} "
+                                  "tokens is confirmed.")
+
+
 def cmd_cancel(run: Run) -> None:
     job = run.ctx.api.cancel_job(run.args.job_id)
+    # A job still waiting for its measured price was debited only its quote.
+    refunded = job.quoted_cost if job.verification == "needs_tokens" else job.token_cost
     run.out.result(job.to_dict(), f"Job {job.id} is {job.status}; "
-                                  f"{job.token_cost} tokens refunded.")
+                                  f"{refunded} tokens refunded.")
 
 
 def cmd_balance(run: Run) -> None:
@@ -570,7 +608,8 @@ def cmd_delete_account(run: Run) -> None:
 COMMANDS: dict[str, Callable[[Run], None]] = {
     "login": cmd_login, "signup": cmd_login, "logout": cmd_logout, "analyze": cmd_analyze,
     "quote": cmd_quote, "submit": cmd_submit, "jobs": cmd_jobs, "job": cmd_job,
-    "cancel": cmd_cancel, "balance": cmd_balance, "buy": cmd_buy, "purchases": cmd_purchases,
+    "cancel": cmd_cancel, "confirm": cmd_confirm, "balance": cmd_balance, "buy": cmd_buy,
+    "purchases": cmd_purchases,
     "materials": cmd_materials,
     "outbox": cmd_outbox, "delete-files": cmd_delete_files, "export": cmd_export,
     "profile": cmd_profile, "support": cmd_support, "delete-account": cmd_delete_account,

@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--stalled-after", type=float, default=30.0, metavar="SECONDS",
                         help="retry a task whose worker sent no heartbeat for this long")
     worker.add_argument("--heartbeat", type=float, default=10.0, metavar="SECONDS")
+    worker.add_argument("--keep-finished", action="store_true",
+                        help="keep finished tasks and their events in the queue (measuring)")
     once = sub.add_parser("run-once", parents=[common], help="run one periodic task now")
     once.add_argument("task", choices=sorted(PERIODIC))
     verify = sub.add_parser("verify", parents=[common], help="verify one job now")
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(runner.run_worker(
                 config, concurrency=args.concurrency, limits=limits,
                 stalled_after_s=args.stalled_after, heartbeat_s=args.heartbeat,
-                name=args.name))
+                name=args.name, keep_finished=args.keep_finished))
         elif args.command == "run-once":
             print(asyncio.run(runner.run_once(config, args.task)))
         else:

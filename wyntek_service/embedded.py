@@ -11,6 +11,11 @@ import sys
 from pathlib import Path
 
 
+def _background() -> None:
+    """On a person's machine (the demo) the window comes first: the worker yields CPU."""
+    os.nice(10)
+
+
 class EmbeddedWorker:
     def __init__(self, url: str, service_role_key: str, database_url: str, *,
                  ca_file: str | Path | None = None, log_path: Path | None = None,
@@ -29,7 +34,8 @@ class EmbeddedWorker:
             [sys.executable, "-m", "wyntek_service", "worker", "--concurrency",
              str(concurrency), "--name", "embedded"],
             env=env, stdin=subprocess.DEVNULL, stdout=self._log or subprocess.DEVNULL,
-            stderr=self._log or subprocess.DEVNULL)
+            stderr=self._log or subprocess.DEVNULL,
+            preexec_fn=_background if hasattr(os, "nice") else None)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process.poll() is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +55,6 @@ def _limit_child(memory_bytes: int) -> None:
     with contextlib.suppress(ImportError, ValueError, OSError):
         import resource
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(5)
 
 
 def summarise(path: Path) -> Measurement:

@@ -58,7 +58,8 @@ async def ensure_queue_schema(config: ServiceConfig) -> bool:
 
 async def run_worker(config: ServiceConfig, *, concurrency: int = 1,
                      limits: Limits | None = None, stalled_after_s: float = 30.0,
-                     heartbeat_s: float = 10.0, name: str | None = None) -> None:
+                     heartbeat_s: float = 10.0, name: str | None = None,
+                     keep_finished: bool = False) -> None:
     await ensure_queue_schema(config)
     app = make_app(config)
     async with ServiceAPI(config) as api, app.open_async():
@@ -67,7 +68,8 @@ async def run_worker(config: ServiceConfig, *, concurrency: int = 1,
             "queues": [VERIFY_QUEUE, SERVICE_QUEUE], "concurrency": concurrency,
             "additional_context": {"service": service},
             "update_heartbeat_interval": heartbeat_s,
-            "stalled_worker_timeout": stalled_after_s, "delete_jobs": "successful"}
+            "stalled_worker_timeout": stalled_after_s,
+            "delete_jobs": "never" if keep_finished else "successful"}
         if name:
             options["name"] = name
         # Jobs submitted before the queue existed (or while no worker ran) first.

@@ -150,7 +150,7 @@ async def remove_orphan_uploads(service: ServiceContext) -> str:
         if user.get("id") is not None:
             continue  # an object at the top level: not an upload folder
         uid = user["name"]
-        folders = [f["name"] for f in await api.list_folder(f"{uid}/") if f.get("id") is None]
+        folders = [f["name"] for f in await api.list_folder(uid) if f.get("id") is None]
         if not folders:
             continue
         known = await _client_job_ids(api, uid)
@@ -159,7 +159,7 @@ async def remove_orphan_uploads(service: ServiceContext) -> str:
         for folder in folders:
             if folder in known:
                 continue
-            objects = await api.list_folder(f"{uid}/{folder}/")
+            objects = await api.list_folder(f"{uid}/{folder}")
             if not objects or any(o.get("id") is None for o in objects):
                 continue  # empty, or with sub-folders the app never makes: leave it
             if all(_parse_time(o.get("updated_at") or o.get("created_at")) < cutoff

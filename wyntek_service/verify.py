@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,17 +33,27 @@ async def verify_job(api: ServiceAPI, job_id: str, limits: Limits = Limits()) ->
     if job["verification"] != "pending" or job["status"] != "submitted":
         return job  # decided already (a retry after the outcome was recorded) or cancelled
     files = sorted(job.get("job_files") or [], key=lambda f: f["storage_path"])
-    failure, volume, area, layers = await _measure_files(api, files, limits)
+    timing = _Timing()
+    failure, volume, area, layers = await _measure_files(api, files, limits, timing)
     outcome = await api.rpc("record_verification", {
         "job_id": job_id, "volume_cm3": None if failure else str(volume),
         "board_area_cm2": area, "copper_layers": layers, "failure": failure})
-    log.info("job %s: %s (%s)", job_id, outcome.get("verification"),
-             outcome.get("verification_note"))
+    log.info("job %s: %s in %.2f s (download and hash %.2f s, analysis %.2f s): %s", job_id,
+             outcome.get("verification"), time.perf_counter() - timing.started,
+             timing.download, timing.analysis, outcome.get("verification_note"))
     result: dict[str, Any] = outcome
     return result
 
 
-async def _measure_files(api: ServiceAPI, files: list[dict[str, Any]], limits: Limits
+@dataclass
+class _Timing:
+    started: float = field(default_factory=time.perf_counter)
+    download: float = 0.0
+    analysis: float = 0.0
+
+
+async def _measure_files(api: ServiceAPI, files: list[dict[str, Any]], limits: Limits,
+                         timing: _Timing
                          ) -> tuple[str | None, Decimal, float | None, int | None]:
     from wyntek_desktop.design.estimate import job_volume_cm3
 
@@ -58,10 +69,12 @@ async def _measure_files(api: ServiceAPI, files: list[dict[str, Any]], limits: L
             target = Path(folder) / f"{index:03d}" / PurePosixPath(entry["storage_path"]).name
             target.parent.mkdir()
             declared = int(entry["size_bytes"])
+            started = time.perf_counter()
             try:
                 got = await api.download(entry["storage_path"], target, declared)
             except ObjectMissing:
                 return f"{shown} is missing from storage.", Decimal(0), None, None
+            timing.download += time.perf_counter() - started
             if got.size != declared:
                 stored = f"more than {declared}" if got.truncated else str(got.size)
                 return (f"{shown} has {stored} bytes in storage, not the declared {declared}; "
@@ -69,8 +82,10 @@ async def _measure_files(api: ServiceAPI, files: list[dict[str, Any]], limits: L
             if got.sha256 != entry["sha256"]:
                 return (f"{shown} changed after it was priced: its SHA-256 differs from the "
                         "declared one.", Decimal(0), None, None)
+            started = time.perf_counter()
             measured = await asyncio.to_thread(measure_file, target, timeout_s=limits.timeout_s,
                                                memory_bytes=limits.memory_bytes)
+            timing.analysis += time.perf_counter() - started
             target.unlink(missing_ok=True)
             if measured.problem:
                 problem = measured.problem.replace(target.name, shown) \

@@ -20,7 +20,6 @@ def warm_imports() -> None:
     """Import the parsers' libraries once: the time limit is about the file, not about
     first-time imports (which tracemalloc slows down a lot)."""
     import pypdf  # noqa: F401
-    import scipy.sparse.csgraph  # noqa: F401
     import trimesh  # noqa: F401
     from lxml import etree  # noqa: F401
 PEAK_BYTES = 64 * 1024**2

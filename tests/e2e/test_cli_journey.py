@@ -76,6 +76,10 @@ def test_new_user_journey(localstack, app_dirs, tmp_path: Path) -> None:
     # operator moves the job on; the next look at it shows the change.
     verified = wait_verified(localstack, [job["id"]])[job["id"]]
     assert (verified["verification"], verified["token_cost"]) == ("passed", cost), verified
+    r = wyntek("job", job["id"], env=env)
+    assert r.code == 0 and f"Verified: {cost:,} tokens." in r.out, r.out
+    assert " passed " in wyntek("jobs", env=env).out
+    assert wyntek("--json", "jobs", env=env).json()[0]["verification"] == "passed"
     service = localstack.service_client()
     service.table("jobs").update({"status": "reviewing"}).eq("id", job["id"]).execute()
     r = wyntek("--json", "job", job["id"], env=env)

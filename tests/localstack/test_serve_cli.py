@@ -47,12 +47,14 @@ def test_without_data_dir_uses_a_temp_dir_removed_at_exit(tmp_path: Path) -> Non
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
         assert set(info) == {"url", "anon_key", "service_role_key", "data_dir",
-                             "stripe_webhook_secret"}
+                             "stripe_webhook_secret", "database_url"}
         data_dir = Path(info["data_dir"])
         assert data_dir.is_dir()
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0
+        assert process.stdout is not None
+        process.stdout.close()
     assert not data_dir.exists()
     assert not _postgres_running(data_dir)
 

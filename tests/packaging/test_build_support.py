@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import plistlib
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -66,7 +67,8 @@ def test_excluded_modules_keep_what_the_app_imports(local_stack: bool) -> None:
             "PySide6.QtMultimedia", "PySide6.QtPdf", "scipy"} <= excluded
     assert not excluded & {"networkx", "lxml.etree", "cascadio", "keyring", "httpx",
                            "cryptography", "jwt", "supabase"}
-    stack = {"wyntek_localstack", "pgserver", "uvicorn", "psycopg", "bcrypt"}
+    stack = {"wyntek_localstack", "wyntek_service", "procrastinate", "pgserver", "uvicorn",
+             "psycopg", "bcrypt"}
     assert not excluded & stack if local_stack else stack <= excluded
 
 
@@ -235,3 +237,47 @@ def test_frozen_programs_answer_python_dash_m_for_the_step_converter(tmp_path: P
                           text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert target.read_bytes()[:4] == b"glTF"
+
+
+@pytest.mark.parametrize(("item", "kept"), [
+    ("root.res", True), ("en.res", True), ("en_GB.res", True), ("pool.res", True),
+    ("de.res", False), ("zh_Hant_TW.res", False), ("coll/en.res", True),
+    ("coll/de_.res", False), ("coll/ucadata.icu", True), ("brkitr/line.brk", True),
+    ("brkitr/cjdict.dict", True), ("ibm-943_P15A-2003.cnv", False), ("cnvalias.icu", True),
+    ("translit/root.res", False), ("unames.icu", False), ("uts46.nrm", True),
+    ("supplementalData.res", True), ("zone/en_AU.res", True), ("zone/fr.res", False),
+])
+def test_icu_data_keeps_the_english_and_shared_items(item: str, kept: bool) -> None:
+    assert bs.icu_item_kept(item) is kept
+
+
+def test_elf_symbol_bytes_reads_a_defined_symbol(tmp_path: Path) -> None:
+    if sys.platform != "linux" or shutil.which("cc") is None:
+        pytest.skip("needs a C compiler on Linux")
+    source = tmp_path / "data.c"
+    source.write_text('const char icudt99_dat[] = "hello, data";\n')
+    library = tmp_path / "libdata.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
+    assert bs._elf_symbol_bytes(library, "icudt99_dat") == b"hello, data\0"
+    with pytest.raises(ValueError, match="does not define"):
+        bs._elf_symbol_bytes(library, "icudt98_dat")
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
+                    reason="needs desktop-file-utils (installed by dev.sh)")
+def test_linux_share_tree_has_a_valid_entry_icons_and_mime_types(tmp_path: Path) -> None:
+    import linux_package
+
+    linux_package.stage_share(tmp_path / "share")
+    entry = tmp_path / "share" / "applications" / "wyntek-desktop.desktop"
+    proc = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr
+    assert "Exec=wyntek-desktop %F" in entry.read_text()
+    for size in linux_package.ICON_SIZES:
+        assert (tmp_path / f"share/icons/hicolor/{size}x{size}/apps/wyntek-desktop.png").is_file()
+    if shutil.which("update-mime-database"):
+        # The MIME file compiles, and STEP files get our type by name.
+        mime = tmp_path / "share" / "mime"
+        subprocess.run(["update-mime-database", str(mime)], check=True, capture_output=True)
+        globs = (mime / "globs2").read_text()
+        assert "model/step:*.stp" in globs and "application/x-gerber-archive:*gerber*.zip" in globs

@@ -207,7 +207,8 @@ def test_frozen_size_is_within_the_ceiling(frozen_app: Path) -> None:
     assert (frozen_app / "_internal" / "licenses" / "components.json").is_file()
     # The customer edition: no local stack, no PostgreSQL, no scipy.
     internal = frozen_app / "_internal"
-    for left_out in ("pgserver", "wyntek_localstack", "psycopg_binary", "scipy", "supabase"):
+    for left_out in ("pgserver", "wyntek_localstack", "wyntek_service", "psycopg_binary",
+                     "procrastinate", "scipy", "supabase"):
         assert not (internal / left_out).exists(), left_out
     edition = json.loads((internal / "edition.json").read_text())
     assert edition == {"edition": "customer"}
@@ -279,7 +280,7 @@ def test_the_customer_edition_says_it_has_no_local_demo(frozen_app: Path,
     proc = subprocess.run([str(frozen_app / "wyntek"), "--local", "--json", "balance"],
                           env=bare_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
-    assert "This build has no local demo service." in json.loads(proc.stdout)["message"]
+    assert "This build has no local demo service." in json.loads(proc.stderr)["message"]
 
 
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (xvfb-run)")

@@ -48,7 +48,18 @@ def plain_shop(localstack_root: Any, localstack_ca: Any) -> Iterator[Shop]:
 
 
 def test_pay_decline_and_read_the_receipt_in_a_browser(browser: Any, plain_shop: Shop) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def until(condition: Any) -> Any:  # a click submits; the next page comes when it comes
+        return WebDriverWait(browser, 30, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException,)
+                             ).until(lambda d: condition())
+
+    def message() -> str:
+        found = browser.find_elements(By.ID, "message")
+        return str(found[0].text) if found else ""
 
     shop = plain_shop
     buyer = shop.customer()
@@ -59,13 +70,14 @@ def test_pay_decline_and_read_the_receipt_in_a_browser(browser: Any, plain_shop:
 
     browser.find_element(By.ID, "card-number").send_keys("4000 0000 0000 0002")
     browser.find_element(By.ID, "pay-button").click()
-    assert browser.find_element(By.ID, "message").text == "Your card was declined."
+    until(lambda: message() == "Your card was declined.")
     assert shop.balance(buyer) == 0
 
     browser.find_element(By.ID, "card-number").send_keys("4242 4242 4242 4242")
     browser.find_element(By.ID, "pay-button").click()
-    assert "/local/checkout/done" in browser.current_url and purchase_id in browser.current_url
-    assert "payment went through" in browser.find_element(By.ID, "message").text
+    until(lambda: "/local/checkout/done" in browser.current_url)
+    assert purchase_id in browser.current_url
+    until(lambda: "payment went through" in message())
     assert shop.balance(buyer) == 100
 
     shop.mail_to(buyer.email, subject_has="Receipt")
@@ -74,5 +86,6 @@ def test_pay_decline_and_read_the_receipt_in_a_browser(browser: Any, plain_shop:
     row = link.find_element(By.XPATH, "./ancestor::tr")
     assert buyer.email in row.text
     link.click()
+    until(lambda: browser.find_elements(By.ID, "body"))
     body = browser.find_element(By.ID, "body").text
     assert "100 tokens were added to your balance" in body and purchase_id in body

@@ -48,7 +48,8 @@ def test_twenty_concurrent_and_repeated_deliveries_credit_once(shop: Shop) -> No
     other_event = shop.event("checkout.session.async_payment_succeeded", session)
 
     def deliver(event: dict[str, Any]) -> tuple[int, str]:
-        response = shop.deliver(event, client=shop.stack.http())
+        with shop.stack.http() as client:  # a connection of its own: really concurrent
+            response = shop.deliver(event, client=client)
         return response.status_code, response.json().get("outcome", "")
 
     with ThreadPoolExecutor(20) as pool:

@@ -51,6 +51,10 @@ def test_honest_jobs_pass_at_the_desktop_estimate(localstack, tmp_path: Path) ->
         area, layers = board_measurements([report])
         estimate = quote(material, volume, 1, "0.2", area, layers)
         extra = {"board_area_cm2": area, "copper_layers": layers} if gerber else {}
+        if gerber:  # the desktop's quote over the API takes the board too
+            r = customer.rpc("quote_job", {"material_id": material.id, "volume_cm3": volume,
+                                           "quantity": 1, "tolerance_mm": 0.2, **extra})
+            assert r.status_code == 200 and r.json() == estimate, r.text
         job = customer.submit({name: (SAMPLES / name).read_bytes()}, material=material.id,
                               volume_cm3=volume, **extra)
         assert job["token_cost"] == estimate, name

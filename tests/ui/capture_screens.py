@@ -78,7 +78,11 @@ def main() -> int:
                                                    for f in w.prepare.files),
          what="the reports")
     w.prepare.file_list.setCurrentRow(2)
+    w.prepare.spec.select_material("pcb-fr4-2l")  # the archive is checked again for PCB
+    wait(lambda: w.prepare.files[2].report is not None
+         and w.prepare.files[2].report.material_id == "pcb-fr4-2l", what="the PCB report")
     shot("prepare-gerber")
+    w.prepare.spec.select_material("fdm-pla")
     w.prepare.file_list.setCurrentRow(0)
     pump(1.0)
     shot("prepare-units-warning")

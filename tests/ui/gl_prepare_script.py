@@ -49,8 +49,17 @@ def main() -> None:
     out["full_uploaded"] = pump_until(lambda: gl.full_uploaded, 30)
     gl.repaint()
     out["still_draws_full"] = not gl.drew_lod
-    out["report"] = pump_until(lambda: app.window.prepare.files[0].report is not None, 120)
+    out["report"] = pump_until(lambda: app.window.prepare.files[0].report is not None, 240)
     out["triangles_in_report"] = app.window.prepare.files[0].report.mesh.triangles
+    from wyntek_desktop.design.tasks import STILL_TRIANGLES
+    if n > STILL_TRIANGLES:  # the decimated still copy follows the report
+        out["still_decimated"] = pump_until(lambda: gl.still_kind == "decimated", 240)
+        gl.repaint()
+        out["still_draws_full"] = not gl.drew_lod
+    out["still_kind"] = gl.still_kind
+    out["uploaded"] = gl.uploaded_triangles
+    out["detail"] = gl.detail_text()
+    out["banner"] = app.window.prepare.banner.text()
     app.window.close()
     app.shutdown()
     print(json.dumps(out))

@@ -5,8 +5,8 @@ JSON line."""
 from __future__ import annotations
 
 import json
-import sys
 import time
+from collections.abc import Callable
 
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -19,7 +19,7 @@ from wyntek_desktop.ui.viewer import MeshView, request_gl_format
 BACKGROUND = (41, 43, 48)
 
 
-def wait(app: QApplication, cond, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+def wait(app: QApplication, cond: Callable[[], bool], timeout: float = 20.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         app.processEvents()
@@ -86,4 +86,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

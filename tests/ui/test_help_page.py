@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.test_models import make_jobs
+from tests.support.jobs import make_jobs
 from wyntek_desktop.ui.pages.help import JOB_CHOICES, HelpPage
 from wyntek_desktop.ui.services import Services
 

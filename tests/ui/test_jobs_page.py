@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.ui.test_models import make_jobs
-from wyntek_desktop.core.models import Job
+from tests.support.jobs import make_jobs
+from wyntek_desktop.core.models import Job, JobFile
 from wyntek_desktop.ui.gc_policy import BIG_LOAD
 from wyntek_desktop.ui.pages.jobs import JobsPage
 from wyntek_desktop.ui.services import Services
@@ -92,3 +95,69 @@ def test_search_box_filters_after_a_pause_and_going_to_a_job_clears_it(
     assert page.model.record(0).id == jobs[42].id
     assert page.select_job(jobs[7].id)
     assert page.search.text() == "" and page.model.rowCount() == 300
+
+
+def test_verification_is_shown_and_each_outcome_is_announced(page: JobsPage) -> None:
+    pending = Job(id="a" * 8 + "-0000-4000-8000-000000000001", token_cost=16, quoted_cost=16,
+                  verification="pending", material_id="fdm-pla")
+    page._got_changes([pending])
+    assert page.select_job(pending.id)
+    assert "Verifying files…" in page.detail.toPlainText()
+    assert page.confirm_button.isHidden()
+    outcomes: list[Job] = []
+    page.verification_changed.connect(outcomes.append)
+    waiting = Job(**{**pending.__dict__, "verification": "needs_tokens", "token_cost": 52_600,
+                     "verification_note": "The stored files measure 1000.000 cm³."})
+    page._got_changes([waiting])
+    page._show_selected()
+    assert [j.verification for j in outcomes] == ["needs_tokens"]
+    text = page.detail.toPlainText()
+    assert "Needs 52,584 more tokens at the measured price of 52,600 (quoted 16)" in text
+    assert not page.confirm_button.isHidden() and not page.buy_button.isHidden()
+    assert page.cancel_button.isEnabled()
+    page._got_changes([Job(**{**waiting.__dict__, "verification": "adjusted"})])
+    assert len(outcomes) == 1  # announced once, when the service decided
+    failed = Job(id="b" * 8 + "-0000-4000-8000-000000000002", verification="failed",
+                 status="rejected", verification_note="cube.stl changed after it was priced.")
+    assert failed.verification_text == "Verification failed: cube.stl changed after it was priced."
+
+
+def test_the_status_column_says_while_files_are_verified(page: JobsPage) -> None:
+    base = make_jobs(1)[0]
+    for verification, shown in (("pending", "Submitted · verifying files…"),
+                                ("needs_tokens", "Submitted · needs tokens"),
+                                ("passed", "Submitted")):
+        page._got_changes([Job(**{**base.__dict__, "status": "submitted",
+                                  "verification": verification})])
+        assert page.model.index(page.model.row_of(base.id), 1).data() == shown
+
+
+# A one-pixel PNG, as the Prepare page would have cached for a queued file.
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d494441"
+    "54789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082")
+
+
+def test_job_pictures_are_found_off_the_gui_thread(page: JobsPage, qtbot,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from wyntek_desktop.core.appdirs import AppDirs
+
+    sha = "ab" * 32
+    picture = AppDirs.default().thumbnails / f"{sha}.png"  # named as the CLI and Prepare do
+    picture.parent.mkdir(parents=True)
+    picture.write_bytes(PNG_1PX)
+    job = make_jobs(1)[0]
+    job = Job(**{**job.__dict__, "files": (JobFile(id="1", file_name="a.stl", sha256=sha),)})
+    gui = threading.current_thread()
+    looked_at: list[Path] = []
+    real_stat = Path.stat
+
+    def stat(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is gui and "thumbnails" in self.parts:
+            looked_at.append(self)
+        return real_stat(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "stat", stat)
+    page._got_changes([job])
+    assert page.select_job(job.id)
+    qtbot.waitUntil(lambda: picture.as_uri() in page.detail.toHtml(), timeout=30_000)
+    assert looked_at == []  # no file-system call on the GUI thread for the picture

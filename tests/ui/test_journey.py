@@ -95,8 +95,8 @@ def test_full_journey(qtbot, localstack, tmp_path: Path) -> None:
         model = next(f for f in job.files if f.kind == "model")
         picture = AppDirs.default().thumbnails / f"{model.sha256}.png"
         qtbot.waitUntil(picture.is_file, timeout=60_000)  # made when the job was queued
-        w.jobs._show_selected()
-        assert picture.as_uri() in w.jobs.detail.toHtml()
+        w.jobs._show_selected()  # the page looks for new pictures in a worker
+        qtbot.waitUntil(lambda: picture.as_uri() in w.jobs.detail.toHtml(), timeout=30_000)
 
         # a second job through the outbox: add as draft, then send it from the Outbox page
         w.show_page("prepare")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import QPersistentModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
+from tests.support.jobs import T0, make_jobs
 from wyntek_desktop.core.models import Job, JobFile, LedgerEntry
 from wyntek_desktop.ui.models import (
     PROGRESS_ROLE,
@@ -20,18 +19,6 @@ from wyntek_desktop.ui.models import (
     fmt_bytes,
     fmt_eta,
 )
-
-STATUSES = ("submitted", "reviewing", "in_production", "shipped", "completed", "cancelled")
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def make_jobs(n: int) -> list[Job]:
-    return [Job(id=f"{i:08d}-0000-4000-8000-000000000000", status=STATUSES[i % 6],
-                material_id="pla" if i % 2 else "pa12", quantity=(i * 7) % 100 + 1,
-                tolerance_mm=Decimal("0.1"), token_cost=(i * 37) % 997,
-                created_at=T0 + timedelta(minutes=i), updated_at=T0 + timedelta(minutes=i),
-                files=(JobFile(id=str(i), file_name="a.stl"),))
-            for i in range(n)]
 
 
 @pytest.fixture

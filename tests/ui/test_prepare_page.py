@@ -51,11 +51,16 @@ def test_a_gerber_report_is_checked_again_when_the_process_changes(qtbot: Any, a
     assert "gerber_wrong_process" in _codes(page.files[0])
     assert "not with SLA" in page.report.text()
     assert page.spec.select_material("pcb-fr4-2l")
+    assert "not with SLA" not in page.report.text()  # at once, not after the check
     qtbot.waitUntil(lambda: page.files[0].report is not None
                     and "gerber_wrong_process" not in _codes(page.files[0]), timeout=60_000)
     assert "not with SLA" not in page.report.text()
     assert page.files[0].report.material_id == "pcb-fr4-2l"
     assert not page.files[0].blocking
+    # a board is priced by its area, as the service prices it
+    from wyntek_desktop.design.estimate import estimate_tokens
+    expected = estimate_tokens(page.files[0].report, MATERIALS[3], 1, "0.2")
+    assert page.spec.estimate.text().startswith(f"Estimate: {expected:,} tokens (board ")
 
 
 def test_finish_options_follow_the_process(app: Any) -> None:

@@ -26,6 +26,9 @@ def demo_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppDirs]:
     # run as root and must reach its data folder.
     root = Path(tempfile.mkdtemp(prefix="wyntek-demo-rejoin-"))
     monkeypatch.setenv("XDG_DATA_HOME", str(root))
+    runtime = root / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # or pgserver's platformdirs warns
     monkeypatch.setattr(reconnect, "FIRST_DELAY_MS", 200)
     try:
         yield AppDirs.default()

@@ -10,10 +10,18 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDir
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtNetwork import QLocalSocket
+from PySide6.QtWidgets import QApplication
 
 from wyntek_desktop.core.appdirs import AppDirs
-from wyntek_desktop.ui.single_instance import SingleInstance, claim, hand_off, server_name
+from wyntek_desktop.ui.single_instance import (
+    FileOpenEvents,
+    SingleInstance,
+    claim,
+    hand_off,
+    server_name,
+)
 
 
 def _listening(local: bool) -> tuple[SingleInstance, list[list[str]]]:
@@ -88,7 +96,7 @@ def test_a_window_never_takes_the_name_of_one_that_answers(qtbot) -> None:
         assert claim(data, False, ["a.stl"]) is None  # handed to the running one
     finally:
         running.kill()
-        running.wait()
+        running.communicate()
     # The first one gone (killed: its lock is dropped by the OS), the next one listens.
     after = claim(data, False, [])
     assert after is not None and after.server.isListening()
@@ -125,3 +133,16 @@ def test_a_malformed_message_is_refused_and_the_window_keeps_listening(qtbot) ->
         assert received == []
     finally:
         instance.close()
+
+
+def test_a_file_open_event_is_reported_like_a_hand_off(qtbot) -> None:
+    """macOS sends "Open with" to the running app as a QFileOpenEvent."""
+    events = FileOpenEvents()
+    received: list[list[str]] = []
+    events.files_received.connect(received.append)
+    QApplication.instance().installEventFilter(events)
+    try:
+        QApplication.sendEvent(QApplication.instance(), QFileOpenEvent("/tmp/part.step"))
+        assert received == [["/tmp/part.step"]]
+    finally:
+        QApplication.instance().removeEventFilter(events)

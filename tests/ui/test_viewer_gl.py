@@ -28,6 +28,20 @@ def test_prepare_page_paints_a_big_part_light_first_then_full(xvfb: str) -> None
     assert out["first_frame_was_lod"] is True, "the first frame should use the light copy"
     assert out["full_uploaded"] and out["still_draws_full"]
     assert out["report"] and out["triangles_in_report"] >= 440_000
+    assert out["still_kind"] == "full" and "simplified" not in out["detail"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="the checking helper dies when the pool thread that started it "
+                          "retires (issue 18 item 1, fixed on the ui-18b branch)",
+                   strict=False)
+def test_prepare_page_shows_a_part_too_big_to_draw_whole_decimated_when_still(
+        xvfb: str) -> None:  # noqa: F811
+    out = run_gl_script(xvfb, "gl_prepare_script", "1200000", timeout=900)
+    assert out["first_frame"] and out["report"], out
+    assert out["still_decimated"] and out["still_draws_full"], out
+    assert out["uploaded"] <= 1.25 * (1_000_000 + 200_000), out
+    assert "triangles (shown simplified to" in out["detail"], out
 
 
 def test_a_narrow_view_keeps_the_part_and_a_big_part_is_decimated_when_still(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.upload.conftest import MiB, UploadEnv, build_env, close_env
+from tests.support.uploads import MiB, UploadEnv, build_env, close_env
 from wyntek_desktop.core.errors import SignInRequired
 from wyntek_desktop.upload import CHUNK_SIZE
 

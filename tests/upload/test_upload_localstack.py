@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.upload.conftest import MiB, UploadEnv
+from tests.support.uploads import MiB, UploadEnv
 from wyntek_desktop.core.errors import SignInRequired
 from wyntek_desktop.upload import CHUNK_SIZE, UploadProgress
 from wyntek_desktop.upload.tus import TusClient, UploadGone

@@ -124,9 +124,12 @@ class Api:
         return save_catalogue(self._catalogue_cache, rows)
 
     def quote(self, material_id: str, volume_cm3: float, quantity: int,
-              tolerance_mm: float) -> Quote:
-        params = {"material_id": material_id, "volume_cm3": float(volume_cm3),
-                  "quantity": quantity, "tolerance_mm": float(tolerance_mm)}
+              tolerance_mm: float, board_area_cm2: float | None = None,
+              copper_layers: int | None = None) -> Quote:
+        params: dict[str, Any] = {"material_id": material_id, "volume_cm3": float(volume_cm3),
+                                  "quantity": quantity, "tolerance_mm": float(tolerance_mm)}
+        if board_area_cm2 is not None or copper_layers is not None:  # a PCB board
+            params |= {"board_area_cm2": board_area_cm2, "copper_layers": copper_layers}
         data = self._call(lambda: self.session.client.rpc("quote_job", params).execute().data)
         if isinstance(data, list):
             data = data[0] if data else None
@@ -135,6 +138,14 @@ class Api:
         if not isinstance(data, int | float | str):
             raise errors.ServerError("The WYNTEK service sent an unexpected quote.")
         return Quote.from_row({**params, "tokens": int(data)})
+
+    def confirm_job_price(self, job_id: str) -> Job:
+        """Accept the measured price of a needs_tokens job (debits the difference)."""
+        job_id = _job_id(job_id)
+        self._call(lambda: self.session.client.rpc("confirm_job_price",
+                                                   {"job_id": job_id}).execute())
+        log.info("job %s: measured price confirmed", job_id)
+        return self.get_job(job_id)
 
     # --- jobs ---------------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ class ProcessPool:
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
+        self._stop_reader = threading.Event()
         self._closed = False
 
     def _ensure(self) -> ProcessPoolExecutor:
@@ -92,23 +93,24 @@ class ProcessPool:
             if self._closed:
                 raise WyntekError("The app is closing.")
             if self._executor is None:
+                # each generation of helpers has its own queue, read by its own reader
                 self._progress = self._ctx.Queue()
                 self._cancelled = self._ctx.Array("q", SLOTS, lock=False)
                 self._executor = ProcessPoolExecutor(
                     self._workers, mp_context=self._ctx, initializer=_init_child,
                     initargs=(self._progress, self._cancelled))
-                self._reader = threading.Thread(target=self._read_progress,
-                                                name="wyntek-process-progress", daemon=True)
+                self._stop_reader = threading.Event()
+                self._reader = threading.Thread(
+                    target=self._read_progress, args=(self._progress, self._stop_reader),
+                    name="wyntek-process-progress", daemon=True)
                 self._reader.start()
             return self._executor
 
-    def _read_progress(self) -> None:
-        while True:
+    def _read_progress(self, progress: Any, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
-                item = self._progress.get(timeout=0.5)
+                item = progress.get(timeout=0.5)
             except queue.Empty:
-                if self._closed:
-                    return
                 continue
             except (EOFError, OSError, ValueError):
                 return
@@ -139,12 +141,27 @@ class ProcessPool:
                         future.cancel()
                         raise Cancelled() from None
         except BrokenProcessPool:
-            with self._lock:
-                self._executor = None
+            self._discard(executor)
             raise WyntekError("The checking process stopped unexpectedly (out of memory?).",
                               hint="Try again; very large files need a lot of memory.") from None
         finally:
             self._states.pop(seq, None)
+
+    def _discard(self, broken: ProcessPoolExecutor) -> None:
+        """After a helper crashed: end that generation's reader and queue, so the next
+        call starts one fresh generation (not a second reader beside the old one)."""
+        with self._lock:
+            if self._executor is not broken:
+                return  # another call already discarded it
+            self._executor = None
+            reader, stop, progress = self._reader, self._stop_reader, self._progress
+            self._reader = self._progress = None
+        stop.set()
+        if reader is not None:
+            reader.join(5)
+        if progress is not None:
+            progress.cancel_join_thread()  # the dead helper may have left it half-written
+            progress.close()
 
     def shutdown(self) -> None:
         with self._lock:
@@ -156,6 +173,7 @@ class ProcessPool:
             for seq in list(self._states):
                 self._cancelled[seq % SLOTS] = seq
         executor.shutdown(wait=True, cancel_futures=True)
+        self._stop_reader.set()
         if self._progress is not None:
             self._progress.put(None)
         if self._reader is not None:

@@ -12,6 +12,8 @@ import platformdirs
 
 from wyntek_desktop import APP_NAME
 
+THUMBNAIL_SUFFIX = ".png"
+
 
 @dataclass(frozen=True)
 class AppDirs:
@@ -40,6 +42,11 @@ class AppDirs:
     @property
     def thumbnails(self) -> Path:
         return self.cache / "thumbnails"
+
+    def thumbnail_file(self, sha256: str) -> Path:
+        """The picture of a design file, named by its full SHA-256: the CLI writes it,
+        the window writes and shows it."""
+        return self.thumbnails / f"{sha256}{THUMBNAIL_SUFFIX}"
 
     @property
     def localstack_data(self) -> Path:

@@ -52,8 +52,10 @@ class Model:
     """Shared conversions. Field converters are chosen by field name suffixes below."""
 
     _times: tuple[str, ...] = ("created_at", "updated_at", "completed_at", "uploaded_at",
-                               "deleted_at", "retain_until", "requested_at", "fetched_at")
-    _decimals: tuple[str, ...] = ("tokens_per_cm3", "tolerance_mm", "volume_cm3")
+                               "deleted_at", "retain_until", "requested_at", "fetched_at",
+                               "verified_at")
+    _decimals: tuple[str, ...] = ("tokens_per_cm3", "tolerance_mm", "volume_cm3",
+                                  "verified_volume_cm3")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
@@ -137,10 +139,42 @@ class Job(Model):
     updated_at: datetime | None = None
     completed_at: datetime | None = None
     files: tuple[JobFile, ...] = field(default=())
+    # What the service found in the stored files (SPEC 5.1).
+    verification: str | None = None
+    quoted_cost: int | None = None
+    verified_volume_cm3: Decimal | None = None
+    verified_at: datetime | None = None
+    verification_note: str | None = None
 
     @property
     def cancellable(self) -> bool:
         return self.status in CANCELLABLE
+
+    @property
+    def tokens_to_confirm(self) -> int:
+        """Tokens a needs_tokens job still has to debit when its price is confirmed."""
+        if self.verification != "needs_tokens":
+            return 0
+        return max(0, self.token_cost - (self.quoted_cost or 0))
+
+    @property
+    def verification_text(self) -> str:
+        """One line for a person: where verification stands and what it found."""
+        note = self.verification_note or ""
+        match self.verification:
+            case "pending":
+                return "Verifying files…"
+            case "passed":
+                return f"Verified: {self.token_cost:,} tokens."
+            case "adjusted":
+                return (f"Verified at {self.token_cost:,} tokens (quoted "
+                        f"{self.quoted_cost or 0:,}). {note}").strip()
+            case "needs_tokens":
+                return (f"Needs {self.tokens_to_confirm:,} more tokens at the measured price of "
+                        f"{self.token_cost:,} (quoted {self.quoted_cost or 0:,}). {note}").strip()
+            case "failed":
+                return f"Verification failed: {note}".strip()
+        return ""
 
     def with_files(self, files: list[JobFile]) -> Job:
         return dataclasses.replace(self, files=tuple(files))

@@ -13,8 +13,9 @@ The backend stays the authority: ``submit_job`` debits what ``quote_job`` return
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_CEILING, Decimal, InvalidOperation, localcontext
-from typing import Protocol
+from typing import Any, Protocol
 
 from wyntek_desktop.core.errors import ValidationError
 
@@ -119,3 +120,27 @@ def quote(material: PricedMaterial, volume_cm3: Number, quantity: int,
         raise ValidationError(
             "This job is too large to price; reduce the quantity or the size.")
     return cost
+
+
+# --- what a job is priced on, measured the same way by the desktop and the service ----
+
+def job_volume_cm3(reports: Iterable[Any]) -> float:
+    """The job's volume as the spec declares it (6 decimals)."""
+    return round(float(sum(getattr(r, "volume_cm3", 0.0) or 0.0 for r in reports
+                           if r is not None)), 6)
+
+
+def board_measurements(reports: Iterable[Any]) -> tuple[float | None, int | None]:
+    """(board area in cm2, copper layers) of the Gerber archives among ``reports``."""
+    area: float | None = None
+    layers: int | None = None
+    for report in reports:
+        gerber = getattr(report, "gerber", None)
+        if gerber is None:
+            continue
+        if gerber.outline_mm:
+            width, height = gerber.outline_mm
+            area = round((area or 0.0) + width * height / 100.0, 4)
+        if gerber.copper_layers:
+            layers = max(layers or 0, int(gerber.copper_layers))
+    return area, layers

@@ -8,33 +8,13 @@ found in the archive.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from wyntek_desktop.core.pricing import board_measurements, job_volume_cm3
 from wyntek_desktop.design.report import DesignReport
 
-
-def job_volume_cm3(reports: Iterable[Any]) -> float:
-    """The job's volume as the spec declares it (6 decimals)."""
-    return round(float(sum(getattr(r, "volume_cm3", 0.0) or 0.0 for r in reports
-                           if r is not None)), 6)
-
-
-def board_measurements(reports: Iterable[Any]) -> tuple[float | None, int | None]:
-    """(board area in cm2, copper layers) of the Gerber archives among ``reports``."""
-    area: float | None = None
-    layers: int | None = None
-    for report in reports:
-        gerber = getattr(report, "gerber", None)
-        if gerber is None:
-            continue
-        if gerber.outline_mm:
-            width, height = gerber.outline_mm
-            area = round((area or 0.0) + width * height / 100.0, 4)
-        if gerber.copper_layers:
-            layers = max(layers or 0, int(gerber.copper_layers))
-    return area, layers
+__all__ = ["board_measurements", "estimate_tokens", "job_volume_cm3"]
 
 
 def estimate_tokens(report: DesignReport | float, material: Any, quantity: int = 1,

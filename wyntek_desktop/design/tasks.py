@@ -150,17 +150,11 @@ def thumbnail(state: WorkState | None, path: Path, size: int = 256,
     return bytes(render_thumbnail(tris, size))
 
 
-def thumbnail_name(sha256: str) -> str:
-    """The file name of a queued file's picture: the GUI and the CLI share the folder."""
-    return f"{sha256}.png"
-
-
-def cache_thumbnail(state: WorkState | None, path: Path, sha256: str, folder: Path,
+def cache_thumbnail(state: WorkState | None, path: Path, target: Path,
                     scale: float | None = None, size: int = 160) -> Path:
-    """A small picture of a queued model for the Jobs page, named by the file's hash."""
-    target = folder / thumbnail_name(sha256)
+    """A small picture of a queued model for the Jobs page (``AppDirs.thumbnail_file``)."""
     if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_suffix(".part")
         part.write_bytes(thumbnail(state, path, size, scale))
         part.replace(target)

@@ -321,7 +321,8 @@ def check_localstack(options: Options) -> dict[str, Any]:
     import warnings
 
     if not local_stack_expected():
-        present = [name for name in ("wyntek_localstack", "pgserver", "psycopg")
+        present = [name for name in ("wyntek_localstack", "wyntek_service", "pgserver",
+                                     "psycopg", "procrastinate")
                    if importlib.util.find_spec(name) is not None]
         if present:
             raise CheckFailed(f"the {_edition_name()} edition must not bundle "

@@ -25,7 +25,7 @@ from wyntek_desktop.ui.gc_policy import freeze_survivors
 from wyntek_desktop.ui.main_window import MainWindow, app_icon
 from wyntek_desktop.ui.reconnect import Reconnector
 from wyntek_desktop.ui.services import CONNECTING, OFFLINE, Services
-from wyntek_desktop.ui.single_instance import bring_to_front, claim
+from wyntek_desktop.ui.single_instance import FileOpenEvents, bring_to_front, claim
 from wyntek_desktop.ui.theme import apply_theme
 from wyntek_desktop.ui.workers import TaskState
 
@@ -218,6 +218,9 @@ def run(argv: list[str]) -> int:
     desktop = DesktopApp(qapp, dirs=dirs, local=args.local)
     instance.setParent(desktop)
     instance.files_received.connect(desktop.open_handed_files)
+    file_open = FileOpenEvents(desktop)
+    file_open.files_received.connect(desktop.open_handed_files)
+    qapp.installEventFilter(file_open)
     desktop.start()
     if os.environ.get("WYNTEK_STARTUP_PROBE"):  # benchmarks: report "window shown", quit
         from PySide6.QtCore import QTimer

@@ -36,6 +36,7 @@ class Estimate:
     text: str                                            # the line under the form
     problems: list[str] = field(default_factory=list)    # why some files cannot be priced
     pending: bool = False                                # still measuring a file
+    tokens: int | None = None                            # the price, when priced
 
     @property
     def priced(self) -> bool:
@@ -86,9 +87,14 @@ def job_estimate(files: Sequence[EstimatedFile], material: Any, quantity: int,
         return Estimate("Estimate: —", [
             f"The files together measure {volume:,.0f} cm³, more than the {limit:,} cm³ "
             "one job can hold: split them into several jobs."])
+    # A PCB is priced by its board (the Gerber outline), as the service measures it.
+    area, layers = pricing.board_measurements(f.report for f in files
+                                      if f.kind == "gerber" and f.report is not None)
     try:
         tokens = pricing.quote(material, Decimal(str(round(volume, 6))), quantity,
-                               Decimal(str(tolerance_mm)))
+                               Decimal(str(tolerance_mm)), area, layers)
     except ValidationError as exc:
         return Estimate("Estimate: —", [str(exc)])
-    return Estimate(f"Estimate: {tokens:,} tokens ({format_cm3(volume)})")
+    size = (f"{area:,.2f} cm² of board" if getattr(material, "process", "") == "pcb"
+            and area is not None else format_cm3(volume))
+    return Estimate(f"Estimate: {tokens:,} tokens ({size})", tokens=tokens)

@@ -92,6 +92,8 @@ class MainWindow(QMainWindow):
         services.balance_changed.connect(self._on_balance)
         services.error.connect(self._on_error)
         self.jobs.status_changed.connect(self._on_job_status)
+        self.jobs.verification_changed.connect(self._on_job_verified)
+        self.jobs.buy_tokens_requested.connect(lambda: self.show_page("tokens"))
         self.help.about_button.clicked.connect(self.show_about)
         for signal in (self.jobs.model.rowsInserted, self.jobs.model.modelReset,
                        self.jobs.model.rowsRemoved):
@@ -259,6 +261,14 @@ class MainWindow(QMainWindow):
         title = f"Job {job.id[:8]}: {status_label(job.status)}"
         text = f"Was {status_label(previous)}; {job.material_id} × {job.quantity}."  # noqa: RUF001
         self.notify(title, text)
+        self._notified_job = job.id
+        self.services.refresh_profile()
+
+    def _on_job_verified(self, job: Any) -> None:
+        titles = {"passed": "files verified", "adjusted": "price adjusted",
+                  "needs_tokens": "needs more tokens", "failed": "verification failed"}
+        self.notify(f"Job {job.id[:8]}: {titles.get(job.verification, 'verified')}",
+                    job.verification_text)
         self._notified_job = job.id
         self.services.refresh_profile()
 

@@ -369,10 +369,20 @@ def _short(uuid_text: str | None) -> str:
     return (uuid_text or "")[:8]
 
 
+_WAITING = {"pending": "verifying files…", "needs_tokens": "needs tokens"}
+
+
+def job_status_text(job: Any) -> str:
+    """The status, and while the service has the job's files, where verification is."""
+    waiting = _WAITING.get(getattr(job, "verification", None) or "")
+    label = status_label(job.status)
+    return f"{label} · {waiting}" if waiting and job.status == "submitted" else label
+
+
 class JobsTableModel(RecordTableModel):
     columns = (
         Column("Job", lambda j: _short(j.id)),
-        Column("Status", lambda j: status_label(j.status), lambda j: j.status),
+        Column("Status", job_status_text, lambda j: j.status),
         Column("Material", lambda j: j.material_id),
         Column("Qty", lambda j: j.quantity, align_right=True),
         Column("Tolerance", lambda j: f"±{j.tolerance_mm} mm" if j.tolerance_mm else "",

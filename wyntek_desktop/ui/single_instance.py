@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QWidget
 
@@ -159,6 +160,19 @@ class SingleInstance(QObject):
         sock = self.sender()
         if isinstance(sock, QLocalSocket) and self._buffers.pop(sock, None) is not None:
             sock.deleteLater()
+
+
+class FileOpenEvents(QObject):
+    """macOS: Finder's "Open with" reaches the running app as ``QFileOpenEvent``s
+    (no second process starts); they are reported like a hand-off."""
+
+    files_received = Signal(list)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            self.files_received.emit([event.file()])
+            return True
+        return super().eventFilter(watched, event)
 
 
 def bring_to_front(window: QWidget) -> None:

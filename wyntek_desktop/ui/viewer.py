@@ -59,7 +59,6 @@ GL_COLOR_BUFFER_BIT = 0x4000
 GL_DEPTH_BUFFER_BIT = 0x0100
 GL_POLYGON_OFFSET_FILL = 0x8037
 
-SAMPLES = 4               # multisampling of the 3D view
 STILL_DELAY_MS = 160      # after this long without input the full mesh is drawn again
 
 # Faces are shaded with their own normal (made in a worker, 4 bytes per corner), not
@@ -96,9 +95,6 @@ def request_gl_format() -> None:
     fmt.setVersion(3, 3)
     fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
     fmt.setDepthBufferSize(24)
-    # multisampling: thin CAD features (slots, gaps between parts) are narrower than a
-    # pixel and would otherwise break up into rows of speckles
-    fmt.setSamples(SAMPLES)
     QSurfaceFormat.setDefaultFormat(fmt)
 
 

@@ -20,11 +20,13 @@ from typing import Any
 
 import httpx
 
+from wyntek_desktop.api.failures import transport_error
 from wyntek_desktop.core import outbox as ob
 from wyntek_desktop.core.errors import (
     NetworkError,
     NotFoundError,
     SignInRequired,
+    TLSError,
     UsageError,
     WyntekError,
 )
@@ -291,8 +293,10 @@ class UploadRunner:
         base = self.storage_url.removesuffix("/storage/v1")
         try:
             http.get(f"{base}/auth/v1/health", headers={"apikey": self._apikey}, timeout=5.0)
-        except httpx.HTTPError:
-            return False
+        except httpx.HTTPError as exc:
+            # the service answered with a certificate we do not trust: that is not
+            # "offline"; the job's own request reports it (and the job fails)
+            return isinstance(transport_error(exc), TLSError)
         return True
 
     # ---- one job ---------------------------------------------------------------------
@@ -314,6 +318,8 @@ class UploadRunner:
         except SignInRequired:
             with self._lock:
                 self._need_sign_in = True
+        except TLSError as exc:  # a NetworkError that waiting does not fix
+            self._fail(job, str(exc), exc.kind)
         except NetworkError as exc:
             log.info("upload of %s paused by a network failure: %s", cid, exc)
             with self._lock:
@@ -369,7 +375,13 @@ class UploadRunner:
             try:
                 result = self._submit_job(job.client_job_id, job.spec, files)
                 break
+            except TLSError:
+                raise
             except (NetworkError, httpx.TransportError) as exc:
+                if isinstance(exc, httpx.TransportError):
+                    mapped = transport_error(exc)
+                    if isinstance(mapped, TLSError):
+                        raise mapped from exc
                 failures += 1
                 if self._retry.exhausted(failures):
                     raise NetworkError("The job cannot be submitted now; it stays in the "

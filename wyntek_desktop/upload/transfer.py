@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import httpx
 
-from wyntek_desktop.core.errors import AuthError, FileError, NetworkError, ServerError
+from wyntek_desktop.api.failures import transport_error
+from wyntek_desktop.core.errors import AuthError, FileError, NetworkError, ServerError, TLSError
 from wyntek_desktop.core.outbox import Outbox, OutboxFile, checkpoint
 from wyntek_desktop.upload.progress import ProgressMeter
 from wyntek_desktop.upload.retry import RetryPolicy
@@ -119,6 +120,10 @@ def upload_file(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str
                 raise AuthError(f"The storage service refused the upload: {exc}.") from exc
             continue
         except (httpx.TransportError, ServerError) as exc:
+            if isinstance(exc, httpx.TransportError):
+                mapped = transport_error(exc, "the storage service")
+                if isinstance(mapped, TLSError):
+                    raise mapped from exc  # waiting does not fix a certificate
             failures += 1
             # The network is gone (not just this connection): stop now and let the
             # runner wait for it, instead of spending the whole backoff.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.background.state import WorkState
 from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.core.models import JOB_STATUSES
 from wyntek_desktop.ui.gc_policy import BIG_LOAD, freeze_survivors
@@ -38,17 +41,23 @@ BACKGROUND_POLL_MS = 60000  # otherwise: status-change notifications still arriv
 SEARCH_PAUSE_MS = 150      # typing pause before the jobs table filters
 
 
-def thumbnail_path(sha256: str | None) -> Path | None:
-    """The picture made when the file was queued on this computer, if any."""
-    if not sha256:
-        return None
-    from wyntek_desktop.core.appdirs import AppDirs
-    path = AppDirs.default().thumbnails / f"{sha256}.png"
-    return path if path.is_file() else None
+def find_pictures(state: WorkState, folder: Path) -> dict[str, Path]:
+    """Worker: the pictures made when files were queued or checked on this computer, by
+    the file's SHA-256 (listing a folder is I/O: never on the GUI thread)."""
+    from wyntek_desktop.core.appdirs import THUMBNAIL_SUFFIX
+    try:
+        with os.scandir(folder) as entries:
+            return {Path(e.name).stem: Path(e.path) for e in entries
+                    if e.name.endswith(THUMBNAIL_SUFFIX) and e.is_file()}
+    except OSError:  # no folder yet: no pictures
+        return {}
 
 
-def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
-    rows = [("Status", status_label(job.status)), ("Material", job.material_id or ""),
+def job_html(job: Any, history: list[tuple[datetime, str]],
+             pictures: Mapping[str, Path] | None = None) -> str:
+    rows = [("Status", status_label(job.status)),
+            ("Verification", getattr(job, "verification_text", "")),
+            ("Material", job.material_id or ""),
             ("Quantity", str(job.quantity)),
             ("Tolerance", f"±{job.tolerance_mm} mm" if job.tolerance_mm else ""),
             ("Finish", job.finish or ""), ("Tokens", f"{job.token_cost:,}"),
@@ -80,7 +89,7 @@ def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
             retention = f"kept until {fmt_time(f.retain_until)}"
         else:
             retention = "kept until 12 months after completion"
-        picture = thumbnail_path(f.sha256)
+        picture = (pictures or {}).get(f.sha256) if f.sha256 else None
         # a table row per file: what follows starts below the picture, not beside it
         image = (f"<td width='100'><img src='{escape(picture.as_uri())}' width='96' "
                  "height='96'></td>" if picture is not None else "")
@@ -98,6 +107,8 @@ def job_html(job: Any, history: list[tuple[datetime, str]]) -> str:
 class JobsPage(Page):
     title = "Jobs"
     status_changed = Signal(object, str)   # job, previous status
+    verification_changed = Signal(object)  # job: the service decided its files
+    buy_tokens_requested = Signal()
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,6 +162,15 @@ class JobsPage(Page):
         self.cancel_button.setAccessibleName("Cancel the selected job")
         self.cancel_button.clicked.connect(self.cancel_selected)
         dv.addWidget(self.cancel_button)
+        # A job whose measured price needs more tokens: buy, confirm, or cancel above.
+        self.confirm_button = QPushButton("Confirm measured price", detail)
+        self.confirm_button.setAccessibleName("Confirm the measured price of the selected job")
+        self.confirm_button.clicked.connect(self.confirm_selected)
+        self.buy_button = QPushButton("Buy tokens", detail)
+        self.buy_button.clicked.connect(self.buy_tokens_requested.emit)
+        for button in (self.confirm_button, self.buy_button):
+            button.setVisible(False)
+            dv.addWidget(button)
         split.setSizes([700, 380])
         self.body.addWidget(split, 1)
         self.filter.currentIndexChanged.connect(
@@ -170,6 +190,7 @@ class JobsPage(Page):
         self._poll.timeout.connect(self.poll)
         self._poller: Any = None
         self._history: dict[str, list[tuple[datetime, str]]] = {}
+        self._pictures: dict[str, Path] = {}  # file SHA-256 -> its picture
         self._visible = False
         self._columns_fitted = False
         services.signed_in_changed.connect(self._on_sign_in)
@@ -203,6 +224,10 @@ class JobsPage(Page):
             known = self.model.get(job.id)
             history = self._history.setdefault(job.id, [])
             if known is not None:
+                # the service decides the files before anyone moves the job on
+                if known.verification == "pending" and job.verification not in (None,
+                                                                                  "pending"):
+                    self.verification_changed.emit(job)
                 old = known.status
                 if old != job.status:
                     history.append((now, job.status))
@@ -210,6 +235,8 @@ class JobsPage(Page):
             elif not history:
                 history.append((job.updated_at or now, job.status))
         self.model.upsert(jobs)  # a poll brings new and changed jobs only
+        if jobs:
+            self._find_pictures()
         if len(jobs) >= BIG_LOAD:
             freeze_survivors(full=False)  # no full collection over them while scrolling
         if jobs and not self._columns_fitted:  # once, unless the widths were restored
@@ -259,11 +286,40 @@ class JobsPage(Page):
             self.detail.setHtml("<p style='color:#999'>Select a job to see its spec, files, "
                                 "report summary and retention dates.</p>")
             self.cancel_button.setEnabled(False)
+            self.confirm_button.setVisible(False)
+            self.buy_button.setVisible(False)
             return
-        self.detail.setHtml(job_html(job, self._history.get(job.id, [])))
+        self.detail.setHtml(job_html(job, self._history.get(job.id, []), self._pictures))
+        if any(f.kind == "model" and f.sha256 and f.sha256 not in self._pictures
+               for f in job.files):
+            self._find_pictures()  # made since the last look? shown when found
+        waiting = job.tokens_to_confirm > 0 and job.status == "submitted"
+        self.confirm_button.setVisible(waiting)
+        self.buy_button.setVisible(waiting)
         self.cancel_button.setEnabled(job.cancellable)
         self.cancel_button.setToolTip("" if job.cancellable else
                                       "Only a job that is still 'submitted' can be cancelled.")
+
+    def confirm_selected(self) -> None:
+        job = self.selected_job()
+        api = self.services.api
+        if job is None or api is None:
+            return
+        self.confirm_button.setEnabled(False)
+
+        def done(updated: Any) -> None:
+            self.confirm_button.setEnabled(True)
+            self._got_changes([updated])
+            self._show_selected()
+            self.services.refresh_profile()
+            self.show_info(f"Job {job.id[:8]}: the measured price of {updated.token_cost:,} "
+                           "tokens is confirmed.")
+
+        def failed(err: Any) -> None:
+            self.confirm_button.setEnabled(True)
+            self.show_error(err)
+        self.services.call(lambda state: api.confirm_job_price(job.id), on_result=done,
+                           on_error=failed)
 
     def cancel_selected(self) -> None:
         job = self.selected_job()
@@ -283,8 +339,20 @@ class JobsPage(Page):
                            on_error=failed)
 
     # -- visibility -----------------------------------------------------------------------
+    def _find_pictures(self) -> None:
+        from wyntek_desktop.core.appdirs import AppDirs
+        self.services.call(find_pictures, AppDirs.default().thumbnails,
+                           on_result=self._got_pictures, latest="job-pictures")
+
+    def _got_pictures(self, pictures: dict[str, Path]) -> None:
+        if pictures != self._pictures:
+            self._pictures = pictures
+            if self.selected_job() is not None:
+                self._show_selected()
+
     def page_shown(self) -> None:
         self._visible = True
+        self._find_pictures()  # new ones may have been made since
         self.poll()
         self._poll.start(POLL_MS)
 

@@ -160,6 +160,7 @@ class PreparePage(Page):
         self._last_material: str | None = None
         self._after_preview: set[Path] = set()
         self.layer_dialog: LayerDialog | None = None
+        self._view_meshes_after_report: set[Path] = set()
         self.revalidate()
 
     # -- opening --------------------------------------------------------------------------
@@ -227,6 +228,8 @@ class PreparePage(Page):
         pf.status = "Checking…"
         pf.report = None
         self._refresh_item(pf)
+        if pf is self.current():  # the old report no longer holds: never show it stale
+            self.report.show_progress(pf.path.name, pf.status)
         material = self.spec.selected_material()
         self.services.call_in_process(
             TASKS + "analyze", pf.path, material, pf.scale, pf.layers or None,
@@ -250,6 +253,7 @@ class PreparePage(Page):
         self._refresh_item(pf)
         if pf is self.current():
             self.report.show_report(report, pf.path.name)
+        self._report_settled(pf)
         self.revalidate()
 
     def _file_failed(self, pf: PreparedFile, message: str) -> None:
@@ -260,6 +264,7 @@ class PreparePage(Page):
         self._refresh_item(pf)
         if pf is self.current():
             self.report.show_error(pf.path.name, message)
+        self._report_settled(pf)
         self.revalidate()
 
     def _refresh_item(self, pf: PreparedFile) -> None:
@@ -338,12 +343,28 @@ class PreparePage(Page):
                            lod_normals=data.quick_normals, total=data.total,
                            stand_in=data.stand_in)
         if data.lod_wanted:
-            pf = self.current()
-            self.services.call_in_process(
-                TASKS + "view_meshes", path, pf.scale if pf is not None else None,
-                on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
-                on_error=lambda err, p=path: self._view_meshes_failed(p, err),
-                latest="lod")
+            self._request_view_meshes(path)
+
+    def _request_view_meshes(self, path: Path) -> None:
+        """Decimated copies, made in the helper process after the file's report (the
+        report decides the job; until then a quick stand-in is drawn)."""
+        pf = next((f for f in self.files if f.path == path), None)
+        if pf is None:
+            return
+        if pf.report is None and not pf.error:
+            self._view_meshes_after_report.add(path)
+            return
+        self.services.call_in_process(
+            TASKS + "view_meshes", path, pf.scale,
+            on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
+            on_error=lambda err, p=path: self._view_meshes_failed(p, err),
+            latest="lod")
+
+    def _report_settled(self, pf: PreparedFile) -> None:
+        if pf.path in self._view_meshes_after_report:
+            self._view_meshes_after_report.discard(pf.path)
+            if self._shown_path == pf.path:
+                self._request_view_meshes(pf.path)
 
     def _got_view_meshes(self, path: Path, meshes: Any) -> None:
         """The decimated copies: drawn while moving and, for a big mesh, when still."""
@@ -409,6 +430,25 @@ class PreparePage(Page):
         return float(sum(getattr(f.report, "volume_cm3", 0.0) or 0.0 for f in self.files
                          if f.report is not None))
 
+    def board(self) -> tuple[float | None, int | None]:
+        """The Gerber board's area (cm2) and copper layers, measured as the service does."""
+        from wyntek_desktop.core.pricing import board_measurements
+        return board_measurements(f.report for f in self.files if f.report is not None)
+
+    def job_spec(self) -> dict[str, Any]:
+        spec = self.spec.spec(self.volume_cm3())
+        area, layers = self.board()
+        if area is not None:
+            spec["board_area_cm2"] = area
+        if layers is not None:
+            spec["copper_layers"] = layers
+        return spec
+
+    def estimate(self, material: Any) -> int | None:
+        """Tokens the service will charge for these files, or None if they cannot be priced."""
+        return job_estimate(self.files, material, self.spec.quantity.value(),
+                            self.spec.tolerance.value()).tokens
+
     def revalidate(self) -> None:
         material = self.spec.selected_material()
         mid = getattr(material, "id", None)
@@ -447,7 +487,17 @@ class PreparePage(Page):
             return
         from wyntek_desktop.core.outbox import FileInput
 
-        spec = self.spec.spec(self.volume_cm3())
+        # Nothing is uploaded for a job the balance cannot pay for.
+        balance = self.services.balance
+        material = self.spec.selected_material()
+        if submit and balance is not None and material is not None:
+            cost = self.estimate(material)
+            if cost is not None and cost > balance:
+                self.show_error(f"This job costs {cost:,} tokens and your balance is "
+                                f"{balance:,}; buy tokens on the Tokens page, or add the job "
+                                "to the outbox as a draft for later.")
+                return
+        spec = self.job_spec()
         inputs = [FileInput(f.path, f.kind, f.report.to_dict() if f.report is not None else None)
                   for f in self.files]
         self.spec.set_problems(["Adding the job to the outbox…"])
@@ -478,12 +528,13 @@ class PreparePage(Page):
     def _cache_thumbnails(self, job: Any, originals: list[tuple[Path, float | None]]) -> None:
         """Pictures for the Jobs page, made in the helper process, named by SHA-256."""
         from wyntek_desktop.core.appdirs import AppDirs
-        folder = AppDirs.default().thumbnails
+        dirs = AppDirs.default()
         for f in job.files:
             if f.kind == "model" and 0 <= f.index < len(originals):
                 source, scale = originals[f.index]
-                self.services.call_in_process(TASKS + "cache_thumbnail", source, f.sha256,
-                                              folder, scale, on_error=lambda err: None)
+                self.services.call_in_process(TASKS + "cache_thumbnail", source,
+                                              dirs.thumbnail_file(f.sha256), scale,
+                                              on_error=lambda err: None)
 
     # -- drag and drop ---------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
