@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.upload.conftest import MiB, UploadEnv
+from tests.support.uploads import MiB, UploadEnv
 from wyntek_desktop.core.outbox import FileInput, Outbox
 from wyntek_desktop.upload.progress import ProgressMeter
 from wyntek_desktop.upload.retry import RetryPolicy
