@@ -16,7 +16,7 @@ import base64
 import hashlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +25,7 @@ import httpx
 import pytest
 from storage3.exceptions import StorageApiError
 
-from tests.localstack.helpers import mint, raw_request, signed_in_client
+from tests.localstack.helpers import mint, raw_request
 from tests.support.localstack import LocalStackInstance
 
 BUCKET = "designs"
@@ -129,11 +129,23 @@ class World:
         return r.content if r.status_code == 200 else None
 
 
+def _signed_in(stack: LocalStackInstance, http: httpx.Client) -> tuple[Any, str, str]:
+    """(official client on `http`, user id, access token) of a new user."""
+    from supabase import ClientOptions, create_client
+
+    email, password, user_id = stack.new_user()
+    sb = create_client(stack.url, stack.anon_key, ClientOptions(
+        httpx_client=http, auto_refresh_token=False, persist_session=False))
+    res = sb.auth.sign_in_with_password({"email": email, "password": password})
+    return sb, user_id, res.session.access_token
+
+
 @pytest.fixture(scope="module")
-def world(localstack: LocalStackInstance) -> World:
-    sb_a, a, ta = signed_in_client(localstack)
-    sb_b, b, tb = signed_in_client(localstack)
-    return World(localstack, sb_a, a, ta, sb_b, b, tb, f"run-{uuid.uuid4().hex[:8]}")
+def world(localstack: LocalStackInstance) -> Iterator[World]:
+    with localstack.http() as http_a, localstack.http() as http_b:
+        sb_a, a, ta = _signed_in(localstack, http_a)
+        sb_b, b, tb = _signed_in(localstack, http_b)
+        yield World(localstack, sb_a, a, ta, sb_b, b, tb, f"run-{uuid.uuid4().hex[:8]}")
 
 
 ROWS: list[Any] = []
@@ -430,11 +442,12 @@ def _(w: World) -> None:
 
 @row(33, "list: user root (folders only)")
 def _(w: World) -> None:
-    sb, uid, _ = signed_in_client(w.stack)
-    for folder in ("run-1", "run-1-pc"):
-        sb.storage.from_(BUCKET).upload(f"{uid}/{folder}/x.txt", b"x")
-    # Byte-wise on the full key: "run-1-pc/" sorts before "run-1/" ('-' < '/').
-    assert _names(sb.storage.from_(BUCKET).list(uid)) == ["run-1-pc", "run-1"]
+    with w.stack.http() as http:
+        sb, uid, _ = _signed_in(w.stack, http)
+        for folder in ("run-1", "run-1-pc"):
+            sb.storage.from_(BUCKET).upload(f"{uid}/{folder}/x.txt", b"x")
+        # Byte-wise on the full key: "run-1-pc/" sorts before "run-1/" ('-' < '/').
+        assert _names(sb.storage.from_(BUCKET).list(uid)) == ["run-1-pc", "run-1"]
 
 
 @row(34, "list: other user's folder")

@@ -152,9 +152,9 @@ def test_bucket_not_found_on_object_info_is_a_stale_token() -> None:
     tokens: list[str] = []
     counter = iter(f"t{i}" for i in range(10))
     handler = _stale_then(httpx.Response(200, json={"size": 3, "etag": '"x"'}), tokens)
-    tus = TusClient(httpx.Client(transport=httpx.MockTransport(handler)), STORAGE, "anon",
-                    lambda: next(counter))
-    assert tus.object_info("u/j/a.bin") == {"size": 3, "etag": '"x"'}
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        tus = TusClient(http, STORAGE, "anon", lambda: next(counter))
+        assert tus.object_info("u/j/a.bin") == {"size": 3, "etag": '"x"'}
     assert tokens == ["Bearer t0", "Bearer t1"]  # asked again with a fresh token
 
 
@@ -163,9 +163,8 @@ def test_bucket_not_found_on_delete_is_retried_with_a_fresh_token() -> None:
     counter = iter(f"t{i}" for i in range(10))
     handler = _stale_then(httpx.Response(200, json={"message": "Successfully deleted"}),
                           tokens)
-    tus = TusClient(httpx.Client(transport=httpx.MockTransport(handler)), STORAGE, "anon",
-                    lambda: next(counter))
-    tus.delete_object("u/j/a.bin")
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        TusClient(http, STORAGE, "anon", lambda: next(counter)).delete_object("u/j/a.bin")
     assert tokens == ["Bearer t0", "Bearer t1"]
 
 
@@ -187,49 +186,53 @@ def test_the_local_stack_answers_a_stale_token_as_hosted_does(upload_env: Upload
 
 # ---- 4. integrity that does not pretend ----------------------------------------------------
 
-def _confirm_with(tmp_path: Path, info: dict[str, Any]) -> tuple[Outbox, Any, list[str]]:
-    """Run upload_file for a finished upload whose object info is `info`."""
+def _confirm_with(tmp_path: Path, info: dict[str, Any]) -> tuple[Any, Any, list[str]]:
+    """Run upload_file for a finished upload whose object info is `info`:
+    (the IntegrityError or None, the file's state after, the requests sent)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     src = tmp_path / "part.stl"
     src.write_bytes(b"solid part\n" * 100)
-    outbox = Outbox.open(tmp_path / "outbox.sqlite3")
-    job = outbox.add_job({"notes": "t"}, [FileInput(src, "model")], copy=False)
-    f = job.files[0]
     requests: list[str] = []
+    with Outbox.open(tmp_path / "outbox.sqlite3") as outbox:
+        job = outbox.add_job({"notes": "t"}, [FileInput(src, "model")], copy=False)
+        f = job.files[0]
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        requests.append(f"{request.method} {request.url.path}")
-        if request.method == "POST":
-            return httpx.Response(201, headers={"Location": f"{STORAGE}/upload/resumable/u"})
-        if request.method == "PATCH":
-            return httpx.Response(204, headers={"Upload-Offset": str(f.size)})
-        if "/object/info/" in request.url.path:
-            return httpx.Response(200, json=info)
-        return httpx.Response(200, json={"message": "Successfully deleted"})
+        def handler(request: httpx.Request) -> httpx.Response:
+            requests.append(f"{request.method} {request.url.path}")
+            if request.method == "POST":
+                return httpx.Response(201,
+                                      headers={"Location": f"{STORAGE}/upload/resumable/u"})
+            if request.method == "PATCH":
+                return httpx.Response(204, headers={"Upload-Offset": str(f.size)})
+            if "/object/info/" in request.url.path:
+                return httpx.Response(200, json=info)
+            return httpx.Response(200, json={"message": "Successfully deleted"})
 
-    tus = TusClient(httpx.Client(transport=httpx.MockTransport(handler)), STORAGE, "anon",
-                    lambda: "token")
-    outcome: Any = None
-    try:
-        upload_file(tus, outbox, f, "u/j/part.stl", Control(), ProgressMeter({f.index: f.size}),
-                    RetryPolicy(base=0.01, max_delay=0.01, max_attempts=2))
-    except IntegrityError as exc:
-        outcome = exc
-    return outbox, (outcome, outbox.get(job.client_job_id).files[0]), requests
+        outcome: Any = None
+        with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+            tus = TusClient(http, STORAGE, "anon", lambda: "token")
+            try:
+                upload_file(tus, outbox, f, "u/j/part.stl", Control(),
+                            ProgressMeter({f.index: f.size}),
+                            RetryPolicy(base=0.01, max_delay=0.01, max_attempts=2))
+            except IntegrityError as exc:
+                outcome = exc
+        after = outbox.get(job.client_job_id).files[0]
+    return outcome, after, requests
 
 
 def test_a_multipart_etag_confirms_the_size_without_any_sha256(tmp_path: Path) -> None:
     size = len(b"solid part\n" * 100)
-    _, (error, f), _ = _confirm_with(tmp_path, {"size": size, "etag": '"' + "a" * 32 + '-2"'})
+    error, f, _ = _confirm_with(tmp_path, {"size": size, "etag": '"' + "a" * 32 + '-2"'})
     assert error is None and f.verified
 
 
 def test_a_single_part_etag_must_be_the_md5_of_the_checked_file(tmp_path: Path) -> None:
     data = b"solid part\n" * 100
-    _, (error, f), _ = _confirm_with(
+    error, f, _ = _confirm_with(
         tmp_path / "good", {"size": len(data), "etag": f'"{hashlib.md5(data).hexdigest()}"'})
     assert error is None and f.verified
-    _, (error, f), requests = _confirm_with(
+    error, f, requests = _confirm_with(
         tmp_path / "bad", {"size": len(data), "etag": f'"{hashlib.md5(b"other").hexdigest()}"',
                            "sha256": hashlib.sha256(data).hexdigest()})
     assert isinstance(error, IntegrityError) and not f.verified
@@ -237,7 +240,7 @@ def test_a_single_part_etag_must_be_the_md5_of_the_checked_file(tmp_path: Path) 
 
 
 def test_a_wrong_size_is_refused(tmp_path: Path) -> None:
-    _, (error, f), _ = _confirm_with(tmp_path, {"size": 5, "etag": '"' + "a" * 32 + '-2"'})
+    error, f, _ = _confirm_with(tmp_path, {"size": 5, "etag": '"' + "a" * 32 + '-2"'})
     assert isinstance(error, IntegrityError) and not f.verified
 
 
