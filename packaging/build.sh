@@ -60,7 +60,7 @@ echo "==> built $APP_DIR in ${elapsed} s"
 echo "==> unpacked size: $(( bytes / 1000000 )) MB ($(( bytes / 1048576 )) MiB, ${bytes} bytes)"
 echo "    largest parts:"
 du -sm "$APP_DIR"/_internal/* "$APP_DIR"/wyntek-desktop "$APP_DIR"/wyntek 2>/dev/null \
-    | sort -rn | head -8 | sed 's/^/      /'
+    | sort -rn | sed -n '1,8s/^/      /p'  # sed reads it all: no SIGPIPE under pipefail
 
 if [ "$SELF_TEST" = 1 ]; then
     echo "==> frozen self-test with no Python environment on PATH"
