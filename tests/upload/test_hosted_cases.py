@@ -1,9 +1,10 @@
 """The five ways the client broke on hosted Supabase while every local test passed.
 
 Each runs the real client against the local stack, which now answers these requests as
-hosted Storage does (see the conformance table in tests/localstack), or pins down the
-client's reading of a hosted answer with a mock transport where the local stack cannot
-produce it (multipart etags come only from S3).
+hosted Storage does (see the conformance table in tests/localstack). The etag cases also
+pin the client's reading of etags the local stack does not give (a single-part MD5 for
+a TUS upload, a multi-part one of another size) with a mock transport; the real
+multipart etag is in test_multipart_etag.py.
 """
 
 from __future__ import annotations
