@@ -15,7 +15,16 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QRunnable,
+    QThread,
+    QThreadPool,
+    Signal,
+    Slot,
+)
 
 from wyntek_desktop.background.cancel import Cancelled
 
@@ -145,7 +154,11 @@ class WorkerPool(QObject):
             task.progress.connect(on_progress)
         if on_finished:
             task.finished.connect(on_finished)
-        outcome = _Outcome()  # GUI thread affinity: its slot runs here
+        # GUI thread affinity (its slot runs here) and owned by the pool, not by Python:
+        # the pool thread's runnable may drop the last Python reference after the GUI
+        # thread asked for deleteLater, and a Python-owned object would then be deleted
+        # in that thread while its deferred delete is pending here (a crash).
+        outcome = _Outcome(self)
         outcome.ready.connect(self._deliver)
         outcome.progress.connect(self._relay_progress)
         task.state._outcome = outcome
@@ -193,7 +206,13 @@ class WorkerPool(QObject):
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         self.cancel_all()
-        return self.wait(timeout_ms)
+        idle = self.wait(timeout_ms)
+        if QThread.currentThread() == self.thread():
+            # Run the deferred deletes of delivered tasks now, here: the pool's owner may
+            # be garbage-collected later in another thread, and deleting a task there
+            # while this thread runs its deferred delete crashes.
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        return idle
 
     @classmethod
     def busy_pools(cls) -> list[WorkerPool]:
