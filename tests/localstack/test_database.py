@@ -291,7 +291,7 @@ def test_restart_after_the_owning_process_was_killed(scratch):
     """A killed server process leaves PostgreSQL running; the next start adopts and stops it."""
     supabase = copy_supabase(scratch / "supabase")
     data = scratch / "data"
-    child = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             from pathlib import Path
@@ -301,15 +301,15 @@ def test_restart_after_the_owning_process_was_killed(scratch):
             time.sleep(120)
             """)],
         stdout=subprocess.PIPE, text=True, cwd=str(REPO_SUPABASE.parent),
-        env={**os.environ, "PYTHONPATH": str(REPO_SUPABASE.parent)})
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-    finally:
-        if child.poll() is None:
-            child.kill()
+        env={**os.environ, "PYTHONPATH": str(REPO_SUPABASE.parent)}) as child:
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready"
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+        finally:
+            if child.poll() is None:
+                child.kill()
     assert (data / "postgres" / "postmaster.pid").exists()
 
     db = Database(data, supabase_dir=supabase).start()

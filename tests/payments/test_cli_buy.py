@@ -21,22 +21,21 @@ def test_buy_lists_packs_opens_a_checkout_and_waits_for_the_payment(shop: Shop) 
     assert [(p["id"], p["tokens"], p["price_cents"]) for p in packs.json()] == [
         ("starter", 100, 1000), ("workshop", 500, 4500), ("studio", 2000, 16000)]
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wyntek_desktop.cli", "buy", "starter", "--wait",
-         "--timeout", "120"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
-        env={**os.environ, **env})
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        assert first.startswith("Pay in your browser: "), first
-        url = first.split(": ", 1)[1].strip()
-        assert shop.pay(url).status_code == 303
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+    with subprocess.Popen(
+            [sys.executable, "-m", "wyntek_desktop.cli", "buy", "starter", "--wait",
+             "--timeout", "120"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+            env={**os.environ, **env}) as proc:  # its pipes are closed however it ends
+        try:
+            assert proc.stdout is not None
+            first = proc.stdout.readline()
+            assert first.startswith("Pay in your browser: "), first
+            url = first.split(": ", 1)[1].strip()
+            assert shop.pay(url).status_code == 303
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     assert proc.returncode == 0, err
     assert "Paid 10.00 EUR for 100 tokens" in out and "Balance: 100 tokens" in out
 

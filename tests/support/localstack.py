@@ -212,6 +212,8 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
     if not line or not line[0].strip():
         process.kill()
         process.wait(10)
+        if process.stdout:
+            process.stdout.close()
         raise RuntimeError(f"local stack did not start: {log_path.read_text(errors='replace')}")
     info = json.loads(line[0])
     return LocalStackInstance(

@@ -39,11 +39,11 @@ def test_a_second_start_hands_its_files_to_the_running_window(qtbot, tmp_path: P
     part = tmp_path / "part.stl"
     part.write_bytes(b"solid x\nendsolid x\n")
     try:
-        second = subprocess.Popen([sys.executable, "-m", "wyntek_desktop", part.name],
-                                  cwd=tmp_path, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        qtbot.waitUntil(lambda: bool(received), timeout=120_000)
-        _, err = second.communicate(timeout=60)
+        with subprocess.Popen([sys.executable, "-m", "wyntek_desktop", part.name],
+                              cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) as second:
+            qtbot.waitUntil(lambda: bool(received), timeout=120_000)
+            _, err = second.communicate(timeout=60)
         assert second.returncode == 0, err
         assert received == [[str(part)]]
     finally:
@@ -56,11 +56,11 @@ def test_a_second_local_window_hands_off_instead_of_starting_a_demo_service(
     start (or stop) of the demo service."""
     instance, received = _listening(local=True)
     try:
-        second = subprocess.Popen([sys.executable, "-m", "wyntek_desktop", "--local"],
-                                  cwd=tmp_path, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        qtbot.waitUntil(lambda: bool(received), timeout=120_000)
-        _, err = second.communicate(timeout=60)
+        with subprocess.Popen([sys.executable, "-m", "wyntek_desktop", "--local"],
+                              cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) as second:
+            qtbot.waitUntil(lambda: bool(received), timeout=120_000)
+            _, err = second.communicate(timeout=60)
         assert second.returncode == 0, err
         assert received == [[]]  # nothing to open: the running window comes to the front
         assert not (AppDirs.default().localstack_data / "running.json").exists()
@@ -89,14 +89,14 @@ app.exec()
 def test_a_window_never_takes_the_name_of_one_that_answers(qtbot) -> None:
     """Two windows started at once: the one that is second hands off, never listens."""
     data = AppDirs.default().data
-    running = subprocess.Popen([sys.executable, "-c", RUNNING_WINDOW, str(data)],
-                               stdout=subprocess.PIPE, text=True)
-    try:
-        assert running.stdout is not None and running.stdout.readline() == "listening\n"
-        assert claim(data, False, ["a.stl"]) is None  # handed to the running one
-    finally:
-        running.kill()
-        running.communicate()
+    with subprocess.Popen([sys.executable, "-c", RUNNING_WINDOW, str(data)],
+                          stdout=subprocess.PIPE, text=True) as running:
+        try:
+            assert running.stdout is not None and running.stdout.readline() == "listening\n"
+            assert claim(data, False, ["a.stl"]) is None  # handed to the running one
+        finally:
+            running.kill()
+            running.communicate()
     # The first one gone (killed: its lock is dropped by the OS), the next one listens.
     after = claim(data, False, [])
     assert after is not None and after.server.isListening()
