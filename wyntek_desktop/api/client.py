@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wyntek_desktop.api.catalog_cache import load_catalogue, save_catalogue
 from wyntek_desktop.api.failures import map_exception
@@ -35,6 +35,9 @@ from wyntek_desktop.core.models import (
 )
 from wyntek_desktop.core.paths import atomic_write_text
 from wyntek_desktop.core.purchases import Checkout, Purchase, TokenPack
+
+if TYPE_CHECKING:
+    from wyntek_desktop.api.operations import Operations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +98,12 @@ class Api:
             rows.extend(page)
             if len(page) < PAGE:
                 return rows
+
+    @property
+    def operations(self) -> Operations:
+        """Operators' jobs, job history, reorder, report a problem (``api/operations.py``)."""
+        from wyntek_desktop.api.operations import Operations
+        return Operations(self)
 
     @property
     def user_id(self) -> str:
