@@ -17,6 +17,10 @@ each in a fresh child process that reports its wall time and its peak RSS growth
 (VmHWM at the end minus VmRSS just before the download, the peak reset through
 ``/proc/self/clear_refs`` first). Rounds alternate and the best
 of each is kept. Targets: throughput >= 80 % of the baseline, RSS growth <= 64 MiB.
+
+Then (``--list-jobs 5000``) the same operator is assigned that many more jobs (inserted in
+SQL) and lists them: ``Operations.assigned_jobs()`` (all pages, oldest first) and one
+status filter, timed in this process, with the plan of the view's query as the operator.
 """
 
 from __future__ import annotations
@@ -172,12 +176,78 @@ def run_child(mode: str, info: dict[str, str], account: tuple[str, str, str], fo
     return result
 
 
+LIST_SQL = """
+with owner as (select user_id from public.jobs where id = %(job)s),
+     op as (select operator_id from public.job_assignments where job_id = %(job)s),
+     made as (
+  insert into public.jobs (user_id, client_job_id, process, material_id, quantity,
+                           tolerance_mm, volume_cm3, token_cost, spec, notes,
+                           delivery_instructions)
+  select owner.user_id, gen_random_uuid(), 'fdm', 'fdm-pla', 1 + i %% 50, 0.2, 1.0, 10,
+         '{}'::jsonb, 'Bench job ' || i, 'Dock ' || i %% 7
+    from owner, generate_series(1, %(n)s) as i
+  returning id, user_id, client_job_id),
+     files as (
+  insert into public.job_files (job_id, user_id, storage_path, file_name, kind, size_bytes,
+                                sha256)
+  select id, user_id, user_id || '/' || client_job_id || '/part.stl', 'part.stl', 'model',
+         1000, repeat('a', 64) from made returning job_id)
+insert into public.job_assignments (job_id, operator_id)
+select distinct files.job_id, op.operator_id from files, op
+"""
+
+
+def bench_list(info: dict[str, str], ca: str, account: tuple[str, str, str],
+               n: int) -> None:
+    import time
+
+    import psycopg
+
+    sys.path.insert(0, str(REPO))
+    from wyntek_desktop.context import AppContext
+    from wyntek_desktop.core.appdirs import AppDirs
+    from wyntek_desktop.core.settings import Settings
+
+    email, password, job_id = account
+    with psycopg.connect(info["database_url"], autocommit=True) as conn:
+        conn.execute(LIST_SQL, {"job": job_id, "n": n})
+        conn.execute("analyze public.jobs, public.job_files, public.job_assignments")
+    ctx = AppContext.build(Settings(supabase_url=info["url"], anon_key=info["anon_key"],
+                                    ca_bundle=ca or None), dirs=AppDirs.default(), env={},
+                           memory_only=True)
+    ctx.session.sign_in(email, password)
+    ops = ctx.api.operations
+    timings: dict[str, float] = {}
+    for what, status in (("all", None), ("status=reviewing", "reviewing"),
+                         ("status=submitted", "submitted")):
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            jobs = ops.assigned_jobs(status)
+            best = min(best, time.perf_counter() - t0)
+        timings[what] = best
+        print(f"  assigned_jobs({what}): {len(jobs)} jobs in {best * 1000:.0f} ms", flush=True)
+    claims = json.dumps({"sub": ctx.session.user_id, "role": "authenticated",
+                         "app_metadata": {"role": "operator"}})
+    with psycopg.connect(info["database_url"]) as conn:
+        conn.execute("select set_config('role', 'authenticated', true), "
+                     "set_config('request.jwt.claims', %s, true)", [claims])
+        plan = conn.execute("explain (analyze, buffers off) select * from public.operator_jobs "
+                            "where status = 'submitted' order by created_at, id").fetchall()
+    ctx.close()
+    print("  plan (as the operator, status filter):")
+    for (line,) in plan:
+        print(f"    {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--plain-http", action="store_true",
                         help="serve without TLS (default: HTTPS with a throw-away CA)")
+    parser.add_argument("--list-jobs", type=int, default=5000,
+                        help="then list this many assigned jobs (0: skip)")
     args = parser.parse_args()
     size = args.size_mib * MiB
     with tempfile.TemporaryDirectory(prefix="wyntek-ops-download-bench-") as tmp:
@@ -199,6 +269,8 @@ def main() -> None:
                     print(f"  {mode}: {r['seconds']:.2f} s", flush=True)
                     if mode not in best or r["seconds"] < best[mode]["seconds"]:
                         best[mode] = r
+            if args.list_jobs:
+                bench_list(info, ca, account, args.list_jobs)
         finally:
             proc.terminate()
             proc.wait(60)
