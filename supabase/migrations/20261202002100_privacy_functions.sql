@@ -120,10 +120,10 @@ create function public.acknowledge_policy(version text)
       raise exception using errcode = 'PT404',
         message = format('There is no published policy version %s.', acknowledge_policy.version);
     end if;
-    insert into public.policy_acknowledgements (user_id, version)
+    insert into public.policy_acknowledgements as a (user_id, version)
     values (uid, acknowledge_policy.version)
-    on conflict (user_id, version) do nothing
-    returning * into ack;
+    on conflict on constraint policy_acknowledgements_pkey do nothing
+    returning a.* into ack;
     inserted := found;
     if not inserted then
       select * into ack from public.policy_acknowledgements a
