@@ -143,6 +143,8 @@ def build_parser(dirs: AppDirs | None = None) -> Parser:
     p.add_argument("--job", metavar="ID")
     p = command("delete-account", help="request deletion of your account")
     p.add_argument("--yes", action="store_true", help="confirm")
+    from wyntek_desktop.cli_account import register as register_account_commands
+    register_account_commands(command, sub, COMMANDS)
     return parser
 
 
