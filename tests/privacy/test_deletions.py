@@ -139,6 +139,7 @@ def test_an_admin_delete_keeps_financial_rows_and_leaves_no_orphaned_objects(
 
 def test_anonymised_financial_records_go_after_7_years(localstack, tmp_path) -> None:
     customer, job = customer_with_history(localstack, tmp_path, "old")
+    later = customer.submit({"again.stl": cube_stl(tmp_path)})
     with service_http(localstack) as http:
         assert http.delete(f"/auth/v1/admin/users/{customer.uid}").status_code == 200
     with psycopg.connect(localstack.database_url, autocommit=True) as conn:
@@ -147,6 +148,9 @@ def test_anonymised_financial_records_go_after_7_years(localstack, tmp_path) -> 
                      "where id = %s", [job["id"]])
         conn.execute("update public.token_ledger set created_at = now() - interval "
                      "'7 years 1 day' where job_id = %s", [job["id"]])
+        # The later job repeats the old one (a reorder): it stays, without the link.
+        conn.execute("update public.jobs set reorder_of = %s where id = %s",
+                     [job["id"], later["id"]])
     run_task(localstack, "deletions")
     assert rows(localstack, "select count(*) from public.jobs where id = %s",
                 [job["id"]]) == [(0,)]
@@ -154,6 +158,8 @@ def test_anonymised_financial_records_go_after_7_years(localstack, tmp_path) -> 
                 [job["id"]]) == [(0,)]
     assert rows(localstack, "select count(*) from public.token_ledger where job_id = %s",
                 [job["id"]]) == [(0,)]
+    assert rows(localstack, "select user_id, reorder_of from public.jobs where id = %s",
+                [later["id"]]) == [(None, None)]
 
 
 @pytest.mark.parametrize("days", ["31", "-1", "x"])
