@@ -1,6 +1,11 @@
--- Reorders (jobs.reorder_of, on delete set null) and the 7-year prune: when the pruned
--- job was repeated by a job of a deleted account, that job's reorder_of goes to null;
--- the guard of ownerless jobs lets exactly that through.
+-- Jobs whose owner's account was removed:
+--   * a job not yet in production (submitted, reviewing) is cancelled with its owner's
+--     removal (an admin delete through GoTrue skips the deletion task, which cancels and
+--     refunds first): nobody is left to verify, review or ship it for. No refund: the
+--     balance went with the profile;
+--   * reorders (jobs.reorder_of, on delete set null) and the 7-year prune: when the pruned
+--     job was repeated by a job of a deleted account, that job's reorder_of goes to null;
+--     the guard of ownerless jobs lets exactly that through.
 
 create or replace function public.jobs_without_owner() returns trigger
   language plpgsql set search_path = ''
@@ -21,6 +26,9 @@ create or replace function public.jobs_without_owner() returns trigger
       new.spec := new.spec - 'delivery_instructions' - 'notes';
       new.anonymised_at := now();
       new.updated_at := now();
+      if new.status in ('submitted', 'reviewing') then
+        new.status := 'cancelled';
+      end if;
       return new;
     end if;
     if new.user_id is not null then
