@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.privacy.support import Mailbox, eventually, run_once, run_task, service_http
-from tests.service.support import Customer, cube_stl, new_customer, wait_verified
+from tests.service.support import Customer, cube_stl, new_customer
 
 
 def stored_under(stack, uid: str) -> list[str]:
@@ -38,7 +38,6 @@ def customer_with_history(stack, tmp_path, name: str) -> tuple[Customer, dict[st
     data = cube_stl(tmp_path)
     job = customer.submit({"a.stl": data, "b.stl": data},
                           delivery_instructions="Jane Doe, 1 Main Street, Springfield")
-    wait_verified(stack, [job["id"]])
     r = customer.rpc("start_purchase", {"pack_id": "starter"})
     assert r.status_code == 200, r.text
     with customer.http() as http:

@@ -7,7 +7,7 @@ import psycopg
 
 from tests.privacy.support import Mailbox, run_once, run_task
 from tests.privacy.test_deletions import rows, stored_under
-from tests.service.support import cube_stl, new_customer, wait_verified
+from tests.service.support import cube_stl, new_customer
 
 
 def complete_job(stack, job_id: str, days_ago: int) -> None:
@@ -27,7 +27,6 @@ def test_files_go_12_months_after_completion_with_one_warning(localstack, tmp_pa
     data = cube_stl(tmp_path)
     old = customer.submit({"part.stl": data, "lid.stl": data})
     recent = customer.submit({"recent.stl": data})
-    wait_verified(localstack, [old["id"], recent["id"]])
     folder = f"{customer.uid}/{old['client_job_id']}"
     # Completed 355 days ago: 10 days left, inside the 14-day notice.
     complete_job(localstack, old["id"], 365 - 10)
@@ -63,7 +62,6 @@ def test_an_objection_removes_completed_jobs_files_without_the_12_months(localst
                                                                           tmp_path) -> None:
     customer = new_customer(localstack, 1000)
     job = customer.submit({"part.stl": cube_stl(tmp_path)})
-    wait_verified(localstack, [job["id"]])
     assert customer.rpc("set_privacy_preferences",
                         {"processing_objection": True}).status_code == 200
     complete_job(localstack, job["id"], 1)
