@@ -87,3 +87,24 @@ def test_unknown_spec_keys_still_refused(pg, make_actor):
     assert "board_layers and board_thickness_mm" in str(err.value)
     rows = call(pg, owner, "select count(*) from public.jobs")
     assert rows[0][0] == 0
+
+
+def test_a_reorder_keeps_the_board_options_and_is_verified_at_its_price(pg, make_actor):
+    import uuid
+
+    owner = make_actor("reorders-boards")
+    grant(pg, owner.uid, 5000)
+    two = material(pg, "pcb-fr4-2l")
+    job = upload_and_submit(pg, owner, job_spec=board_spec(board_layers=2,
+                                                           board_thickness_mm=0.8))
+    verify(pg, job, 0, 21.12, 2)
+    for status in ("reviewing", "in_production", "shipped", "completed"):
+        call(pg, SERVICE, "update public.jobs set status = %s where id = %s",
+             (status, job["id"]))
+    again = call(pg, owner, "select public.reorder_job(%s, %s, %s::jsonb)",
+                 (job["id"], str(uuid.uuid4()), '{"quantity": 2, "finish": "Hard gold"}'))[0][0]
+    assert again["spec"]["board_layers"] == 2 and again["spec"]["board_thickness_mm"] == 0.8
+    expected = quote(two, 0, 2, "0.2", "21.12", 2, 2, "0.8", "Hard gold")
+    assert again["token_cost"] == expected
+    done = verify(pg, again, 0, 21.12, 2)
+    assert done["verification"] == "passed" and done["token_cost"] == expected
