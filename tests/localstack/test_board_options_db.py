@@ -108,3 +108,52 @@ def test_a_reorder_keeps_the_board_options_and_is_verified_at_its_price(pg, make
     assert again["token_cost"] == expected
     done = verify(pg, again, 0, 21.12, 2)
     assert done["verification"] == "passed" and done["token_cost"] == expected
+
+
+def test_the_desktop_breakdown_total_is_what_submit_job_charges(pg, make_actor):
+    """The Prepare page's estimate of the real sample board and part, with options, is
+    the token_cost submit_job debits for the spec the page sends."""
+    from dataclasses import dataclass
+    from typing import Any
+
+    from tests.support.samples import SAMPLES
+    from wyntek_desktop.core.models import Material
+    from wyntek_desktop.core.pricing import board_measurements
+    from wyntek_desktop.design.tasks import analyze
+    from wyntek_desktop.ui.estimate import job_estimate
+
+    @dataclass
+    class Opened:
+        name: str
+        kind: str
+        report: Any
+        error: str | None = None
+        known: bool = True
+
+    with pg.transaction():
+        rows = pg.execute("select to_jsonb(m) from public.materials m where id in "
+                          "('pcb-fr4-4l', 'fdm-pla')").fetchall()
+    catalogue = {r[0]["id"]: Material.from_row(r[0]) for r in rows}
+    owner = make_actor("estimates")
+    grant(pg, owner.uid, 100_000)
+
+    board = catalogue["pcb-fr4-4l"]
+    path = SAMPLES / "esp-rgb-driver-gerbers.zip"
+    files = [Opened(path.name, "gerber", analyze(None, path, board))]
+    estimate = job_estimate(files, board, 4, 0.1, 2, 1.2, "Immersion silver")
+    assert estimate.lines[-1].tokens == f"{estimate.tokens:,}"
+    area, layers = board_measurements(f.report for f in files)
+    job = upload_and_submit(pg, owner, job_spec=spec(
+        "pcb-fr4-4l", quantity=4, tolerance_mm=0.1, volume_cm3=0, board_area_cm2=area,
+        copper_layers=layers, board_layers=2, board_thickness_mm=1.2,
+        finish="Immersion silver"))
+    assert job["token_cost"] == estimate.tokens
+
+    pla = catalogue["fdm-pla"]
+    part = SAMPLES / "counter.unitsmm.STL"
+    files = [Opened(part.name, "model", analyze(None, part, pla))]
+    estimate = job_estimate(files, pla, 7, 0.05)
+    job = upload_and_submit(pg, owner, job_spec=spec(
+        "fdm-pla", quantity=7, tolerance_mm=0.05,
+        volume_cm3=round(files[0].report.volume_cm3, 6), finish="Sanded"))
+    assert job["token_cost"] == estimate.tokens

@@ -571,7 +571,7 @@ class PreparePage(Page):
     def estimate(self, material: Any) -> int | None:
         """Tokens the service will charge for these files, or None if they cannot be priced."""
         return job_estimate(self.files, material, self.spec.quantity.value(),
-                            self.spec.tolerance.value()).tokens
+                            self.spec.tolerance.value(), *self.spec.board_options()).tokens
 
     def revalidate(self) -> None:
         material = self.spec.selected_material()
@@ -593,8 +593,10 @@ class PreparePage(Page):
             if f.blocking:
                 problems.append(f"{f.path.name}: fix the errors in its report first.")
         estimate = job_estimate(self.files, material, self.spec.quantity.value(),
-                                self.spec.tolerance.value())
+                                self.spec.tolerance.value(), *self.spec.board_options())
         self.spec.estimate.setText(estimate.text)
+        self.spec.set_breakdown(estimate.lines)
+        self.last_estimate = estimate
         self.spec.set_problems(problems + estimate.problems)
         self.estimate_tokens = estimate.tokens
         self._check_balance(ready=not problems and not estimate.problems)
