@@ -105,7 +105,7 @@ class SpecForm(QWidget):
         form.addRow("&Quantity", self.quantity)
         form.addRow("F&inish", self.finish)
         form.addRow("&Layers", self.board_layers)
-        form.addRow("T&hickness", self.board_thickness)
+        form.addRow("Thic&kness", self.board_thickness)
         self.form = form
         form.addRow("&Delivery", self.delivery)
         form.addRow("&Notes", self.notes)
