@@ -102,8 +102,8 @@ class ShortcutsDialog(QDialog):
         """Keep the rows where every typed word is found (any column, any case)."""
         words = text.lower().split()
         shown = 0
-        for r in range(self.table.rowCount()):
-            line = " ".join(self.table.item(r, c).text() for c in range(3)).lower()
+        for r, row in enumerate(self.rows()):
+            line = " ".join(row).lower()
             match = all(w in line for w in words)
             self.table.setRowHidden(r, not match)
             shown += match
