@@ -34,7 +34,7 @@ def test_board_and_pdf_previews_and_list_thumbnails(qtbot, tmp_path: Path) -> No
         page.file_list.setCurrentRow(0)
         qtbot.waitUntil(lambda: page.sheet.mode() == "board", timeout=60_000)
         assert page.view_stack.currentWidget() is page.sheet
-        assert page.sheet.top_button.isChecked() and "66.00 × 32.00 mm" in \
+        assert page.sheet.top_button.isChecked() and "66.05 × 32.05 mm" in \
             page.sheet.caption.text()  # noqa: RUF001
         top = shown_image(page)
         assert not top.isNull() and top.width() > 100

@@ -273,14 +273,14 @@ class SpecForm(QWidget):
             return
         rows = []
         for line in lines:
-            label = html.escape(line.label)
-            if line.level:
-                label = "&nbsp;&nbsp;&nbsp;" + label
+            indent = "&nbsp;&nbsp;&nbsp;" if line.level else ""
             weight = "font-weight:bold;" if line.label == "Total" else ""
-            rows.append(f"<tr style='{weight}'><td>{label}</td>"
-                        f"<td style='color:#888'>{html.escape(line.detail)}</td>"
+            rows.append(f"<tr style='{weight}'><td>{indent}{html.escape(line.label)}</td>"
                         f"<td align='right'>{html.escape(line.tokens)}</td></tr>")
-        self.breakdown.setText("<table cellspacing='0' cellpadding='2' width='100%'>"
+            if line.detail:  # how it is counted, small and grey under its line
+                rows.append(f"<tr><td colspan='2' style='color:#888;font-size:small'>"
+                            f"{indent}&nbsp;&nbsp;{html.escape(line.detail)}</td></tr>")
+        self.breakdown.setText("<table cellspacing='0' cellpadding='1' width='100%'>"
                                + "".join(rows) + "</table>")
 
     def problems_list(self) -> list[str]:

@@ -285,6 +285,8 @@ class PreparePage(Page):
         self._refresh_item(pf)
         if pf is self.current():
             self.report.show_report(report, pf.path.name)
+            if pf.path in self._sheets and self._shown_path == pf.path:
+                self._got_board(pf.path, self._sheets[pf.path])  # the report's board size
         self._report_settled(pf)
         self.revalidate()
 
@@ -390,8 +392,13 @@ class PreparePage(Page):
     def _got_board(self, path: Path, images: Any) -> None:
         self._sheets[path] = images
         if self._shown_path == path:
-            self.sheet.show_board(path.name, images.top, images.bottom, images.width_mm,
-                                  images.height_mm, images.notes)
+            width, height = images.width_mm, images.height_mm
+            pf = next((f for f in self.files if f.path == path), None)
+            gerber = getattr(getattr(pf, "report", None), "gerber", None)
+            if gerber is not None and gerber.outline_mm:  # the size the report gives
+                width, height = gerber.outline_mm
+            self.sheet.show_board(path.name, images.top, images.bottom, width, height,
+                                  images.notes)
 
     def _got_page(self, path: Path, page: Any) -> None:
         if self._shown_path == path:
