@@ -156,3 +156,27 @@ def test_macro_expressions_are_evaluated_without_eval():
 
 def test_module_has_no_qt():
     assert "PySide6" not in Path(board_render.__file__).read_text()
+
+
+def test_hostile_layers_are_named_not_drawn(tmp_path, monkeypatch):
+    """A macro nested past Python's recursion limit and a layer of more shapes than a
+    preview draws (the cap made small here, to keep the test quick) are left out with a
+    note; the rest of the board is still drawn."""
+    from wyntek_desktop.design import gerber_plot
+    monkeypatch.setattr(gerber_plot, "_MAX_POLYGONS", 2_000)
+    deep = "(" * 5000 + "1" + ")" * 5000
+    nested = (b"%FSLAX46Y46*%\n%MOMM*%\n%AMDEEP*\n1,1," + deep.encode() + b",0,0*%\n"
+              b"%ADD10DEEP*%\nD10*\nX0Y0D03*\nM02*\n")
+    flashes = b"%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,0.1*%\nD10*\n" + b"".join(
+        b"X%dY%dD03*\n" % (i % 50_000, i // 50_000) for i in range(2_500))
+    archive = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z, \
+            zipfile.ZipFile(EAGLE) as real:
+        for name in real.namelist():
+            z.writestr(name, real.read(name))
+        z.writestr("deep-F_SilkS.gbr", nested)
+        z.writestr("many-B_SilkS.gbr", flashes, compress_type=zipfile.ZIP_STORED)
+    images = board_images(archive, size=200)
+    assert png_size(images.top) is not None
+    assert any("deep-F_SilkS.gbr" in n for n in images.notes)
+    assert any("many-B_SilkS.gbr" in n for n in images.notes)

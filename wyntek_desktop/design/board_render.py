@@ -93,7 +93,7 @@ def read_layers(path: Path, assigned: dict[str, str] | None = None) -> BoardLaye
                 layers.outline.extend(gerber_plot.outline_loops(data))
             elif role in roles and side in SIDES:
                 roles[role].setdefault(side, []).append(gerber_plot.plot_gerber(data))
-        except (gerber_plot.GerberError, ValueError, IndexError, OverflowError):
+        except (gerber_plot.GerberError, ValueError, IndexError, OverflowError, RecursionError):
             layers.unreadable.append(name)
     return layers
 

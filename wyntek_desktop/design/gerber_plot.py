@@ -30,7 +30,7 @@ _COORD = re.compile(rb"([XYIJ])([+-]?\d+)")
 _G = re.compile(rb"G0*(\d+)")
 _D = re.compile(rb"D0*(\d+)\*?$")
 _AD = re.compile(rb"ADD(\d+)([A-Za-z_.$][A-Za-z0-9_.$-]*)(?:,(.*))?$", re.S)
-_MAX_POLYGONS = 2_000_000  # a hostile file cannot make the preview take forever
+_MAX_POLYGONS = 400_000  # a hostile file cannot make the preview take forever or fill memory
 
 
 @dataclass
