@@ -1,8 +1,9 @@
 """Storage (`/storage/v1`): objects in buckets, with RLS on `storage.objects` deciding.
 
 Modules: `access` (caller, names, buckets, limits), `writes` (test insert, bodies,
-commit), `objects` (object routes), `signed` (signed URLs), `buckets`, `tus` + `uploads`
-(resumable uploads), `blobs` (bytes on disk), `errors` (both envelopes).
+commit), `objects` (object routes), `headers` (what the renderers send with an object),
+`signed` (signed URLs), `buckets`, `tus` + `uploads` (resumable uploads, signed ones too),
+`blobs` (bytes on disk, MD5 and multipart etags), `errors` (both envelopes).
 """
 
 from __future__ import annotations
