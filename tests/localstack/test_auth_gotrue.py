@@ -64,8 +64,9 @@ def test_sign_in_refresh_and_sign_out(localstack: LocalStackInstance) -> None:
     assert refreshed.session is not None
     assert refreshed.session.refresh_token != first.refresh_token
     assert refreshed.session.access_token
-    claims = localstack.http().get(f"{localstack.url}/auth/v1/user", headers={
-        "Authorization": f"Bearer {refreshed.session.access_token}"}).json()
+    with localstack.http() as http:
+        claims = http.get(f"{localstack.url}/auth/v1/user", headers={
+            "Authorization": f"Bearer {refreshed.session.access_token}"}).json()
     assert claims["id"] == user_id
     sb.auth.sign_out({"scope": "local"})
     assert sb.auth.get_session() is None

@@ -7,6 +7,7 @@ import hashlib
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,10 +24,21 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+_OPEN: list[httpx.Client] = []  # every Tus's client, closed after its test
+
+
+@pytest.fixture(autouse=True)
+def _close_tus_clients() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 class Tus:
     def __init__(self, stack: LocalStackInstance, token: str) -> None:
         self.stack, self.token = stack, token
         self.http = stack.http()
+        _OPEN.append(self.http)
 
     def headers(self, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}", "apikey": self.stack.anon_key,

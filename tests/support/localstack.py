@@ -207,6 +207,7 @@ def _death_signal_hook() -> Callable[[], None] | None:
 def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalStackInstance:
     """Run `serve` and wait for its JSON line; raise with the server log on failure."""
     env = dict(os.environ)
+    env.pop("PYTHONTRACEMALLOC", None)  # tracing the tests' leaks must not slow the server
     env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}"
     if ca is not None:  # the stack's Edge Functions (Deno) call back over TLS too
         env["WYNTEK_LOCALSTACK_CA"] = str(ca.ca_path)
