@@ -14,7 +14,6 @@ stops them after the test. Both hand out `LocalStackInstance` objects:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -25,7 +24,6 @@ import sys
 import tempfile
 import threading
 import uuid
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,8 +73,8 @@ class LocalStackInstance:
     stripe_webhook_secret: str | None = None
     database_url: str | None = None
     operator_password: str | None = None  # operator@wyntek.local (with --demo)
-    # HTTP clients behind the supabase clients handed out: each is closed when its client
-    # is dropped (tests use those clients inline) or, at the latest, when the stack stops
+    # HTTP clients behind the supabase clients handed out; closed when the stack stops
+    # (tests use those clients inline, and a dropped one would leak its sockets)
     _client_http: list[httpx.Client] = field(default_factory=list, repr=False)
 
     # -- clients
@@ -97,14 +95,9 @@ class LocalStackInstance:
         self._client_http.append(http)
         options = ClientOptions(httpx_client=http, auto_refresh_token=False,
                                 persist_session=False)
-        client = create_client(self.url, key, options)
-        weakref.finalize(client, self._close_client_http, http)
-        return client
-
-    def _close_client_http(self, http: httpx.Client) -> None:
-        http.close()
-        with contextlib.suppress(ValueError):
-            self._client_http.remove(http)
+        # Closed when the stack stops, not from a finalizer: the collector may run while
+        # this very thread holds the client's pool lock (closing there deadlocks).
+        return create_client(self.url, key, options)
 
     def service_client(self) -> Any:
         return self.client(self.service_role_key)

@@ -41,6 +41,7 @@ def proxy() -> Iterator[FaultProxy]:
     with FaultProxy("127.0.0.1", server.server_address[1]) as p:
         yield p
     server.shutdown()
+    server.server_close()  # its listening socket too
 
 
 def test_forwards_requests_and_counts_body_bytes(proxy: FaultProxy) -> None:
