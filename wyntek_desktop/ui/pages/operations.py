@@ -454,7 +454,10 @@ class OperationsPage(Page):
                 self.download_label.setText(message)
 
         def done(result: Downloaded) -> None:
-            self._downloaded[job.id] = dict(result.paths)
+            if result.paths:
+                self._downloaded[job.id] = dict(result.paths)
+            else:
+                self._downloaded.pop(job.id, None)
             for f in job.files:
                 if f.id in result.paths:
                     self._file_states[(job.id, f.id)] = "SHA-256 checked ✓"
