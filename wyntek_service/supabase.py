@@ -75,6 +75,22 @@ class ServiceAPI:
         self._check(response, f"calling {name}")
         return response.json()
 
+    async def update(self, table: str, params: dict[str, str], values: dict[str, Any]) -> int:
+        """PATCH the rows ``params`` select; returns how many changed."""
+        response = await self._http.patch(f"/rest/v1/{table}", params=params, json=values,
+                                          headers={"Prefer": "return=representation"})
+        self._check(response, f"updating {table}")
+        return len(response.json())
+
+    # -- Auth (GoTrue admin)
+    async def delete_auth_user(self, user_id: str) -> bool:
+        """Delete an auth user through the GoTrue admin API; False if it was gone already."""
+        response = await self._http.delete(f"/auth/v1/admin/users/{quote(user_id, safe='')}")
+        if response.status_code == 404:
+            return False
+        self._check(response, "deleting the auth user")
+        return True
+
     async def job_with_files(self, job_id: str) -> dict[str, Any] | None:
         rows = await self.select("jobs", {"id": f"eq.{job_id}", "select": "*,job_files(*)"})
         return rows[0] if rows else None
