@@ -59,6 +59,18 @@ class OperationsTableModel(JobsTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = type(self).columns  # the view names its material itself
+        self._search_texts: dict[str, str] = {}
+
+    def set_search_texts(self, texts: dict[str, str]) -> None:
+        """Each job's search text, made in the worker that loaded the jobs (a first
+        search over thousands of jobs would otherwise build them on the GUI thread)."""
+        self._search_texts.update(texts)
+
+    def _haystack(self, job: Any) -> str:
+        text = self._search_texts.get(job.id)
+        if text is None:
+            text = self._search_texts[job.id] = search_text(job)
+        return text
 
     def _apply_filters(self) -> None:
         if self.status != OPEN:
@@ -72,6 +84,13 @@ class OperationsTableModel(JobsTableModel):
                 return False
             return not words or all(word in haystack(job) for word in words)
         self.set_filter(accept)
+
+
+def search_text(job: OperatorJob) -> str:
+    """What the search box looks through: id, material, finish, notes, delivery, files."""
+    parts = [job.id, job.material_id, job.material_name, job.process, job.finish,
+             job.notes, job.delivery_instructions, *(f.file_name for f in job.files)]
+    return " ".join(p for p in parts if p).casefold()
 
 
 def _row(label: str, value: object) -> str:

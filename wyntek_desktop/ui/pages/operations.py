@@ -45,6 +45,7 @@ from wyntek_desktop.ui.operations_models import (
     OperationsTableModel,
     advance_hint,
     reading_of,
+    search_text,
     work_sheet_html,
 )
 from wyntek_desktop.ui.report_panel import ReportPanel
@@ -306,9 +307,13 @@ class OperationsPage(Page):
         generation = self._generation
         self.load_started = time.perf_counter()
 
-        def got(jobs: list[OperatorJob]) -> None:
+        def load(state: WorkState) -> tuple[list[OperatorJob], dict[str, str]]:
+            jobs = ops.assigned_jobs()
+            return jobs, {job.id: search_text(job) for job in jobs}
+
+        def got(result: tuple[list[OperatorJob], dict[str, str]]) -> None:
             if generation == self._generation:
-                self._got_jobs(jobs)
+                self._got_jobs(*result)
 
         def failed(err: WyntekError) -> None:
             # one sentence, once per load: no storm of banners for an account the
@@ -320,24 +325,36 @@ class OperationsPage(Page):
             if self._load_again:
                 self._load_again = False
                 self.refresh()
-        self.services.call(lambda state: ops.assigned_jobs(), on_result=got,
-                           on_error=failed, on_finished=finished, latest="operations-jobs")
+        self.services.call(load, on_result=got, on_error=failed, on_finished=finished,
+                           latest="operations-jobs")
 
-    def _got_jobs(self, jobs: list[OperatorJob]) -> None:
+    def _got_jobs(self, jobs: list[OperatorJob], texts: dict[str, str]) -> None:
+        """The rows now; the rest in later turns of the event loop, so that no single
+        turn holds the GUI thread long with thousands of jobs."""
+        self.model.set_search_texts(texts)
         self.model.set_records(jobs)
-        if len(jobs) >= BIG_LOAD:
-            freeze_survivors(full=False)
-        if jobs and not self._columns_fitted:
-            self._columns_fitted = True
-            for col in range(self.model.columnCount() - 1):
-                self.table.resizeColumnToContents(col)
         if self.load_started is not None:
             self.load_ms = (time.perf_counter() - self.load_started) * 1000
             self.load_started = None
         self._count()
+        QTimer.singleShot(0, self, self._after_load)
+        if len(jobs) >= BIG_LOAD:
+            QTimer.singleShot(0, self, lambda: freeze_survivors(full=False))
+
+    def _after_load(self) -> None:
+        if self.model.rowCount() and not self._columns_fitted:
+            self._columns_fitted = True
+            for col in range(self.model.columnCount() - 1):
+                self.table.resizeColumnToContents(col)
+            QTimer.singleShot(0, self, self._select_first)  # the work sheet: next turn
+            return
+        self._select_first()
+
+    def _select_first(self) -> None:
         if self.selected_job() is None and self.model.rowCount():
-            self.table.selectRow(0)
-        self._show_selected()
+            self.table.selectRow(0)  # the selection's signal shows its work sheet
+        else:
+            self._show_selected()
 
     def _count(self) -> None:
         total, shown = len(self.model.records()), self.model.rowCount()
