@@ -48,10 +48,11 @@ def main() -> int:
     shop = operator.ctx.api.operations
     jobs = []
     for name, steps, spec in (
-            ("featuretype.STL", 4, {"notes": "Deburr all edges, please.",
-                                    "delivery_instructions": "Dock 4, weekdays 8-16."}),
-            ("plate_holes.STL", 2, {"notes": "Holes must take M6 bolts.", "finish": "Sanded"}),
-            ("1002_tray_bottom.STL", 0, {"delivery_instructions": "Reception desk."})):
+            ("1002_tray_bottom.STL", 4, {"notes": "Deburr all edges, please.",
+                                         "delivery_instructions": "Dock 4, weekdays 8-16."}),
+            ("plate_holes.STL", 2, {"notes": "Holes must take M6 bolts.", "finish": "Sanded",
+                                    "delivery_instructions": "Reception desk."}),
+            ("featuretype.STL", 0, {})):
         job = customer.customer.submit({name: (SAMPLES / name).read_bytes()}, **spec)
         wait_verified(stack, [job["id"]])
         assign(stack, job["id"], operator.uid)

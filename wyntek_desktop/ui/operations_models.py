@@ -108,7 +108,8 @@ def work_sheet_html(job: OperatorJob) -> str:
     """The job as the shop needs it: spec, notes, delivery, files with their SHA-256."""
     process = job.process or ""
     verification = VERIFICATION.get(job.verification or "", job.verification or "")
-    if job.verification_note and job.verification in ("adjusted", "failed"):
+    if job.verification_note and job.verification == "failed":
+        # (an adjusted job's note is about the customer's tokens: not the shop's business)
         verification = f"{verification}: {job.verification_note}"
     rows = [("Status", status_label(job.status)),
             ("Verification", verification),

@@ -78,8 +78,7 @@ class ReorderDialog(QDialog):
         self.finish.addItems(FINISHES.get(job.process or "", DEFAULT_FINISHES))
         if job.finish and self.finish.findText(job.finish) < 0:
             self.finish.addItem(job.finish)
-        if job.finish:
-            self.finish.setCurrentText(job.finish)
+        self.finish.setCurrentText(job.finish or "")  # the original's, none included
         form.addRow("F&inish", self.finish)
         self.notes = QPlainTextEdit(self)
         self.notes.setAccessibleName("Notes")

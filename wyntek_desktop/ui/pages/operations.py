@@ -170,7 +170,14 @@ class OperationsPage(Page):
         actions.addWidget(self.advance_button)
         actions.addWidget(self.reject_button)
         actions.addStretch(1)
+        keys = QLabel(f"{SHORTCUTS['download']} download · {SHORTCUTS['advance']} advance · "
+                      f"{SHORTCUTS['reject']} reject · Esc cancel download · "
+                      f"{SHORTCUTS['search']} search", sheet)
+        keys.setObjectName("operations-keys")
+        keys.setStyleSheet("color:#888")
+        keys.setWordWrap(True)  # a line of its own: it must not widen the pane
         sv.addLayout(actions)
+        sv.addWidget(keys)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 2)
 
