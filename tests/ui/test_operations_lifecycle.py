@@ -1,5 +1,6 @@
 """An assigned operator drives a job through its lifecycle on the Operations page, by
 keyboard; the customer's window shows the server's history and a notification per change.
+Downloads are checked: a cancelled one keeps nothing, a tampered file is a loud error.
 Real windows, the real local stack (HTTPS, RLS, the intake worker)."""
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from tests.ui.operations_support import (
     new_account,
     new_operator,
     press,
+    service_headers,
     signed_in_window,
     submit_verified,
 )
 from wyntek_desktop.ui.dialogs.job_step import AdvanceDialog, RejectDialog
+from wyntek_desktop.ui.pages.operations import download_folder
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -111,8 +114,35 @@ def test_operator_moves_a_job_through_its_lifecycle_and_the_customer_follows(
             assert line in detail, (line, detail)
         assert "Verified price" in detail
 
-        # reject the other job: a reason is required; Escape changes nothing
+        # the other job: a download cancelled at once keeps nothing; a stored file changed
+        # behind the job (same size) is a loud error and is not kept
         assert page.select_job(other["id"])
+        folder = download_folder(other["id"])
+        page.download_selected()
+        assert page.cancel_download_button.isEnabled()
+        page.cancel_download()
+        qtbot.waitUntil(lambda: page._download is None, timeout=30_000)
+        assert "cancelled" in page.download_label.text()
+        assert not folder.exists() or list(folder.iterdir()) == []
+        stored = page.selected_job().files[0]
+        url = f"{localstack.url}/storage/v1/object/designs/{stored.storage_path}"
+        with localstack.http() as http:
+            data = http.get(url, headers=service_headers(localstack)).content
+            r = http.post(url, content=bytes([data[0] ^ 0xFF]) + data[1:],
+                          headers={**service_headers(localstack), "x-upsert": "true",
+                                   "Content-Type": "application/octet-stream"})
+        assert r.status_code == 200, r.text
+        page.download_selected()
+        qtbot.waitUntil(lambda: page._download is None, timeout=60_000)
+        assert page.banner.kind == "error"
+        assert "does not match the file the service priced" in page.banner.text()
+        assert "Do not fabricate from it" in page.banner.text()
+        assert "SHA-256 MISMATCH" in page.file_list.item(0).text()
+        assert list(folder.iterdir()) == []  # nothing half-trusted is left
+        assert "not downloaded yet" in page.view.message_text()
+        page.banner.dismiss()
+
+        # reject it: a reason is required; Escape changes nothing
         activate(qtbot, shop)
         page.table.setFocus()
         press(qtbot, page.table, Qt.Key.Key_R, CTRL | SHIFT)
