@@ -55,6 +55,7 @@ from wyntek_desktop.ui.widgets import Page, heading
 # Design work is named, not imported (numpy loads in the worker, as on Prepare).
 TASKS = "wyntek_desktop.design.tasks:"
 SEARCH_PAUSE_MS = 150
+POLL_MS = 60_000  # new assignments and changes while the page is visible (F5: at once)
 SHORTCUTS = {"download": "Ctrl+D", "advance": "Ctrl+Shift+A", "reject": "Ctrl+Shift+R",
              "cancel": "Escape", "search": "Ctrl+Shift+F", "refresh": "F5"}
 
@@ -235,6 +236,10 @@ class OperationsPage(Page):
         self._search_pause.setInterval(SEARCH_PAUSE_MS)
         self._search_pause.timeout.connect(lambda: self.model.set_search(self.search.text()))
         self.search.textChanged.connect(lambda _: self._search_pause.start())
+        self._poll = QTimer(self)
+        self._poll.setObjectName("operations-poll")
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self.refresh)
         self.table.selectionModel().selectionChanged.connect(lambda *a: self._show_selected())
         self.model.dataChanged.connect(lambda *a: self._show_selected())
         for signal in (self.model.modelReset, self.model.layoutChanged,
@@ -295,6 +300,8 @@ class OperationsPage(Page):
 
     def _on_sign_in(self, email: str | None) -> None:
         self._generation += 1  # a load still running for the previous account is dropped
+        if email is None:
+            self._poll.stop()
         self.cancel_download()
         self.model.clear()
         self._downloaded.clear()
@@ -687,8 +694,14 @@ class OperationsPage(Page):
     def page_shown(self) -> None:
         self.refresh()
         self.table.setFocus()
+        if self.services.is_operator:  # nobody else has anything to wait for here
+            self._poll.start()
+
+    def page_hidden(self) -> None:
+        self._poll.stop()
 
     def shutdown(self) -> None:
+        self._poll.stop()
         self.cancel_download()
         self.view.shutdown()
 
