@@ -43,12 +43,14 @@ class OperationsServices(ServicesBase):
 
     def check_role(self) -> None:
         """Read the role from a fresh access token (a worker: it may refresh it)."""
-        ops = self.operations
-        if ops is None:
+        api = self.api
+        if api is None:
             return
 
         def role(state: TaskState) -> str | None:
-            return OPERATOR if ops.is_operator() else None
+            # api.operations imports its module: here, off the GUI thread, before a page
+            # asks for it
+            return OPERATOR if api.operations.is_operator() else None
         self.call(role, on_result=self._set_role,
                   on_error=lambda err: None,  # offline: keep what was known
                   latest="role")
