@@ -88,3 +88,17 @@ def test_open_filter_and_search_over_many_jobs(qtbot) -> None:
     model.sort(OperationsTableModel.STATUS_COLUMN)
     assert model.record(0).status == "submitted"  # the lifecycle's order, not the alphabet
     assert model.record(model.rowCount() - 1).status in ("completed", "rejected")
+
+
+def test_the_verified_price_says_when_it_was_refunded() -> None:
+    from decimal import Decimal
+
+    from wyntek_desktop.core.models import Job
+    from wyntek_desktop.ui.pages.jobs import verified_price
+
+    job = Job(id=JOB, token_cost=1234, verification="passed",
+              verified_volume_cm3=Decimal("8.0"))
+    assert verified_price(job).startswith("1,234 tokens (verified")
+    assert "measured 8.000 cm³" in verified_price(job)
+    assert verified_price(replace(job, status="rejected")).endswith("; refunded")
+    assert verified_price(replace(job, verification="pending")).startswith("not yet")

@@ -98,7 +98,9 @@ def verified_price(job: Any) -> str:
     if job.verification in ("passed", "adjusted"):
         measured = (f", measured {job.verified_volume_cm3:.3f} cm³"
                     if job.verified_volume_cm3 is not None else "")
-        return f"{job.token_cost:,} tokens (verified {fmt_time(job.verified_at)}{measured})"
+        refunded = "; refunded" if job.status in ("cancelled", "rejected") else ""
+        return (f"{job.token_cost:,} tokens (verified {fmt_time(job.verified_at)}{measured})"
+                f"{refunded}")
     if job.verification == "needs_tokens":
         return f"{job.token_cost:,} tokens measured; waiting for your confirmation"
     if job.verification == "pending":
