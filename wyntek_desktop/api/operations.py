@@ -329,7 +329,7 @@ class Operations:
         job_id = _uuid(job_id)
         rows = self.api._rows(lambda: self._client.table("jobs").select(
             "material_id,quantity,tolerance_mm,volume_cm3,verified_volume_cm3,"
-            "verified_board_area_cm2,verified_copper_layers").eq("id", job_id))
+            "verified_board_area_cm2,verified_copper_layers,finish,spec").eq("id", job_id))
         if not rows:
             raise errors.NotFoundError(f"Job {job_id} was not found (or is not yours).")
         row, changes = rows[0], changes or ReorderChanges()
@@ -342,7 +342,9 @@ class Operations:
             float(changes.tolerance_mm if changes.tolerance_mm is not None
                   else row["tolerance_mm"]),
             board_area_cm2=None if area is None else float(area),
-            copper_layers=None if layers is None else int(layers))
+            copper_layers=None if layers is None else int(layers),
+            # the original's PCB options and the (changed) finish, as reorder_job prices
+            **_board_options(row, changes))
 
     def report_problem(self, job_id: str, subject: str, body: str) -> SupportMessage:
         """A warranty message to support about one of the customer's jobs."""
@@ -375,3 +377,12 @@ def _integrity_error(file: JobFile, what: str) -> errors.IntegrityError:
         hint="Do not fabricate from it; the stored file was changed. Report it to WYNTEK "
              "support with the job id.")
 
+
+def _board_options(row: dict[str, Any], changes: ReorderChanges) -> dict[str, Any]:
+    raw = row.get("spec")
+    spec: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    finish = row.get("finish") if changes.finish is None else (changes.finish.strip() or None)
+    layers, thickness = spec.get("board_layers"), spec.get("board_thickness_mm")
+    return {"board_layers": None if layers is None else int(layers),
+            "board_thickness_mm": None if thickness is None else float(thickness),
+            "finish": finish}
