@@ -19,10 +19,11 @@ from .admin import (
     admin_list_users,
     admin_update_user,
 )
+from .eml import write_mail
 from .errors import AuthError, endpoint
 from .meta import health, jwks, settings
 from .otp import otp
-from .recover import recover, write_mail
+from .recover import recover
 from .resend import resend
 from .sessions import start_session
 from .signup import signup
