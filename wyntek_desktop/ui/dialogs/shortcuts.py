@@ -20,6 +20,11 @@ from PySide6.QtWidgets import (
 # Keys that belong to one list or field rather than to a menu action.
 WIDGET_KEYS = (
     ("Prepare: 3D view", "1-7, F", "Standard views, fit (while the view has the focus)"),
+    ("Prepare: 3D view", "P, T, W, B", "Problems on the part, wall-thickness map, triangle "
+     "edges, build plate: on or off"),
+    ("Prepare: 3D view", "M, Esc", "Measure: click two points on the part; Esc ends"),
+    ("Prepare: 3D view", "X, [ / ]", "Section plane: next axis (X, Y, Z, off); move it"),
+    ("Prepare: report", "Tab, Return", "Go to a finding; show it on the part"),
     ("Prepare: file list", "Delete / Backspace", "Remove the selected file"),
     ("Prepare: file list", "Menu key / right-click", "Retry the check, show in folder, remove"),
     ("Jobs, Outbox", "Menu key / right-click", "What can be done with the selected job"),
