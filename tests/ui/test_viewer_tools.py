@@ -117,3 +117,17 @@ def test_the_tool_bar_follows_the_keys(qtbot: Any) -> None:
     view.add_measure_point((0, 0, 0))
     view.add_measure_point((3, 4, 0))
     assert view.measured_distance() == 5.0 and tools.distance.text() == "5.000 mm"
+
+
+def test_every_tool_key_is_on_the_shortcuts_sheet(qtbot: Any) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    from wyntek_desktop.ui.dialogs.shortcuts import ShortcutsDialog
+    from wyntek_desktop.ui.viewer import TOOL_KEYS
+
+    dialog = ShortcutsDialog([])
+    qtbot.addWidget(dialog)
+    listed = " ".join(keys for where, keys, _ in dialog.rows() if where == "Prepare: 3D view")
+    for key in [*TOOL_KEYS, Qt.Key.Key_X, Qt.Key.Key_Escape]:
+        name = QKeySequence(key).toString()
+        assert name in listed, (name, listed)

@@ -33,6 +33,32 @@ UNMEASURED_RGB = (150, 150, 155)
 NEAR_FACTOR = 2.0  # walls up to twice the minimum are shaded from red to green
 
 
+#: the lighter moving copies made after the standard one (triangles)
+COARSER_LEVELS = (50_000, 12_000)
+
+
+@dataclass
+class LevelledMeshes(tasks.ViewMeshes):
+    """The view's decimated copies and lighter moving ones, finest first, which the
+    view draws when the moving copy takes too long on this machine."""
+
+    coarser: list[tuple[np.ndarray, np.ndarray]] | None = None
+
+
+def view_meshes(state: WorkState | None, path: Path, scale: float | None = None
+                ) -> LevelledMeshes:
+    copies = tasks.view_meshes(state, path, scale)
+    coarser = []
+    source = copies.moving
+    for budget in COARSER_LEVELS:
+        if len(source) <= budget * tasks.LOD_SLACK:
+            break
+        source = tasks.lod(state, source, budget)
+        coarser.append((source, tasks.flat_normals(source)))
+    return LevelledMeshes(copies.moving, copies.moving_normals, copies.still,
+                          copies.still_normals, coarser)
+
+
 @dataclass(frozen=True)
 class Checked:
     """A file's report and, when it names mesh problems, where they are."""

@@ -51,6 +51,11 @@ class PartInspector:
         """What the page runs to check a file: the report with its problems' geometry."""
         return INSPECT + "check"
 
+    @property
+    def view_meshes_target(self) -> str:
+        """What makes the view's decimated copies: also lighter moving ones."""
+        return INSPECT + "view_meshes"
+
     def checked(self, pf: PreparedFile, result: Any) -> Any:
         """A check's result: keep the problems, draw them if the file is shown; the
         report goes on to the page."""

@@ -64,6 +64,7 @@ GL_DEPTH_BUFFER_BIT = 0x0100
 GL_POLYGON_OFFSET_FILL = 0x8037
 
 STILL_DELAY_MS = 160      # after this long without input the full mesh is drawn again
+MOVING_BUDGET_MS = 25     # a moving frame should take this long at most: input waits for it
 #: keys of the inspection tools (the view has focus); X cycles the section's axis and
 #: [ ] move it, Esc ends measuring
 TOOL_KEYS = {Qt.Key.Key_P: "problems", Qt.Key.Key_T: "thickness", Qt.Key.Key_W: "edges",
@@ -313,6 +314,9 @@ class GLMeshView(QOpenGLWidget):
         self._deferred: _Data | None = None          # full mesh waiting for the 2nd frame
         self._painted_since_set = True
         self._lod: _Mesh | None = None               # drawn while moving
+        self._coarser: list[_Mesh] = []              # lighter moving copies, finest first
+        self._ms_per_triangle = 0.0                  # measured on the draws
+        self._frame_ms = math.inf                    # the quickest frame: its fixed cost
         self._lines: _Mesh | None = None
         self.still_kind = "full"                    # 'full', 'stand-in' or 'decimated'
         self._auto_fit = True
@@ -323,6 +327,8 @@ class GLMeshView(QOpenGLWidget):
         self.moving = False
         self.last_draw_ms = 0.0
         self.drew_lod = False
+        self.drawn_triangles = 0
+        self._pending_coarser: list[_Data] = []
         self.gl_error = ""
         self._still = QTimer(self)
         self._still.setObjectName("viewer-still")
@@ -392,9 +398,12 @@ class GLMeshView(QOpenGLWidget):
         self._fit_camera()
         self.update()
 
-    def set_lod(self, triangles: np.ndarray, normals: np.ndarray | None = None) -> None:
-        """The copy drawn while the view moves."""
+    def set_lod(self, triangles: np.ndarray, normals: np.ndarray | None = None,
+                coarser: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        """The copy drawn while the view moves, and lighter ones (triangles, normals),
+        finest first, for when drawing it takes longer than ``MOVING_BUDGET_MS``."""
         self._pending["lod"] = _Data.of(triangles, normals)
+        self._pending_coarser = [_Data.of(t, n) for t, n in coarser or []]
         self.update()
 
     def set_still(self, triangles: np.ndarray, normals: np.ndarray | None = None) -> None:
@@ -612,14 +621,21 @@ class GLMeshView(QOpenGLWidget):
                      *self._problems.values()):
             if mesh is not None:
                 mesh.destroy()
+        for mesh in self._coarser:
+            mesh.destroy()
         self._full = self._lod = self._lines = self._plate = None
         self._problems = {}
+        self._coarser = []
         self.doneCurrent()
 
     def _upload_pending(self) -> None:
         if not self._pending or self._program is None:
             return
         pending, self._pending = self._pending, {}
+        if "full" in pending or "clear" in pending or "lod" in pending:
+            for copy in self._coarser:
+                copy.destroy()
+            self._coarser = []
         if "full" in pending or "clear" in pending:
             for mesh in (self._full, self._lod, self._lines):
                 if mesh is not None:
@@ -643,6 +659,8 @@ class GLMeshView(QOpenGLWidget):
             if self._lod is not None:
                 self._lod.destroy()
             self._lod = self._mesh(lod)
+            self._coarser = [self._mesh(data) for data in self._pending_coarser]
+        self._pending_coarser = []
 
     def _upload_extras(self) -> None:
         """Problems, thickness colours and the plate, once their data has changed."""
@@ -705,10 +723,11 @@ class GLMeshView(QOpenGLWidget):
         uniform = self._uniforms
         program.setUniformValue(uniform["mvp"], mvp)
         program.setUniformValue(uniform["mv"], mv)
-        use_lod = self._lod is not None and (self.moving or self._full is None)
-        mesh = self._lod if use_lod else self._full
+        copies = [m for m in (self._lod, *self._coarser) if m is not None]
+        use_lod = bool(copies) and (self.moving or self._full is None)
+        mesh = self._moving_copy(copies) if use_lod else self._full
         assert mesh is not None
-        self.drew_lod = mesh is self._lod
+        self.drew_lod = mesh is not self._full
         f.glEnable(GL_POLYGON_OFFSET_FILL)
         f.glPolygonOffset(1.0, 1.0)
         plane = self.section_plane()
@@ -752,6 +771,13 @@ class GLMeshView(QOpenGLWidget):
         f.glDisable(GL_DEPTH_TEST)
         f.glFinish()  # so the measured time is the real draw time
         self.last_draw_ms = (time.perf_counter() - t0) * 1000
+        # a frame costs a fixed part (the quickest seen) and a part per triangle
+        self._frame_ms = min(self._frame_ms, self.last_draw_ms)
+        if mesh.count >= 3 * 10_000:
+            rate = max(self.last_draw_ms - self._frame_ms, 0.0) / (mesh.count // 3)
+            self._ms_per_triangle = (rate if not self._ms_per_triangle
+                                     else 0.5 * (self._ms_per_triangle + rate))
+        self.drawn_triangles = mesh.count // 3
         del dpr
         self._paint_overlay(mvp)
         self.frame_drawn.emit(self.last_draw_ms)
@@ -761,6 +787,16 @@ class GLMeshView(QOpenGLWidget):
         self._painted_since_set = True
         if self._deferred is not None:
             self.update()  # the full mesh goes up on the next frame
+
+    def _moving_copy(self, copies: list[_Mesh]) -> _Mesh:
+        """The finest moving copy that draws within the budget on this machine, by the
+        time the last moving frames took per triangle."""
+        rate = self._ms_per_triangle
+        fixed = 0.0 if math.isinf(self._frame_ms) else self._frame_ms
+        for mesh in copies:
+            if not rate or fixed + mesh.count // 3 * rate <= MOVING_BUDGET_MS:
+                return mesh
+        return copies[-1]
 
     def _draw_problems(self, f: Any, program: QOpenGLShaderProgram) -> None:
         """Inverted faces filled, edges and marks as lines: first dimmed where the part
@@ -1066,9 +1102,10 @@ class MeshView(QWidget):
             self._show_view()
             self.gl.set_mesh(triangles, lo, hi, units, lod, **kwargs)
 
-    def set_lod(self, triangles: np.ndarray, normals: np.ndarray | None = None) -> None:
+    def set_lod(self, triangles: np.ndarray, normals: np.ndarray | None = None,
+                coarser: list[Any] | None = None) -> None:
         if self.gl is not None:
-            self.gl.set_lod(triangles, normals)
+            self.gl.set_lod(triangles, normals, coarser)
 
     def set_still(self, triangles: np.ndarray, normals: np.ndarray | None = None) -> None:
         if self.gl is not None:

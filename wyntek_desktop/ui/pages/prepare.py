@@ -381,7 +381,7 @@ class PreparePage(Page):
             self._view_meshes_after_report.add(path)
             return
         self.services.call_in_process(
-            TASKS + "view_meshes", path, pf.scale,
+            self.inspector.view_meshes_target, path, pf.scale,
             on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
             on_error=lambda err, p=path: self._view_meshes_failed(p, err),
             latest="lod")
@@ -398,7 +398,7 @@ class PreparePage(Page):
             return
         if meshes.still is not None:
             self.view.set_still(meshes.still, meshes.still_normals)
-        self.view.set_lod(meshes.moving, meshes.moving_normals)
+        self.view.set_lod(meshes.moving, meshes.moving_normals, getattr(meshes, "coarser", None))
 
     def _view_meshes_failed(self, path: Path, err: Any) -> None:
         if self._shown_path == path:
