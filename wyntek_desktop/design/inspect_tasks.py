@@ -31,6 +31,7 @@ NEAR_RGB = (240, 190, 40)
 OK_RGB = (70, 180, 90)
 UNMEASURED_RGB = (150, 150, 155)
 NEAR_FACTOR = 2.0  # walls up to twice the minimum are shaded from red to green
+_SAME = 1e-4       # a wall this close to the minimum (float32 rounding) meets it
 
 
 #: the lighter moving copies made after the standard one (triangles)
@@ -131,7 +132,7 @@ def thickness_rgb(values: np.ndarray, min_wall: float | None) -> np.ndarray:
     thin, near, ok = (np.array(c, np.float32) for c in (THIN_RGB, NEAR_RGB, OK_RGB))
     shade = np.where(f < 0.5, near * (f * 2) + thin * (1 - f * 2),
                      ok * ((f - 0.5) * 2) + near * (1 - (f - 0.5) * 2))
-    shade[v < min_wall] = thin
+    shade[v < min_wall * (1 - _SAME)] = thin
     out[known] = shade
     return out.astype(np.uint8)
 
@@ -180,7 +181,8 @@ def thickness(state: WorkState | None, path: Path, scale: float | None = None,
                           axis=1)
     total = float(area.sum()) or 1.0
     known = np.isfinite(values)
-    thin = known & (values < min_wall_mm) if min_wall_mm else np.zeros(len(tris), bool)
+    thin = (known & (values < min_wall_mm * (1 - _SAME)) if min_wall_mm
+            else np.zeros(len(tris), bool))
     step(0.8, "Colouring the wall thickness")
     drawn_whole = len(tris) <= tasks.STILL_TRIANGLES
     full = per_corner(thickness_rgb(values, min_wall_mm)) if drawn_whole else None

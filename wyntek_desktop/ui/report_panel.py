@@ -35,7 +35,9 @@ def report_html(report: Any, file_name: str, thickness: Any = None,
         parts.append("<p style='color:#5cb85c'>● No problems found.</p>")
     for f in sorted(findings, key=lambda f: ("error", "warning", "info").index(f.severity)
                     if f.severity in ("error", "warning", "info") else 3):
-        message = escape(f.message) + (ESTIMATE_NOTE if f.code == "thin_walls" else "")
+        message = escape(f.message)
+        if f.code == "thin_walls":
+            message = message.rstrip(".") + ESTIMATE_NOTE + "."
         if linked and f.code in FRAMED:
             message = (f"<a href='finding:{f.code}' style='color:{_COLOR.get(f.severity)}'>"
                        f"{message}</a> <span style='color:#888'>(show on the part)</span>")
