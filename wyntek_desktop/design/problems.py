@@ -60,48 +60,51 @@ class ProblemOverlay:
         return not any(self.counts.values())
 
 
+_BLOCK = 1 << 18  # faces per block: bounds the float64 and key temporaries
+
+
 def find_problems(triangles: np.ndarray) -> ProblemOverlay:
+    """Every problem's geometry. Memory stays near a few bytes per corner (int32 and
+    block-sized float64 temporaries), so a 20 M-triangle part is fine."""
     tris = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
     n = len(tris)
     ids, n_vertices = topology.weld_ids(tris)
     repeated = ((ids[:, 0] == ids[:, 1]) | (ids[:, 1] == ids[:, 2])
                 | (ids[:, 0] == ids[:, 2]))
-    centre = tris[0, 0].astype(np.float64) if n else np.zeros(3)
-    rel = tris.astype(np.float64) - centre
-    cross = np.cross(rel[:, 1] - rel[:, 0], rel[:, 2] - rel[:, 0])
-    twice_area = np.linalg.norm(cross, axis=1)
+    twice_area, face_volume = _area_volume(tris)
     reach = float(np.abs(tris).max()) if n else 1.0
     degenerate = repeated | (twice_area <= 2 * (reach * 1e-7) ** 2)
-    good = np.flatnonzero(~repeated)
-    # half-edges of the faces with three distinct vertices
-    faces = ids[good]
-    a = faces.reshape(-1)
-    b = faces[:, [1, 2, 0]].reshape(-1)
-    key = np.minimum(a, b).astype(np.int64) * max(n_vertices, 1) + np.maximum(a, b)
-    forward = a < b
-    half_face = np.repeat(good, 3)
-    half_corner = np.tile(np.arange(3), len(good))
-    table = KeyTable(max(len(key) // 2, 1))
-    slot, _ = table.insert(key) if len(key) else (np.zeros(0, np.int64), None)
-    size = table.size
-    uses = np.bincount(slot, minlength=size)
-    forwards = np.bincount(slot, weights=forward, minlength=size)
-    last = np.full(size, -1, dtype=np.int64)
-    last[slot] = np.arange(len(slot))
-    first = np.full(size, -1, dtype=np.int64)
-    first[slot[::-1]] = np.arange(len(slot))[::-1]
+    del twice_area
+    good = np.flatnonzero(~repeated).astype(np.int32)
+    slot, forward, size = _edge_slots(ids[good], n_vertices)
+    # per edge: faces using it, how many walk it low-to-high, two of its half-edges
+    uses = np.bincount(slot, minlength=size).astype(np.int32)
+    forwards = np.bincount(slot[forward], minlength=size).astype(np.int32)
+    del forward
+    last = np.full(size, -1, dtype=np.int32)
+    last[slot] = np.arange(len(slot), dtype=np.int32)
+    first = np.full(size, -1, dtype=np.int32)
+    first[slot[::-1]] = np.arange(len(slot) - 1, -1, -1, dtype=np.int32)
+    del slot
+
+    def face_of(half: np.ndarray) -> np.ndarray:
+        return good[half // 3]
 
     def segments(slots: np.ndarray) -> np.ndarray:
         half = last[slots][:MAX_DRAWN]
-        f, c = half_face[half], half_corner[half]
+        f, c = face_of(half), half % 3
         return np.stack([tris[f, c], tris[f, (c + 1) % 3]], axis=1)
 
     open_slots = np.flatnonzero(uses == 1)
     many_slots = np.flatnonzero(uses >= 3)
     flipped_slots = np.flatnonzero((uses == 2) & (forwards != 1))
-    inverted = _flipped_faces(n, flipped_slots, first, last, half_face)
-    inverted |= _inside_out_faces(n, rel, cross, good, uses, first, last, half_face,
-                                  open_slots, many_slots)
+    del forwards
+    inverted = _flipped_faces(n, face_of(first[flipped_slots]), face_of(last[flipped_slots]))
+    linked = np.flatnonzero(uses >= 2)
+    del uses
+    inverted |= _inside_out_faces(tris, face_volume, good, face_of(first[linked]),
+                                  face_of(last[linked]),
+                                  [face_of(last[open_slots]), face_of(last[many_slots])])
     inverted &= ~degenerate
     inverted_idx = np.flatnonzero(inverted)
     degenerate_idx = np.flatnonzero(degenerate)
@@ -121,6 +124,77 @@ def find_problems(triangles: np.ndarray) -> ProblemOverlay:
     return overlay
 
 
+def _area_volume(tris: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Twice each face's area (float32) and its signed volume against the first corner
+    of the mesh (float64, relative coordinates keep the sum precise), block by block."""
+    n = len(tris)
+    twice = np.empty(n, dtype=np.float32)
+    volume = np.empty(n, dtype=np.float64)
+    centre = tris[0, 0].astype(np.float64) if n else np.zeros(3)
+    for start in range(0, n, _BLOCK):
+        rel = tris[start:start + _BLOCK].astype(np.float64) - centre
+        cross = np.cross(rel[:, 1] - rel[:, 0], rel[:, 2] - rel[:, 0])
+        twice[start:start + len(rel)] = np.linalg.norm(cross, axis=1)
+        volume[start:start + len(rel)] = np.einsum("ij,ij->i", rel[:, 0], cross) / 6.0
+    return twice, volume
+
+
+def _edge_slots(faces: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """For every half-edge (face-major, edge to the next corner): the table slot of its
+    edge (int32), whether it walks the edge low-to-high, and the number of slots."""
+    m = len(faces)
+    slot = np.empty(3 * m, dtype=np.int32)
+    forward = np.empty(3 * m, dtype=bool)
+    table = KeyTable(max(3 * m // 2, 1))
+    for start in range(0, m, _BLOCK):
+        block = faces[start:start + _BLOCK]
+        a = block.reshape(-1)
+        b = block[:, [1, 2, 0]].reshape(-1)
+        key = np.minimum(a, b).astype(np.int64) * max(n_vertices, 1) + np.maximum(a, b)
+        slots, remap = table.insert(key)
+        if remap is not None:
+            slot[:3 * start] = remap[slot[:3 * start]]
+        slot[3 * start:3 * start + len(key)] = slots
+        forward[3 * start:3 * start + len(key)] = a < b
+    return slot, forward, table.size
+
+
+def _flipped_faces(n: int, one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Faces whose winding disagrees with their neighbours, from the two faces of each
+    edge both walk the same way: those on two such edges or more (a lone flipped face
+    has all three); where no face has two, both faces of every such edge."""
+    score = np.bincount(np.concatenate([one, other]), minlength=n)
+    return score >= (2 if (score >= 2).any() else 1)
+
+
+def _inside_out_faces(tris: np.ndarray, face_volume: np.ndarray, good: np.ndarray,
+                      left: np.ndarray, right: np.ndarray,
+                      broken_faces: list[np.ndarray]) -> np.ndarray:
+    """Faces of closed bodies that are inside out: negative volume and not a cavity
+    (a shell inside the box of a bigger, rightly turned closed body)."""
+    n = len(tris)
+    count, label = connected_components(n, left, right)
+    volume = np.bincount(label, weights=face_volume, minlength=count)
+    closed = np.zeros(count, dtype=bool)
+    closed[label[good]] = True
+    for faces in broken_faces:
+        closed[label[faces]] = False
+    suspects = np.flatnonzero(closed & (volume < 0))
+    if len(suspects) == 0:
+        return np.zeros(n, dtype=bool)
+    lo = np.full((count, 3), np.inf, dtype=np.float32)
+    hi = np.full((count, 3), -np.inf, dtype=np.float32)
+    for axis in range(3):
+        np.minimum.at(lo[:, axis], label, tris[:, :, axis].min(axis=1))
+        np.maximum.at(hi[:, axis], label, tris[:, :, axis].max(axis=1))
+    outer = np.flatnonzero(closed & (volume > 0))
+    inside_out = np.zeros(count, dtype=bool)
+    for body in suspects:
+        inside_out[body] = not any(np.all(lo[body] >= lo[j]) and np.all(hi[body] <= hi[j])
+                                   and volume[j] > -volume[body] for j in outer)
+    return inside_out[label]
+
+
 def _diagonal(tris: np.ndarray) -> float:
     if len(tris) == 0:
         return 1.0
@@ -137,46 +211,3 @@ def degenerate_marks(faces: np.ndarray, size: float) -> np.ndarray:
     offsets = np.eye(3, dtype=np.float32) * np.float32(size / 2)
     ends = np.stack([centre[:, None, :] - offsets, centre[:, None, :] + offsets], axis=2)
     return np.ascontiguousarray(ends.reshape(-1, 3), dtype=np.float32)
-
-
-def _flipped_faces(n: int, flipped: np.ndarray, first: np.ndarray, last: np.ndarray,
-                   half_face: np.ndarray) -> np.ndarray:
-    """Faces whose winding disagrees with their neighbours: those on two or more edges
-    walked the same way by both faces (a lone flipped face has all three); where no
-    face has two, both faces of each such edge."""
-    score = np.zeros(n, dtype=np.int32)
-    if len(flipped):
-        np.add.at(score, half_face[first[flipped]], 1)
-        np.add.at(score, half_face[last[flipped]], 1)
-    return score >= (2 if (score >= 2).any() else 1)
-
-
-def _inside_out_faces(n: int, rel: np.ndarray, cross: np.ndarray, good: np.ndarray,
-                      uses: np.ndarray, first: np.ndarray, last: np.ndarray,
-                      half_face: np.ndarray, open_slots: np.ndarray,
-                      many_slots: np.ndarray) -> np.ndarray:
-    """Faces of closed bodies that are inside out: negative volume and not a cavity
-    (a shell inside the box of a bigger, rightly turned closed body)."""
-    out = np.zeros(n, dtype=bool)
-    linked = np.flatnonzero(uses >= 2)
-    count, label = connected_components(n, half_face[first[linked]], half_face[last[linked]])
-    volume = np.bincount(label, weights=np.einsum("ij,ij->i", rel[:, 0], cross) / 6.0,
-                         minlength=count)
-    broken = np.zeros(count, dtype=bool)
-    for slots in (open_slots, many_slots):
-        broken[label[half_face[last[slots]]]] = True
-    solid = np.zeros(count, dtype=bool)
-    solid[label[good]] = True
-    lo = np.full((count, 3), np.inf)
-    hi = np.full((count, 3), -np.inf)
-    corners = rel.min(axis=1), rel.max(axis=1)
-    for axis in range(3):
-        np.minimum.at(lo[:, axis], label, corners[0][:, axis])
-        np.maximum.at(hi[:, axis], label, corners[1][:, axis])
-    closed = solid & ~broken
-    outer = np.flatnonzero(closed & (volume > 0))
-    inside_out = np.zeros(count, dtype=bool)
-    for body in np.flatnonzero(closed & (volume < 0)):
-        inside_out[body] = not any(np.all(lo[body] >= lo[j]) and np.all(hi[body] <= hi[j])
-                                   and volume[j] > -volume[body] for j in outer)
-    return inside_out[label] if inside_out.any() else out
