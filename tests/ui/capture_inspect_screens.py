@@ -7,7 +7,7 @@ Starts the app with ``--local`` (demo service, demo account, the real materials
 catalogue) in throw-away app folders, chooses PLA (FDM: 0.8 mm minimum wall, the
 Prusa MK4's 250 x 210 mm plate) and captures: the problems of the open teapot sample,
 the wall-thickness map of a part with ribs 0.4 to 3 mm thick, a measurement on it, and
-a section through the threaded shell sample.
+a section through the threaded shell sample (and the edges of the ribbed part).
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ def main() -> int:
     gl.set_view("iso")
     gl.setFocus()
     QTest.keyClick(gl, Qt.Key.Key_T)
+    bar = page.report.browser.verticalScrollBar()
+    bar.setValue(bar.maximum())  # the measured wall thickness is at the end of the report
     shot("view-thickness")
 
     # measure between the thinnest and the thickest rib's top corners
@@ -136,16 +138,18 @@ def main() -> int:
         wait(lambda before=before: len(gl.measure_points) > before, what="a picked point")
     shot("view-measure")
     QTest.keyClick(gl, Qt.Key.Key_Escape)
+    QTest.keyClick(gl, Qt.Key.Key_W)
+    shot("view-edges")
+    QTest.keyClick(gl, Qt.Key.Key_W)
 
-    # a section through the threaded shell, with its triangle edges
+    # a section through the threaded shell
     shell = SAMPLES / "shell.prusa-slicer-project.3mf"
     show(shell)
     gl.set_view("iso")
     gl.setFocus()
     gl.set_section("y", 0.5)  # the half towards +Y is cut away: look from there
-    QTest.keyClick(gl, Qt.Key.Key_W)
     gl.set_tool("plate", False)
-    gl.camera.yaw, gl.camera.pitch = 200.0, 28.0
+    gl.camera.yaw, gl.camera.pitch = 160.0, 18.0
     gl.fit()
     shot("view-section")
     w.close()
