@@ -85,6 +85,7 @@ def main() -> int:
         print("saved", out / f"{name}.png")
 
     def show(path: Path) -> None:
+        page.clear_files()  # one part at a time: the estimate stays short
         page.open_paths([str(path)])
         wait(lambda: page._shown_path == path and gl.full_uploaded, what=path.name)
         wait(lambda: any(f.path == path and f.report is not None for f in page.files),
@@ -116,6 +117,8 @@ def main() -> int:
     gl.set_view("iso")
     gl.setFocus()
     QTest.keyClick(gl, Qt.Key.Key_T)
+    wait(lambda: "Press T" in page.report.text(), what="the measured walls in the report")
+    pump(1.0)
     bar = page.report.browser.verticalScrollBar()
     bar.setValue(bar.maximum())  # the measured wall thickness is at the end of the report
     shot("view-thickness")
