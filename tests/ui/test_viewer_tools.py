@@ -61,6 +61,7 @@ def test_thin_spots_survive_on_a_simplified_copy() -> None:
     assert carried.min() == pytest.approx(0.3)
     rgb = inspect_tasks.thickness_rgb(np.array([0.2, 0.8, 5.0, np.inf], np.float32), 0.8)
     assert tuple(rgb[0]) == inspect_tasks.THIN_RGB
+    assert tuple(rgb[1]) == inspect_tasks.NEAR_RGB  # at the minimum: it meets it
     assert tuple(rgb[2]) == inspect_tasks.OK_RGB
     assert tuple(rgb[3]) == inspect_tasks.UNMEASURED_RGB
 

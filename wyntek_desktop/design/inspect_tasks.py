@@ -117,8 +117,8 @@ def problems(state: WorkState | None, path: Path, scale: float | None = None
 
 
 def thickness_rgb(values: np.ndarray, min_wall: float | None) -> np.ndarray:
-    """uint8 (n, 3) colours: red under the minimum wall, shading through yellow to
-    green at ``NEAR_FACTOR`` times it; grey where nothing was measured."""
+    """uint8 (n, 3) colours: red under the minimum wall, yellow at it, shading to green
+    at ``NEAR_FACTOR`` times it; grey where nothing was measured."""
     out = np.empty((len(values), 3), dtype=np.float32)
     out[:] = UNMEASURED_RGB
     known = np.isfinite(values)
@@ -130,8 +130,7 @@ def thickness_rgb(values: np.ndarray, min_wall: float | None) -> np.ndarray:
     v = values[known]
     f = np.clip((v - min_wall) / max(top - min_wall, 1e-9), 0.0, 1.0)[:, None]
     thin, near, ok = (np.array(c, np.float32) for c in (THIN_RGB, NEAR_RGB, OK_RGB))
-    shade = np.where(f < 0.5, near * (f * 2) + thin * (1 - f * 2),
-                     ok * ((f - 0.5) * 2) + near * (1 - (f - 0.5) * 2))
+    shade = near * (1 - f) + ok * f  # at the minimum: yellow; at NEAR_FACTOR times it: green
     shade[v < min_wall * (1 - _SAME)] = thin
     out[known] = shade
     return out.astype(np.uint8)
