@@ -135,22 +135,22 @@ def test_signed_urls(localstack: LocalStackInstance) -> None:
     for n in names:
         bucket.upload(n, n.encode(), {"content-type": "application/octet-stream"})
     signed = bucket.create_signed_url(names[1], 60)["signedURL"]
-    plain = httpx.Client(verify=localstack.ssl_context())
-    assert plain.get(signed).content == names[1].encode()
-    batch = bucket.create_signed_urls([*names, f"{uid}/signed/missing"], 60)
-    assert [b["error"] is None for b in batch] == [True, True, False]
-    assert plain.get(batch[0]["signedURL"]).content == names[0].encode()
-    tampered = signed.replace("b%20c.bin", "a.bin")
-    assert plain.get(tampered).status_code == 400
-    short = bucket.create_signed_url(names[0], 1)["signedURL"]
-    time.sleep(2.1)
-    expired = plain.get(short)
-    assert expired.status_code == 400 and expired.json()["error"] == "InvalidJWT"
-    # A signed-URL token is not an API credential.
-    token = signed.split("token=")[1].split("&")[0]
-    r = plain.get(f"{localstack.url}/rest/v1/materials",
-                  headers={"Authorization": f"Bearer {token}"})
-    assert r.status_code == 401
+    with httpx.Client(verify=localstack.ssl_context()) as plain:
+        assert plain.get(signed).content == names[1].encode()
+        batch = bucket.create_signed_urls([*names, f"{uid}/signed/missing"], 60)
+        assert [b["error"] is None for b in batch] == [True, True, False]
+        assert plain.get(batch[0]["signedURL"]).content == names[0].encode()
+        tampered = signed.replace("b%20c.bin", "a.bin")
+        assert plain.get(tampered).status_code == 400
+        short = bucket.create_signed_url(names[0], 1)["signedURL"]
+        time.sleep(2.1)
+        expired = plain.get(short)
+        assert expired.status_code == 400 and expired.json()["error"] == "InvalidJWT"
+        # A signed-URL token is not an API credential.
+        token = signed.split("token=")[1].split("&")[0]
+        r = plain.get(f"{localstack.url}/rest/v1/materials",
+                      headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401
 
 
 @pytest.mark.parametrize("trick", [
