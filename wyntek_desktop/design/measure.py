@@ -96,7 +96,7 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         block = tris[start:start + _CHUNK].reshape(-1, 9).T.astype(np.float64)
         block -= shift
         if not all_kept:
-            block = block[:, keep[start:start + _CHUNK]]
+            block = np.compress(keep[start:start + _CHUNK], block, axis=1)
         ax, ay, az, bx, by, bz, cx, cy, cz = block
         ux, uy, uz = bx - ax, by - ay, bz - az
         vx, vy, vz = cx - ax, cy - ay, cz - az
@@ -132,7 +132,7 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         # normal z = cross_z / (2 * area); below -cos 45° faces down
         down = nz < -0.7071 * 2.0 * face_area
         lifted = np.minimum(np.minimum(az, bz), cz) + centre[2] > on_bed
-        overhang += float(face_area[down & lifted].sum())
+        overhang += float(np.compress(down & lifted, face_area).sum())
         if bodies > 1:
             for axis, (p, q, r) in enumerate(((ax, bx, cx), (ay, by, cy), (az, bz, cz))):
                 low = np.minimum.reduceat(np.minimum(np.minimum(p, q), r), starts)
