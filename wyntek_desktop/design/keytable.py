@@ -39,13 +39,12 @@ def mix(keys: np.ndarray) -> np.ndarray:
 class KeyTable:
     """Distinct non-negative int64 keys, each in one slot of ``self.keys``.
 
-    ``payloads`` columns of these dtypes (``self.payload``: -1 when unset for int32, 0
-    for smaller types) travel with their slot when the table grows, for callers that
-    keep values per distinct key.
+    ``payloads`` int32 columns (``self.payload``, -1 when unset) travel with their slot
+    when the table grows, for callers that keep a value per distinct key.
     ``probes`` counts the extra probes of every insert (the cost a collision adds).
     """
 
-    def __init__(self, expected: int, *, payloads: tuple[type, ...] = (),
+    def __init__(self, expected: int, *, payloads: int = 0,
                  max_load: float = _MAX_LOAD, salt: int | None = None) -> None:
         self.max_load = max_load
         self.salt = SALT if salt is None else salt
@@ -53,8 +52,8 @@ class KeyTable:
         if self.size >= 2**31:
             raise MemoryError("too many distinct keys for one table")
         self.keys = np.full(self.size, _EMPTY, dtype=np.int64)
-        self.payload = [np.full(self.size, _EMPTY if np.dtype(kind).itemsize >= 4 else 0,
-                                dtype=kind) for kind in payloads]
+        self.payload: list[np.ndarray] = [np.full(self.size, _EMPTY, dtype=np.int32)
+                                          for _ in range(payloads)]
         self._claimed = 0  # upper bound of occupied slots (exact after a recount)
         self.probes = 0
 
@@ -115,7 +114,7 @@ class KeyTable:
         old_keys, old_payload, probes = self.keys, self.payload, self.probes
         occupied = np.flatnonzero(old_keys != _EMPTY)
         self.__init__(max(needed, 2 * len(occupied)),  # type: ignore[misc]
-                      payloads=tuple(p.dtype.type for p in old_payload),
+                      payloads=len(old_payload),
                       max_load=self.max_load, salt=self.salt)
         self.probes = probes
         remap = np.full(len(old_keys), _EMPTY, dtype=np.int64)

@@ -157,7 +157,7 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
     flat = faces.reshape(-1)
     forward = np.empty(3 * n, dtype=bool)
     # a closed mesh has 1.5 edges per face; a fuller table keeps the peak of memory down
-    table = KeyTable(3 * n // 2, payloads=(np.int32,), max_load=_EDGE_LOAD)
+    table = KeyTable(3 * n // 2, payloads=1, max_load=_EDGE_LOAD)
     left: list[np.ndarray] = [none]
     right: list[np.ndarray] = [none]
     maybe_flipped: list[np.ndarray] = [none]  # slots: two faces walk their edge alike
