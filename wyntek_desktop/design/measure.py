@@ -38,7 +38,7 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
     bounds = np.array([[tris[..., i].min() for i in range(3)],
                        [tris[..., i].max() for i in range(3)]], dtype=np.float64)
     step(0.1, "Welding vertices")
-    faces, n_vertices = topology.weld_ids(tris)
+    faces, n_vertices = topology.weld_ids(tris, float(np.abs(bounds).max()))
     faces, keep = topology.drop_degenerate_indices(faces)
     collapsed = int(len(keep) - len(faces))
     if len(faces) == 0:

@@ -36,27 +36,31 @@ _MANY_USES = 3 << _USE_SHIFT
 
 def _grid_keys(corners: np.ndarray, inverse_step: np.float32) -> np.ndarray:
     """One int64 per corner: its three rounded grid coordinates, packed exactly."""
-    keys = np.zeros(len(corners), dtype=np.int64)
-    for axis in range(3):  # three 21-bit fields, no collisions
-        cell = corners[:, axis] * inverse_step
-        np.rint(cell, out=cell)
-        keys <<= _FIELD
-        keys += cell.astype(np.int64)
-        keys += 1 << _GRID_BITS
+    cells = corners * inverse_step  # (m, 3) at once: fewer passes than column by column
+    np.rint(cells, out=cells)
+    fields = cells.astype(np.int64)
+    fields += 1 << _GRID_BITS  # three 21-bit fields, no collisions
+    keys = fields[:, 0] << 2 * _FIELD
+    keys += fields[:, 1] << _FIELD
+    keys += fields[:, 2]
     return keys
 
 
-def weld_ids(triangles: np.ndarray) -> tuple[np.ndarray, int]:
+def weld_ids(triangles: np.ndarray, reach: float | None = None) -> tuple[np.ndarray, int]:
     """Vertex number of every corner, (n, 3) int32, and the count of numbers used up.
 
     Coincident corners get equal numbers; numbers are sparse (below about twice the
     count of distinct vertices), which edge keys and ``compact`` handle fine.
+    ``reach`` is max |coordinate| when the caller knows it already.
     """
     corners = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3)
     ids = np.empty(len(corners), dtype=np.int32)
     if len(corners) == 0:
         return ids.reshape(-1, 3), 0
-    reach = max(float(np.abs(corners[:, i]).max()) for i in range(3)) or 1.0
+    if reach is None:  # min and max: no |x| temporary of the whole array
+        reach = max(max(-float(corners[:, i].min()), float(corners[:, i].max()))
+                    for i in range(3))
+    reach = reach or 1.0
     inverse_step = np.float32(2**_GRID_BITS / reach)
     # a closed mesh has ~6 corners per vertex; a soup of loose triangles grows the table
     table = KeyTable(len(corners) // 5)
