@@ -45,6 +45,7 @@ class ServeInfo:
     demo_password: str | None = None
     stripe_webhook_secret: str | None = None
     database_url: str | None = None
+    operator_password: str | None = None  # operator@wyntek.local, with --demo
 
     def to_json(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v is not None}
@@ -128,6 +129,11 @@ class LocalStack:
         self._db = self._database_factory(self.data_dir)
         self._db.start()
         demo_password = asyncio.run(self._ensure_demo(keys)) if self.demo else None
+        operator_id = operator_password = None
+        if self.demo:
+            from .demo_shop import ensure_demo_operator
+            operator_id, operator_password = asyncio.run(ensure_demo_operator(
+                self._db.dsn, self.data_dir, _write_private_json))
 
         settings = Settings(data_dir=self.data_dir, jwt_expiry=self.jwt_expiry,
                             tus_expiry=self.tus_expiry, public_url=url,
@@ -156,15 +162,17 @@ class LocalStack:
             waited += 0.01
         self.info = ServeInfo(url, keys.anon_key, keys.service_role_key, str(self.data_dir),
                               demo_password, self._edge.webhook_secret,
-                              database_url=self._db.dsn)
+                              database_url=self._db.dsn,
+                              operator_password=operator_password)
         if self.worker:
             from wyntek_service.embedded import EmbeddedWorker
             self._worker = EmbeddedWorker(url, keys.service_role_key, self._db.dsn,
                                           ca_file=self.tls_cert,
                                           log_path=self.data_dir / "worker.log")
-        if self.demo and self.demo_operator:
+        if self.demo and self.demo_operator and operator_id:
             from .demo_operator import DemoOperator
-            self._operator = DemoOperator(self._db.dsn, self.demo_operator).start()
+            self._operator = DemoOperator(self._db.dsn, self.demo_operator,
+                                          operator_id).start()
         return self.info
 
     def stop(self) -> None:

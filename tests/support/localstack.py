@@ -72,6 +72,7 @@ class LocalStackInstance:
     argv: list[str] = field(default_factory=list)
     stripe_webhook_secret: str | None = None
     database_url: str | None = None
+    operator_password: str | None = None  # operator@wyntek.local (with --demo)
     # HTTP clients behind the supabase clients handed out; closed when the stack stops
     # (tests use those clients inline, and a dropped one would leak its sockets)
     _client_http: list[httpx.Client] = field(default_factory=list, repr=False)
@@ -216,7 +217,7 @@ def start_instance(argv: list[str], log_path: Path, ca: TestCA | None) -> LocalS
         ca_path=ca.ca_path if ca else None, data_dir=Path(info["data_dir"]),
         demo_password=info.get("demo_password"), process=process, log_path=log_path,
         argv=argv, stripe_webhook_secret=info.get("stripe_webhook_secret"),
-        database_url=info.get("database_url"))
+        database_url=info.get("database_url"), operator_password=info.get("operator_password"))
 
 
 @pytest.fixture(scope="session")

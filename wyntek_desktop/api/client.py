@@ -12,11 +12,12 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from wyntek_desktop.api.account import AccountApi
 from wyntek_desktop.api.catalog_cache import load_catalogue, save_catalogue
 from wyntek_desktop.api.failures import map_exception
 from wyntek_desktop.api.polling import JobPoller
@@ -35,6 +36,9 @@ from wyntek_desktop.core.models import (
 )
 from wyntek_desktop.core.paths import atomic_write_text
 from wyntek_desktop.core.purchases import Checkout, Purchase, TokenPack
+
+if TYPE_CHECKING:
+    from wyntek_desktop.api.operations import Operations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,6 +72,7 @@ class Api:
     def __init__(self, session: Session, catalogue_cache: Path) -> None:
         self.session = session
         self._catalogue_cache = catalogue_cache
+        self.account = AccountApi(session)
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -95,6 +100,12 @@ class Api:
             rows.extend(page)
             if len(page) < PAGE:
                 return rows
+
+    @property
+    def operations(self) -> Operations:
+        """Operators' jobs, job history, reorder, report a problem (``api/operations.py``)."""
+        from wyntek_desktop.api.operations import Operations
+        return Operations(self)
 
     @property
     def user_id(self) -> str:
@@ -138,6 +149,23 @@ class Api:
         if not isinstance(data, int | float | str):
             raise errors.ServerError("The WYNTEK service sent an unexpected quote.")
         return Quote.from_row({**params, "tokens": int(data)})
+
+    def quote_spec(self, spec: Mapping[str, Any]) -> Quote:
+        """The server's price for a job spec as the outbox keeps it (``submit_job``'s)."""
+        area, layers = spec.get("board_area_cm2"), spec.get("copper_layers")
+        return self.quote(str(spec["material_id"]), float(spec.get("volume_cm3") or 0.0),
+                          int(spec["quantity"]), float(spec["tolerance_mm"]),
+                          float(area) if area is not None else None,
+                          int(layers) if layers is not None else None)
+
+    def check_affordable(self, spec: Mapping[str, Any]) -> None:
+        """Raise ``BalanceError`` when the balance does not cover the job: asked before
+        anything is uploaded, so no bytes are stored for a job that cannot be paid."""
+        cost, balance = self.quote_spec(spec).tokens, self.balance()
+        if cost > balance:
+            raise errors.BalanceError(
+                f"This job costs {cost:,} tokens and your balance is {balance:,}: buy "
+                f"{cost - balance:,} more tokens on the Tokens page, then press Retry.")
 
     def confirm_job_price(self, job_id: str) -> Job:
         """Accept the measured price of a needs_tokens job (debits the difference)."""

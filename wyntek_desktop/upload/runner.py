@@ -86,8 +86,10 @@ class UploadRunner:
                  parallel: int = 2, events: EventHandler | None = None, *,
                  retry: RetryPolicy | None = None, probe: Callable[[], bool] | None = None,
                  offline_delays: tuple[float, float] = (2.0, 60.0), idle_poll: float = 30.0,
-                 chunk_size: int = CHUNK_SIZE, progress_interval: float = 0.25) -> None:
+                 chunk_size: int = CHUNK_SIZE, progress_interval: float = 0.25,
+                 check_affordable: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.outbox = outbox
+        self._check_affordable = check_affordable
         self._transport_factory = transport_factory
         self._access_token = access_token
         self._submit_job = submit_job
@@ -305,6 +307,10 @@ class UploadRunner:
         try:
             if job.state in (ob.QUEUED, ob.UPLOADING):
                 if job.state == ob.QUEUED:
+                    # priced by the server first: nothing is stored for a job the balance
+                    # cannot pay for (raises BalanceError, which fails the job with the sum)
+                    if self._check_affordable is not None:
+                        self._check_affordable(job.spec)
                     self._set_job_state(job, ob.UPLOADING)
                 verify_sources(job, control)
                 self._upload_files(tus, job, control)
