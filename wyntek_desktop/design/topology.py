@@ -27,11 +27,13 @@ _EDGE_LOAD = 0.6  # the edge table holds two int32 per slot besides the key
 _OPPOSITE = np.array([2, -1, -1], dtype=np.int32)  # corner c -> the corner facing edge c
 _OPPOSITE_COLUMN = np.array([2, 0, 1])
 # An edge slot's int32: the first half-edge in the low 28 bits, the faces using the
-# edge (1, 2, 3 = three or more) above them; -1 while unused.
+# edge (1, 2, 3 = three or more) in the next two, whether the first half-edge walks
+# it low-to-high in bit 30; -1 while unused.
 _USE_SHIFT = 28
 _HALF = (1 << _USE_SHIFT) - 1
 _ONE_USE = 1 << _USE_SHIFT
 _MANY_USES = 3 << _USE_SHIFT
+_FORWARD = 1 << 30
 
 
 def _grid_keys(corners: np.ndarray, inverse_step: np.float32) -> np.ndarray:
@@ -159,7 +161,6 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
     if 3 * n >= _ONE_USE:
         raise MemoryError("too many faces for one edge table")
     flat = faces.reshape(-1)
-    forward = np.empty(3 * n, dtype=bool)
     # a closed mesh has 1.5 edges per face; a fuller table keeps the peak of memory down
     table = KeyTable(3 * n // 2, payloads=1, max_load=_EDGE_LOAD)
     left: list[np.ndarray] = [none]
@@ -172,7 +173,6 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
         block = faces[start:start + step]
         key, walked = _edge_keys(block, n_vertices)
         first_half = 3 * start
-        forward[first_half:first_half + len(key)] = walked
         slots, remap = table.insert(key)
         if remap is not None:  # the table grew: slot numbers kept so far move
             maybe_flipped = [remap[s].astype(np.int32) for s in maybe_flipped]
@@ -182,7 +182,7 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
         new = np.flatnonzero(held < 0)
         if len(new):  # of several new half-edges of one edge, one write wins
             at = slots[new]
-            state[at] = half[new] + _ONE_USE
+            state[at] = half[new] + _ONE_USE + walked[new] * np.int32(_FORWARD)
             held[new] = state[at]
         owner = held & _HALF
         others = np.flatnonzero(owner != half)
@@ -197,7 +197,7 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
         # two of these on one slot (only a third face does that): one write wins
         state[at] = ~mine
         crowded = np.flatnonzero(state[at] != ~mine)
-        uses = held >> _USE_SHIFT  # faces on the edge before this one
+        uses = (held >> _USE_SHIFT) & 3  # faces on the edge before this one
         second = uses == 1
         state[at] = np.where(second, held + _ONE_USE, theirs + _MANY_USES)
         if len(crowded):
@@ -205,7 +205,8 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
         if len(crowded) or not second.all():
             suspects = True
         pair = np.flatnonzero(second)
-        alike = np.compress(walked[mine[pair] - first_half] == forward[theirs[pair]], pair)
+        alike = np.compress(walked[mine[pair] - first_half]
+                            == ((held[pair] & _FORWARD) != 0), pair)
         if len(alike):
             maybe_flipped.append(at[alike].astype(np.int32))
             flipped_face.append(mine[alike] // 3)
@@ -221,10 +222,11 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
     for start in range(0, len(state), _BLOCK):
         held = state[start:start + _BLOCK]
         uses = held >> _USE_SHIFT
+        uses &= 3  # the direction bit off; an unused slot (-1) reads 3 here
         boundary.append(np.compress(uses == 1, held))
-        non_manifold.append(np.compress(uses >= 3, held))
+        non_manifold.append(np.compress((uses == 3) & (held >= 0), held))
     candidates = np.concatenate(maybe_flipped)
-    flipped = np.compress((state[candidates] >> _USE_SHIFT) == 2,
+    flipped = np.compress(((state[candidates] >> _USE_SHIFT) & 3) == 2,
                           np.concatenate(flipped_face))
     del state
     return Edges(n, _faces_of(boundary), _faces_of(non_manifold), flipped,
