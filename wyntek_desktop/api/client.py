@@ -136,11 +136,16 @@ class Api:
 
     def quote(self, material_id: str, volume_cm3: float, quantity: int,
               tolerance_mm: float, board_area_cm2: float | None = None,
-              copper_layers: int | None = None) -> Quote:
+              copper_layers: int | None = None, board_layers: int | None = None,
+              board_thickness_mm: float | None = None, finish: str | None = None) -> Quote:
         params: dict[str, Any] = {"material_id": material_id, "volume_cm3": float(volume_cm3),
                                   "quantity": quantity, "tolerance_mm": float(tolerance_mm)}
         if board_area_cm2 is not None or copper_layers is not None:  # a PCB board
             params |= {"board_area_cm2": board_area_cm2, "copper_layers": copper_layers}
+        # the PCB options (quote_job ignores them for other processes)
+        options = {"board_layers": board_layers, "board_thickness_mm": board_thickness_mm,
+                   "surface_finish": finish}
+        params |= {k: v for k, v in options.items() if v is not None}
         data = self._call(lambda: self.session.client.rpc("quote_job", params).execute().data)
         if isinstance(data, list):
             data = data[0] if data else None

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUCKET = "designs"
+PAGE = 1000  # hosted PostgREST answers at most 1000 rows by default (max_rows)
 MAX_NOTE = 2000
 MAX_SUBJECT = 200
 MAX_BODY = 5000
@@ -105,13 +106,29 @@ class Operations:
 
     def assigned_jobs(self, status: str | None = None) -> list[OperatorJob]:
         """The jobs assigned to the signed-in operator, oldest first (RLS: a customer
-        gets an empty list)."""
-        def build() -> Any:
-            query = self._client.table("operator_jobs").select("*")
-            if status:
-                query = query.eq("status", status)
-            return query.order("created_at").order("id")
-        return [OperatorJob.from_row(r) for r in self.api._paged(build)]
+        gets an empty list).
+
+        Pages are read by keyset (after the last row's created_at and id), not by offset:
+        with a LIMIT and no OFFSET the database builds the file lists of one page only,
+        so 5,000 jobs cost about what one full read costs instead of one per page.
+        """
+        rows: list[dict[str, Any]] = []
+        while True:
+            after = rows[-1] if rows else None
+
+            def build(after: dict[str, Any] | None = after) -> Any:
+                query = self._client.table("operator_jobs").select("*")
+                if status:
+                    query = query.eq("status", status)
+                if after is not None:
+                    at, last = after["created_at"], after["id"]
+                    query = query.or_(f'created_at.gt."{at}",'
+                                      f'and(created_at.eq."{at}",id.gt.{last})')
+                return query.order("created_at").order("id").limit(PAGE)
+            page = self.api._rows(build)
+            rows += page
+            if len(page) < PAGE:
+                return [OperatorJob.from_row(r) for r in rows]
 
     def assigned_job(self, job_id: str) -> OperatorJob:
         job_id = _uuid(job_id)
@@ -312,7 +329,7 @@ class Operations:
         job_id = _uuid(job_id)
         rows = self.api._rows(lambda: self._client.table("jobs").select(
             "material_id,quantity,tolerance_mm,volume_cm3,verified_volume_cm3,"
-            "verified_board_area_cm2,verified_copper_layers").eq("id", job_id))
+            "verified_board_area_cm2,verified_copper_layers,finish,spec").eq("id", job_id))
         if not rows:
             raise errors.NotFoundError(f"Job {job_id} was not found (or is not yours).")
         row, changes = rows[0], changes or ReorderChanges()
@@ -325,7 +342,9 @@ class Operations:
             float(changes.tolerance_mm if changes.tolerance_mm is not None
                   else row["tolerance_mm"]),
             board_area_cm2=None if area is None else float(area),
-            copper_layers=None if layers is None else int(layers))
+            copper_layers=None if layers is None else int(layers),
+            # the original's PCB options and the (changed) finish, as reorder_job prices
+            **_board_options(row, changes))
 
     def report_problem(self, job_id: str, subject: str, body: str) -> SupportMessage:
         """A warranty message to support about one of the customer's jobs."""
@@ -358,3 +377,12 @@ def _integrity_error(file: JobFile, what: str) -> errors.IntegrityError:
         hint="Do not fabricate from it; the stored file was changed. Report it to WYNTEK "
              "support with the job id.")
 
+
+def _board_options(row: dict[str, Any], changes: ReorderChanges) -> dict[str, Any]:
+    raw = row.get("spec")
+    spec: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    finish = row.get("finish") if changes.finish is None else (changes.finish.strip() or None)
+    layers, thickness = spec.get("board_layers"), spec.get("board_thickness_mm")
+    return {"board_layers": None if layers is None else int(layers),
+            "board_thickness_mm": None if thickness is None else float(thickness),
+            "finish": finish}
