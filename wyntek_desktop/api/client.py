@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from wyntek_desktop.api.account import AccountApi
 from wyntek_desktop.api.catalog_cache import load_catalogue, save_catalogue
 from wyntek_desktop.api.failures import map_exception
 from wyntek_desktop.api.polling import JobPoller
@@ -68,6 +69,7 @@ class Api:
     def __init__(self, session: Session, catalogue_cache: Path) -> None:
         self.session = session
         self._catalogue_cache = catalogue_cache
+        self.account = AccountApi(session)
 
     # --- plumbing -----------------------------------------------------------------------
 

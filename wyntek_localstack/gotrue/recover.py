@@ -1,11 +1,9 @@
-"""`POST /recover`: a recovery mail with a link and a six-digit code."""
+"""`POST /recover`: a recovery mail with a six-digit code (typed into the app)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -14,17 +12,14 @@ from starlette.responses import Response
 
 from ..context import context_of
 from ..pg import ADMIN
-from .errors import AuthError, ok, read_body
+from .errors import ok, read_body
+from .mail import OTP_LIFETIME, check_send_interval, new_otp, send, token_hash
 from .users import check_email, load_user_by_email
 
-RECOVERY_LIFETIME = 3600
+RECOVERY_LIFETIME = OTP_LIFETIME
 
 
-EMAIL_RESEND_INTERVAL = 60
-
-
-def recovery_token_hash(email: str, otp: str) -> str:
-    return hashlib.sha224((email + otp).encode()).hexdigest()
+recovery_token_hash = token_hash
 
 
 def write_mail(data_dir: Path, to: str, subject: str, text: str) -> Path:
@@ -50,22 +45,15 @@ async def recover(request: Request) -> Response:
     async with ctx.pool.transaction(ADMIN) as conn:
         user = await load_user_by_email(conn, email)
         if user is not None:  # unknown addresses get the same answer (no enumeration)
-            sent = user.get("recovery_sent_at")
-            if sent is not None and sent + timedelta(seconds=EMAIL_RESEND_INTERVAL) > \
-                    datetime.now(UTC):
-                wait = int((sent + timedelta(seconds=EMAIL_RESEND_INTERVAL)
-                            - datetime.now(UTC)).total_seconds()) + 1
-                raise AuthError(429, "over_email_send_rate_limit",
-                                f"For security purposes, you can only request this after "
-                                f"{wait} seconds.")
-            otp = f"{secrets.randbelow(10**6):06d}"
-            token_hash = recovery_token_hash(email, otp)
+            check_send_interval(user.get("recovery_sent_at"))
+            otp = new_otp()
+            hashed = recovery_token_hash(email, otp)
             await conn.execute("update auth.users set recovery_token = %s, "
-                               "recovery_sent_at = now() where id = %s", [token_hash, user["id"]])
+                               "recovery_sent_at = now() where id = %s", [hashed, user["id"]])
             link = (f"{ctx.settings.public_url}/auth/v1/verify?"
-                    + urlencode({"token": token_hash, "type": "recovery",
+                    + urlencode({"token": hashed, "type": "recovery",
                                  "redirect_to": redirect_to}, quote_via=quote))
-            write_mail(ctx.settings.data_dir, email, "Reset Your Password",
-                       "Reset Password\n\nFollow this link to reset the password for your "
-                       f"user:\n\n{link}\n\nAlternatively, enter the code: {otp}\n")
+            send(ctx.settings.data_dir, email, "recovery",
+                 {"Email": email, "Token": otp, "ConfirmationURL": link,
+                  "SiteURL": ctx.settings.public_url})
     return ok(request, {})
