@@ -1,0 +1,134 @@
+"""What "Export my data" will contain, counted by the service, before anything is
+written; then Export… saves it as a JSON file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wyntek_desktop.core.errors import WyntekError
+from wyntek_desktop.ui.theme import mark_hint
+from wyntek_desktop.ui.widgets import Banner
+
+# the export's sections in words; a section the service adds later is shown by its key
+SECTION_NAMES: dict[str, str] = {
+    "profile": "Profile (email, display name, balance, email choices)",
+    "jobs": "Jobs and their specs",
+    "files": "File records (names, sizes, checksums)",
+    "job_events": "Job history (each status change)",
+    "ledger": "Token ledger entries",
+    "purchases": "Token purchases",
+    "support_messages": "Support messages",
+    "deletion_requests": "Account deletion requests",
+    "policy_acknowledgements": "Privacy policy versions shown to you",
+}
+
+
+def section_name(key: str) -> str:
+    return SECTION_NAMES.get(key, key.replace("_", " ").capitalize())
+
+
+def preview_counts(preview: Any) -> dict[str, int]:
+    """The preview as {section: count}, in the service's order."""
+    sections = getattr(preview, "sections", preview)
+    return {str(k): int(v) for k, v in dict(sections).items()}
+
+
+class ExportPreviewDialog(QDialog):
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Export my data")
+        self.setAccessibleName("Export my data")
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        self.intro = QLabel("Counting what the export contains…", self)
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+        self.form = QFormLayout()
+        layout.addLayout(self.form)
+        self.note = mark_hint(QLabel(
+            "Design files themselves are not in the export: it lists them; download them "
+            "from a job's details while they are kept. The file is written only to the "
+            "place you choose.", self, wordWrap=True))
+        layout.addWidget(self.note)
+        self.banner = Banner(self)
+        layout.addWidget(self.banner)
+        self.buttons = QDialogButtonBox(self)
+        self.export_button: QPushButton = self.buttons.addButton(
+            "Export…", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button.setAccessibleName("Export to a file")
+        self.export_button.setEnabled(False)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.buttons.accepted.connect(self.choose_file)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.counts: dict[str, int] | None = None
+        self.result_info: Any = None
+        self.count_labels: dict[str, QLabel] = {}
+        self.load()
+
+    def load(self) -> None:
+        self.services.account_call(lambda account: account.export_preview(),
+                                   self._got_preview, self._preview_failed)
+
+    def _got_preview(self, preview: Any) -> None:
+        self.counts = preview_counts(preview)
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.count_labels = {}
+        for key, count in self.counts.items():
+            label = QLabel(f"{count:,}", self)
+            label.setAccessibleName(section_name(key))
+            self.count_labels[key] = label
+            self.form.addRow(section_name(key), label)
+        self.intro.setText("The export is one JSON file with these sections, as the "
+                           "service holds them now:")
+        self.export_button.setEnabled(True)
+        self.adjustSize()
+
+    def _preview_failed(self, err: WyntekError) -> None:
+        self.intro.setText("The export's contents could not be counted.")
+        self.banner.show_message(f"{err} Close this window and try again.", "error")
+
+    def choose_file(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export my data", "wyntek-export.json",
+                                              "JSON (*.json)")
+        if name:
+            self.export_to(Path(name))
+
+    def export_to(self, path: Path) -> None:
+        api = self.services.api
+        if api is None:
+            return
+        self.export_button.setEnabled(False)
+        self.export_button.setText("Exporting…")
+        self.banner.dismiss()
+
+        def done(result: Any) -> None:
+            self.result_info = result
+            self.export_button.setText("Export…")
+            self.export_button.setEnabled(True)
+            self.banner.show_message(f"Saved to {result.path}.", "success")
+
+        def failed(err: WyntekError) -> None:
+            self.export_button.setText("Export…")
+            self.export_button.setEnabled(True)
+            self.banner.show_message(str(err), "error")
+        self.services.call(lambda state: api.export_my_data(path), on_result=done,
+                           on_error=failed)
+
+    def done(self, result: int) -> None:
+        self.banner.dismiss()
+        super().done(result)
