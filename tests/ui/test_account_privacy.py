@@ -125,14 +125,20 @@ def test_export_preview_counts_what_the_export_contains(qtbot, localstack,
         app.window.show_page("account")
         page = app.window.account
         click(qtbot, page.export_button)
+        qtbot.waitUntil(lambda: isinstance(page.account_dialog, ExportPreviewDialog),
+                        timeout=30_000)
         dialog = page.account_dialog
-        assert isinstance(dialog, ExportPreviewDialog)
-        qtbot.waitUntil(lambda: dialog.counts is not None, timeout=30_000)
+        assert isinstance(dialog, ExportPreviewDialog) and dialog.isVisible()
         counts = dialog.counts
-        assert counts is not None and dialog.export_button.isEnabled()
+        assert dialog.export_button.isEnabled()
         assert counts.get("support_messages") == 2
-        for key, count in counts.items():  # each section is on screen with its count
-            assert dialog.count_labels[key].text() == f"{count:,}"
+        qtbot.wait(50)  # the dialog grows to its rows
+        for key, count in counts.items():  # each section is on screen, whole, with its count
+            label = dialog.count_labels[key]
+            assert label.text() == f"{count:,}"
+            assert label.height() >= label.sizeHint().height(), (key, label.size())
+            name = dialog.form.labelForField(label)
+            assert name is not None and name.height() >= name.sizeHint().height(), key
         target = tmp_path / "export.json"
         dialog.export_to(target)
         qtbot.waitUntil(lambda: dialog.result_info is not None, timeout=30_000)

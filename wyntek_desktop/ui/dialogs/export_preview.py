@@ -1,11 +1,15 @@
 """What "Export my data" will contain, counted by the service, before anything is
-written; then Export… saves it as a JSON file."""
+written; then Export… saves it as a JSON file.
+
+The page asks for the counts first and opens this dialog with them, so it opens whole
+(rows that arrived after it was shown would not fit its first size)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -17,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.core.account import ExportPreview
 from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.theme import mark_hint
 from wyntek_desktop.ui.widgets import Banner
@@ -39,21 +44,25 @@ def section_name(key: str) -> str:
     return SECTION_NAMES.get(key, key.replace("_", " ").capitalize())
 
 
-def preview_counts(preview: Any) -> dict[str, int]:
-    """The preview as {section: count}, in the service's order."""
-    sections = getattr(preview, "sections", preview)
-    return {str(k): int(v) for k, v in dict(sections).items()}
+def preview_counts(preview: ExportPreview) -> dict[str, int]:
+    """The preview as {section: count}: the sections named above in that order (the
+    profile first), then any others."""
+    known = [k for k in SECTION_NAMES if k in preview.sections]
+    others = sorted(k for k in preview.sections if k not in SECTION_NAMES)
+    return {k: int(preview.sections[k]) for k in known + others}
 
 
 class ExportPreviewDialog(QDialog):
-    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Any, preview: ExportPreview,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.setWindowTitle("Export my data")
         self.setAccessibleName("Export my data")
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        self.intro = QLabel("Counting what the export contains…", self)
+        self.intro = QLabel("The export is one JSON file with these sections, as the "
+                            "service holds them now (entries in each):", self)
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         self.form = QFormLayout()
@@ -69,38 +78,19 @@ class ExportPreviewDialog(QDialog):
         self.export_button: QPushButton = self.buttons.addButton(
             "Export…", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setAccessibleName("Export to a file")
-        self.export_button.setEnabled(False)
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.buttons.accepted.connect(self.choose_file)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.counts: dict[str, int] | None = None
         self.result_info: Any = None
-        self.count_labels: dict[str, QLabel] = {}
-        self.load()
-
-    def load(self) -> None:
-        self.services.account_call(lambda account: account.export_preview(),
-                                   self._got_preview, self._preview_failed)
-
-    def _got_preview(self, preview: Any) -> None:
         self.counts = preview_counts(preview)
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.count_labels = {}
+        self.count_labels: dict[str, QLabel] = {}
         for key, count in self.counts.items():
             label = QLabel(f"{count:,}", self)
             label.setAccessibleName(section_name(key))
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.count_labels[key] = label
             self.form.addRow(section_name(key), label)
-        self.intro.setText("The export is one JSON file with these sections, as the "
-                           "service holds them now:")
-        self.export_button.setEnabled(True)
-        self.adjustSize()
-
-    def _preview_failed(self, err: WyntekError) -> None:
-        self.intro.setText("The export's contents could not be counted.")
-        self.banner.show_message(f"{err} Close this window and try again.", "error")
 
     def choose_file(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export my data", "wyntek-export.json",

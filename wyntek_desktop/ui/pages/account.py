@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wyntek_desktop.core.account import DeletionRequest, PrivacyPreferences
+from wyntek_desktop.core.account import DeletionRequest, ExportPreview, PrivacyPreferences
 from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.dialogs.change_email import ChangeEmailDialog
 from wyntek_desktop.ui.dialogs.change_password import ChangePasswordDialog
@@ -302,9 +302,23 @@ class AccountPage(Page):
 
     def export_dialog(self) -> None:
         """What the export contains first (counted by the service), then Export…"""
-        dialog = ExportPreviewDialog(self.services, self)
-        self.account_dialog = dialog
-        dialog.open()
+        self.export_button.setEnabled(False)
+        self.export_button.setText("Counting…")
+
+        def counted(preview: ExportPreview) -> None:
+            self._export_button_back()
+            dialog = ExportPreviewDialog(self.services, preview, self)
+            self.account_dialog = dialog
+            dialog.open()
+
+        def failed(err: WyntekError) -> None:
+            self._export_button_back()
+            self.show_error(err)
+        self.services.account_call(lambda account: account.export_preview(), counted, failed)
+
+    def _export_button_back(self) -> None:
+        self.export_button.setText("Export my data…")
+        self.export_button.setEnabled(self.services.signed_in)
 
     def export_to(self, path: Path) -> None:
         api = self.services.api
