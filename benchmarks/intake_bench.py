@@ -13,7 +13,10 @@ deferred (by submit_job) and when a worker started it.
 - latency: 20 small jobs submitted one after another with one idle worker; submit_job's
   defer to the worker starting the task, median and max.
 - throughput: 40 small jobs queued first, then 1 worker, then (new jobs) 2 workers; from
-  the first task start to the last outcome. Reported as the ratio one/two.
+  the first task start to the last outcome. Reported as the ratio one/two, with the cores
+  the whole machine kept busy during each run (from /proc/stat): when one worker already
+  keeps ``b`` of the ``n`` cores busy (the stack, Postgres, the worker and its measuring
+  children together), no number of workers on this machine can exceed ``n / b``.
 """
 
 from __future__ import annotations
@@ -151,7 +154,14 @@ def bench_latency(stack: Any, folder: Path) -> dict[str, Any]:
             "max_s": round(max(delays), 3)}
 
 
-def _throughput(stack: Any, folder: Path, workers: int) -> float:
+def busy_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _throughput(stack: Any, folder: Path, workers: int) -> tuple[float, float]:
     customer = new_customer(stack, 1_000_000)
     ids = [customer.submit({f"p{i}.stl": cube_stl(folder, 10.0 + i, f"t{workers}-{i}.stl")},
                            volume_cm3=round((10.0 + i) ** 3 / 1000, 6))["id"]
@@ -159,19 +169,27 @@ def _throughput(stack: Any, folder: Path, workers: int) -> float:
     procs = [start_worker(stack, folder / f"tp{workers}-{n}.log", f"tp{workers}-{n}")
              for n in range(workers)]
     try:
+        busy_before, total_before = busy_jiffies()
         wait_verified(stack, ids, timeout=600)
+        busy_after, total_after = busy_jiffies()
     finally:
         for p in procs:
             stop(p)
     first = min(t["started"] for t in task_times(stack, ids).values())
-    return max(decided_at(stack, ids).values()) - first
+    cores_busy = (os.cpu_count() or 1) * (busy_after - busy_before) / max(
+        1, total_after - total_before)
+    return max(decided_at(stack, ids).values()) - first, cores_busy
 
 
 def bench_throughput(stack: Any, folder: Path) -> dict[str, Any]:
-    one = _throughput(stack, folder, 1)
-    two = _throughput(stack, folder, 2)
+    one, one_busy = _throughput(stack, folder, 1)
+    two, two_busy = _throughput(stack, folder, 2)
+    cores = os.cpu_count() or 1
     return {"jobs": 40, "one_worker_s": round(one, 2), "two_workers_s": round(two, 2),
-            "speedup": round(one / two, 2)}
+            "speedup": round(one / two, 2), "cores": cores,
+            "cores_busy_one_worker": round(one_busy, 2),
+            "cores_busy_two_workers": round(two_busy, 2),
+            "speedup_ceiling_here": round(cores / max(one_busy, 1e-9), 2)}
 
 
 def main() -> None:

@@ -94,7 +94,7 @@ class AppContext:
         return UploadRunner(
             outbox, lambda: make_http_client(settings), api.access_token,
             api.submit_job, lambda: session.user_id, api.storage_url,
-            session.anon_key, events=self._dispatch)
+            session.anon_key, events=self._dispatch, check_affordable=api.check_affordable)
 
     def _dispatch(self, event: Any) -> None:
         for handler in list(self.upload_events):

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
-from . import functions, gotrue, postgrest, storage
+from . import functions, gotrue, postgrest, request_counts, storage
 from .context import Context, InvalidApiKey
 from .responses import json_response
 from .service import Service
@@ -23,6 +23,7 @@ SERVICES: tuple[Service, ...] = (
     storage.SERVICE,
     functions.SERVICE,
     functions.LOCAL_PAGES,
+    request_counts.SERVICE,
 )
 
 
@@ -46,5 +47,6 @@ def build_app(ctx: Context, services: tuple[Service, ...] = SERVICES) -> Starlet
     routes = [Mount(service.prefix, routes=list(service.routes())) for service in services]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={InvalidApiKey: _invalid_api_key})
+    app.add_middleware(request_counts.CountRequests, ctx=ctx)
     app.state.ctx = ctx
     return app

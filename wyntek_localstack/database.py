@@ -155,6 +155,9 @@ class Database:
         except subprocess.CalledProcessError as err:
             log = self.pgdata / "log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            if not tail and err.stderr:  # initdb writes no log file, only stderr
+                tail = (err.stderr.decode(errors="replace") if isinstance(err.stderr, bytes)
+                        else str(err.stderr))[-2000:]
             raise DatabaseError(
                 f"PostgreSQL did not start in {self.pgdata}: {err}. Log tail: {tail}") from err
         self._uri = self._server.get_uri()

@@ -1,21 +1,27 @@
-"""The demo's simulated shop floor: it moves the demo account's jobs along the lifecycle.
+"""The demo's simulated shop floor: the demo operator moves the demo account's jobs along
+the lifecycle.
 
-Every ``interval`` seconds each of the demo user's jobs whose last change is at least that
-old moves one step (submitted → reviewing → in_production → shipped → completed), with a
-note for its history. A submitted job moves only once the intake worker verified it, as
-the database requires of any operator. Only the demo account's jobs are touched.
+Every ``interval`` seconds each job assigned to operator@wyntek.local (``demo_shop``
+assigns the demo account's jobs) whose last change is at least that old moves one step
+(submitted → reviewing → in_production → shipped → completed) with a note for its
+history. It calls ``advance_job`` as that operator — role ``authenticated`` with the
+operator's JWT claims, as PostgREST would — so RLS, the lifecycle rules and the
+history's ``actor`` (operator) are exactly those of a person at the Operations page. A
+submitted job moves only once the intake worker verified it, as the database requires.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
 import psycopg
 
+from .demo_shop import OPERATOR_EMAIL
+
 log = logging.getLogger(__name__)
 
-DEMO_EMAIL = "demo@wyntek.local"
 NEXT_STATUS = {"submitted": "reviewing", "reviewing": "in_production",
                "in_production": "shipped", "shipped": "completed"}
 NOTES = {
@@ -26,20 +32,29 @@ NOTES = {
                  "claims.",
 }
 
+# Read through the operator's own view: RLS shows only the jobs assigned to them.
 _DUE = """
-select j.id, j.status from public.jobs j join auth.users u on u.id = j.user_id
- where u.email = %(email)s and j.status = any(%(movable)s)
+select j.id, j.status from public.operator_jobs j
+ where j.status = any(%(movable)s)
    and (j.status <> 'submitted' or j.verification in ('passed', 'adjusted'))
    and j.updated_at <= now() - make_interval(secs => %(interval)s)
  order by j.updated_at limit 50
 """
 
 
+def operator_claims(operator_id: str) -> dict[str, object]:
+    return {"sub": operator_id, "role": "authenticated", "aud": "authenticated",
+            "email": OPERATOR_EMAIL,
+            "app_metadata": {"provider": "email", "providers": ["email"], "role": "operator"}}
+
+
 class DemoOperator:
     """A background thread; ``stop()`` ends it (within one database round trip)."""
 
-    def __init__(self, dsn: str, interval: float) -> None:
+    def __init__(self, dsn: str, interval: float, operator_id: str) -> None:
         self.dsn, self.interval = dsn, interval
+        self.claims = json.dumps(operator_claims(operator_id))
+        self.operator_id = operator_id
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-operator", daemon=True)
 
@@ -61,19 +76,32 @@ class DemoOperator:
             if moved:
                 log.info("demo operator moved %d job(s)", moved)
 
+    def _as_operator(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        conn.execute("select set_config('role', 'authenticated', true), "
+                     "set_config('request.jwt.claims', %s, true), "
+                     "set_config('request.jwt.claim.sub', %s, true), "
+                     "set_config('request.jwt.claim.role', 'authenticated', true)",
+                     (self.claims, self.operator_id))
+
     def advance_due(self) -> int:
         """Move every due job one step; the number moved."""
         moved = 0
         with psycopg.connect(self.dsn, autocommit=True) as conn:
-            due = conn.execute(_DUE, {"email": DEMO_EMAIL, "movable": list(NEXT_STATUS),
-                                      "interval": self.interval}).fetchall()
+            with conn.transaction():
+                self._as_operator(conn)
+                due = conn.execute(_DUE, {"movable": list(NEXT_STATUS),
+                                          "interval": self.interval}).fetchall()
             for job_id, status in due:
-                target = NEXT_STATUS[status]
-                with conn.transaction():
-                    conn.execute("select set_config('wyntek.event_note', %s, true)",
-                                 (NOTES[target],))
-                    # the status guard makes a job changed meanwhile (cancelled) a no-op
-                    moved += conn.execute(
-                        "update public.jobs set status = %s where id = %s and status = %s",
-                        (target, job_id, status)).rowcount
+                target = NEXT_STATUS[str(status)]
+                try:
+                    with conn.transaction():
+                        self._as_operator(conn)
+                        conn.execute("select public.advance_job(%s, %s, %s)",
+                                     (job_id, target, NOTES[target]))
+                except psycopg.Error as exc:
+                    if exc.sqlstate in ("PT409", "42501"):  # changed meanwhile (cancelled)
+                        log.info("demo operator: job %s not moved: %s", job_id, exc)
+                        continue
+                    raise
+                moved += 1
         return moved

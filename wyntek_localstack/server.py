@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 
 import uvicorn
 
-from .context import DEFAULT_MAX_FILE_SIZE, Context, Settings
+from .context import DEFAULT_MAX_FILE_SIZE, DEFAULT_TUS_PART_SIZE, Context, Settings
 from .keys import Keys, load_or_create
 from .pg import Pool
 
@@ -45,6 +45,7 @@ class ServeInfo:
     demo_password: str | None = None
     stripe_webhook_secret: str | None = None
     database_url: str | None = None
+    operator_password: str | None = None  # operator@wyntek.local, with --demo
 
     def to_json(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v is not None}
@@ -73,6 +74,7 @@ class LocalStack:
                  jwt_expiry: int = 3600, tus_expiry: int = 86400,
                  refresh_reuse_interval: int = 10, worker: bool = True,
                  max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+                 tus_part_size: int = DEFAULT_TUS_PART_SIZE,
                  demo_operator: float | None = None,
                  database_factory: Callable[[Path], DatabaseLike] | None = None) -> None:
         if (tls_cert is None) != (tls_key is None):
@@ -87,6 +89,7 @@ class LocalStack:
         self.refresh_reuse_interval = refresh_reuse_interval
         self.worker, self._worker = worker, cast(Any, None)  # the service worker (wyntek_service)
         self.max_file_size = max_file_size
+        self.tus_part_size = tus_part_size
         self.demo_operator = demo_operator  # seconds between a demo job's steps
         self._operator: Any = None
         self._database_factory = database_factory or _default_database
@@ -128,11 +131,17 @@ class LocalStack:
         self._db = self._database_factory(self.data_dir)
         self._db.start()
         demo_password = asyncio.run(self._ensure_demo(keys)) if self.demo else None
+        operator_id = operator_password = None
+        if self.demo:
+            from .demo_shop import ensure_demo_operator
+            operator_id, operator_password = asyncio.run(ensure_demo_operator(
+                self._db.dsn, self.data_dir, _write_private_json))
 
         settings = Settings(data_dir=self.data_dir, jwt_expiry=self.jwt_expiry,
                             tus_expiry=self.tus_expiry, public_url=url,
                             refresh_reuse_interval=self.refresh_reuse_interval,
-                            max_file_size=self.max_file_size)
+                            max_file_size=self.max_file_size,
+                            tus_part_size=self.tus_part_size)
         ctx = self._ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
         self._edge = _start_edge(ctx, self._db.dsn)
         from .app import build_app
@@ -156,15 +165,17 @@ class LocalStack:
             waited += 0.01
         self.info = ServeInfo(url, keys.anon_key, keys.service_role_key, str(self.data_dir),
                               demo_password, self._edge.webhook_secret,
-                              database_url=self._db.dsn)
+                              database_url=self._db.dsn,
+                              operator_password=operator_password)
         if self.worker:
             from wyntek_service.embedded import EmbeddedWorker
             self._worker = EmbeddedWorker(url, keys.service_role_key, self._db.dsn,
                                           ca_file=self.tls_cert,
                                           log_path=self.data_dir / "worker.log")
-        if self.demo and self.demo_operator:
+        if self.demo and self.demo_operator and operator_id:
             from .demo_operator import DemoOperator
-            self._operator = DemoOperator(self._db.dsn, self.demo_operator).start()
+            self._operator = DemoOperator(self._db.dsn, self.demo_operator,
+                                          operator_id).start()
         return self.info
 
     def stop(self) -> None:

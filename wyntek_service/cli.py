@@ -13,6 +13,17 @@ from wyntek_service.tasks import PERIODIC
 from wyntek_service.verify import Limits
 
 
+def _grace_days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number of days from 0 to 30") from None
+    if not 0 <= days <= 30:
+        raise argparse.ArgumentTypeError(
+            "the privacy policy promises deletion within 30 days: use 0 to 30")
+    return days
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--supabase-url", help="project URL (default: $SUPABASE_URL)")
@@ -21,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--database-url", help="Postgres URL for the task queue "
                         "(default: $DATABASE_URL; a direct or session-mode connection)")
     common.add_argument("--ca-file", help="also trust this certificate (local stacks)")
+    common.add_argument("--deletion-grace-days", type=_grace_days, default=7, metavar="DAYS",
+                        help="carry out an account deletion this many days after the "
+                             "request (0-30, default 7)")
     common.add_argument("--log-level", default="INFO")
     parser = argparse.ArgumentParser(prog="python -m wyntek_service",
                                      description="WYNTEK service worker.")
@@ -68,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(runner.run_worker(
                 config, concurrency=args.concurrency, limits=limits,
                 stalled_after_s=args.stalled_after, heartbeat_s=args.heartbeat,
-                name=args.name, keep_finished=args.keep_finished))
+                name=args.name, keep_finished=args.keep_finished,
+                deletion_grace_days=args.deletion_grace_days))
         elif args.command == "run-once":
-            print(asyncio.run(runner.run_once(config, args.task)))
+            print(asyncio.run(runner.run_once(config, args.task,
+                                              deletion_grace_days=args.deletion_grace_days)))
         else:
             print(json.dumps(asyncio.run(runner.verify_now(config, args.job_id)),
                              default=str))

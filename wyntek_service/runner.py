@@ -59,11 +59,12 @@ async def ensure_queue_schema(config: ServiceConfig) -> bool:
 async def run_worker(config: ServiceConfig, *, concurrency: int = 1,
                      limits: Limits | None = None, stalled_after_s: float = 30.0,
                      heartbeat_s: float = 10.0, name: str | None = None,
-                     keep_finished: bool = False) -> None:
+                     keep_finished: bool = False, deletion_grace_days: int = 7) -> None:
     await ensure_queue_schema(config)
     app = make_app(config)
     async with ServiceAPI(config) as api, app.open_async():
-        service = ServiceContext(config, api, app, limits or Limits(), stalled_after_s)
+        service = ServiceContext(config, api, app, limits or Limits(), stalled_after_s,
+                                 deletion_grace_days)
         options: dict[str, Any] = {
             "queues": [VERIFY_QUEUE, SERVICE_QUEUE], "concurrency": concurrency,
             "additional_context": {"service": service},
@@ -77,11 +78,13 @@ async def run_worker(config: ServiceConfig, *, concurrency: int = 1,
         await app.run_worker_async(**options)
 
 
-async def run_once(config: ServiceConfig, task_name: str) -> str:
+async def run_once(config: ServiceConfig, task_name: str, *,
+                   deletion_grace_days: int = 7) -> str:
     await ensure_queue_schema(config)
     app = make_app(config)
     async with ServiceAPI(config) as api, app.open_async():
-        return await PERIODIC[task_name].run(ServiceContext(config, api, app))
+        service = ServiceContext(config, api, app, deletion_grace_days=deletion_grace_days)
+        return await PERIODIC[task_name].run(service)
 
 
 async def verify_now(config: ServiceConfig, job_id: str, limits: Limits | None = None

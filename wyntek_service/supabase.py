@@ -21,6 +21,10 @@ class ObjectMissing(Exception):
     """Storage has no object under that name."""
 
 
+class ObjectExists(Exception):
+    """Storage refused to replace an existing object (409 Duplicate)."""
+
+
 class ServiceHTTPError(RuntimeError):
     """Supabase answered with an unexpected status (the task is retried)."""
 
@@ -30,6 +34,12 @@ class Downloaded:
     size: int          # bytes received (at most limit + 1)
     sha256: str
     truncated: bool    # more bytes than the limit were stored
+
+
+def _says_not_found(response: httpx.Response) -> bool:
+    """Storage answers a missing object with 404, or 400 carrying statusCode 404."""
+    text = response.text
+    return response.status_code == 404 or "not_found" in text or '"404"' in text
 
 
 def _object_url(name: str) -> str:
@@ -69,6 +79,22 @@ class ServiceAPI:
         self._check(response, f"calling {name}")
         return response.json()
 
+    async def update(self, table: str, params: dict[str, str], values: dict[str, Any]) -> int:
+        """PATCH the rows ``params`` select; returns how many changed."""
+        response = await self._http.patch(f"/rest/v1/{table}", params=params, json=values,
+                                          headers={"Prefer": "return=representation"})
+        self._check(response, f"updating {table}")
+        return len(response.json())
+
+    # -- Auth (GoTrue admin)
+    async def delete_auth_user(self, user_id: str) -> bool:
+        """Delete an auth user through the GoTrue admin API; False if it was gone already."""
+        response = await self._http.delete(f"/auth/v1/admin/users/{quote(user_id, safe='')}")
+        if response.status_code == 404:
+            return False
+        self._check(response, "deleting the auth user")
+        return True
+
     async def job_with_files(self, job_id: str) -> dict[str, Any] | None:
         rows = await self.select("jobs", {"id": f"eq.{job_id}", "select": "*,job_files(*)"})
         return rows[0] if rows else None
@@ -94,6 +120,25 @@ class ServiceAPI:
                     digest.update(chunk)
                     size += len(chunk)
         return Downloaded(size, digest.hexdigest(), size > limit)
+
+    async def copy(self, source: str, destination: str) -> None:
+        """Copy an object inside the bucket on the server (replacing the destination)."""
+        response = await self._http.post(
+            "/storage/v1/object/copy", headers={"x-upsert": "true"},
+            json={"bucketId": BUCKET, "sourceKey": source, "destinationKey": destination})
+        if response.status_code in (400, 404) and _says_not_found(response):
+            raise ObjectMissing(source)
+        if response.status_code in (400, 409) and "Duplicate" in response.text:
+            raise ObjectExists(destination)  # a Storage that ignores x-upsert on copies
+        self._check(response, f"copying {source}")
+
+    async def exists(self, name: str) -> bool:
+        response = await self._http.get(f"/storage/v1/object/info/{BUCKET}/"
+                                        f"{quote(name, safe='/')}")
+        if response.status_code in (400, 404) and _says_not_found(response):
+            return False
+        self._check(response, f"looking up {name}")
+        return True
 
     async def list_folder(self, prefix: str) -> list[dict[str, Any]]:
         """Entries directly under ``prefix`` (folders have ``id`` None), all pages."""

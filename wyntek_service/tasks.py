@@ -3,7 +3,8 @@
 Periodic tasks register with ``@periodic(name, cron)``: each becomes a procrastinate
 periodic task of the worker *and* a ``python -m wyntek_service run-once NAME`` command.
 A periodic task is an ``async def task(service: ServiceContext) -> str`` that returns a
-one-line summary; later privacy tasks (retention, deletions) plug in the same way.
+one-line summary. The privacy tasks live in their own modules (``retention``,
+``deletions``), imported at the end of this one so that they register.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ServiceContext:
     app: procrastinate.App
     limits: Limits = field(default_factory=Limits)
     stalled_after_s: float = 30.0
+    deletion_grace_days: int = 7   # --deletion-grace-days (at most 30)
 
 
 PeriodicFn = Callable[[ServiceContext], Awaitable[str]]
@@ -184,3 +186,6 @@ def _parse_time(value: Any) -> datetime:
         return datetime.now(UTC)  # unknown age: never old enough
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
+
+# The privacy tasks register themselves with @periodic when imported.
+from wyntek_service import deletions, retention  # noqa: E402, F401

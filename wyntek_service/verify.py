@@ -14,6 +14,7 @@ from typing import Any
 
 from wyntek_service.declared import declared_reading
 from wyntek_service.measure import DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT_S, measure_file
+from wyntek_service.reorder import copy_reorder_files
 from wyntek_service.supabase import ObjectMissing, ServiceAPI
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,11 @@ async def verify_job(api: ServiceAPI, job_id: str, limits: Limits = Limits()) ->
         return job  # decided already (a retry after the outcome was recorded) or cancelled
     files = sorted(job.get("job_files") or [], key=lambda f: f["storage_path"])
     timing = _Timing()
-    failure, volume, area, layers = await _measure_files(api, files, limits, timing)
+    # A reorder's files are copied from the original job first (server side).
+    failure = await copy_reorder_files(api, files)
+    volume, area, layers = Decimal(0), None, None
+    if failure is None:
+        failure, volume, area, layers = await _measure_files(api, files, limits, timing)
     outcome = await api.rpc("record_verification", {
         "job_id": job_id, "volume_cm3": None if failure else str(volume),
         "board_area_cm2": area, "copper_layers": layers, "failure": failure})

@@ -19,15 +19,14 @@ alter table public.jobs add column anonymised_at timestamptz;
 comment on column public.jobs.anonymised_at is
   'When the owner''s account was removed: user_id, delivery instructions and notes cleared.';
 
--- Children follow their job's owner to null (on update cascade); a plain job_id key
--- still removes them with the job (a composite key with a null part is not enforced).
+-- Children follow their job's owner to null (on update cascade). A composite key with a
+-- null part is not enforced, so prune_financial_records removes an ownerless job's
+-- children itself (a second, plain job_id key would make REST embedding ambiguous).
 alter table public.job_files alter column user_id drop not null;
 alter table public.job_files drop constraint job_files_job_owner_fkey;
 alter table public.job_files add constraint job_files_job_owner_fkey
   foreign key (job_id, user_id) references public.jobs (id, user_id)
   on update cascade on delete cascade;
-alter table public.job_files add constraint job_files_job_id_fkey
-  foreign key (job_id) references public.jobs (id) on delete cascade;
 alter table public.job_files add column anonymised_at timestamptz;
 
 alter table public.job_events alter column user_id drop not null;
@@ -35,8 +34,6 @@ alter table public.job_events drop constraint job_events_job_owner_fkey;
 alter table public.job_events add constraint job_events_job_owner_fkey
   foreign key (job_id, user_id) references public.jobs (id, user_id)
   on update cascade on delete cascade;
-alter table public.job_events add constraint job_events_job_id_fkey
-  foreign key (job_id) references public.jobs (id) on delete cascade;
 
 -- Support messages go with the profile; their same-owner key is checked at commit, when
 -- the profile's cascade has removed them.

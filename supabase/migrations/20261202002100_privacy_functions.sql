@@ -120,10 +120,10 @@ create function public.acknowledge_policy(version text)
       raise exception using errcode = 'PT404',
         message = format('There is no published policy version %s.', acknowledge_policy.version);
     end if;
-    insert into public.policy_acknowledgements (user_id, version)
+    insert into public.policy_acknowledgements as a (user_id, version)
     values (uid, acknowledge_policy.version)
-    on conflict (user_id, version) do nothing
-    returning * into ack;
+    on conflict on constraint policy_acknowledgements_pkey do nothing
+    returning a.* into ack;
     inserted := found;
     if not inserted then
       select * into ack from public.policy_acknowledgements a
@@ -436,8 +436,13 @@ create function public.prune_financial_records(older_than interval default inter
     delete from public.token_ledger l where l.user_id is null and l.created_at < cutoff;
     get diagnostics ledger_removed = row_count;
     perform set_config('wyntek.ledger_prune', '', true);
-    delete from public.jobs j where j.user_id is null and j.created_at < cutoff
-       and not exists (select 1 from public.token_ledger l where l.job_id = j.id);
+    -- Ownerless children are outside the composite key's cascade: removed here.
+    with doomed as (
+      select j.id from public.jobs j where j.user_id is null and j.created_at < cutoff
+         and not exists (select 1 from public.token_ledger l where l.job_id = j.id)),
+    files as (delete from public.job_files f using doomed d where f.job_id = d.id),
+    events as (delete from public.job_events e using doomed d where e.job_id = d.id)
+    delete from public.jobs j using doomed d where j.id = d.id;
     get diagnostics jobs_removed = row_count;
     delete from public.purchases b where b.user_id is null and b.created_at < cutoff
        and not exists (select 1 from public.token_ledger l where l.purchase_id = b.id);

@@ -1,4 +1,5 @@
-"""The demo's simulated operator moves the demo account's verified jobs, and no one else's."""
+"""The demo's operator account is assigned the demo account's jobs; the simulated operator
+moves them as that operator (the history says so), and no one else's."""
 
 from __future__ import annotations
 
@@ -41,10 +42,25 @@ def test_demo_jobs_walk_the_lifecycle_with_notes(localstack_factory: StackFactor
     moves = [e for e in events if e["verification"] is None]
     assert [e["status"] for e in moves] == LIFECYCLE
     assert all(e["note"] for e in moves) and moves[-1]["note"].startswith("Delivered")
-    assert {e["actor"] for e in moves[1:]} == {"service"}
+    assert {e["actor"] for e in moves[1:]} == {"operator"}
     files = service_rows(stack, "job_files", {"job_id": f"eq.{demo_job['id']}",
                                               "select": "retain_until"})
     assert files and all(f["retain_until"] for f in files)  # the 12 months started
     # another account's verified job is left to real operators
     row = service_rows(stack, "jobs", {"id": f"eq.{other_job['id']}", "select": "status"})[0]
     assert row["status"] == "submitted"
+
+    # the operator account signs in with the password of the JSON line and sees only the
+    # demo account's job, with the same history
+    assert stack.operator_password
+    assert (stack.data_dir / "operator.json").stat().st_mode & 0o077 == 0  # owner-only
+    operator = stack.sign_in("operator@wyntek.local", stack.operator_password)
+    assert operator["user"]["app_metadata"]["role"] == "operator"
+    op = Customer(stack, operator["user"]["id"], operator["access_token"])
+    with op.http() as http:
+        listed = http.get(f"{stack.url}/rest/v1/operator_jobs", params={"select": "id"}).json()
+        seen = http.get(f"{stack.url}/rest/v1/job_events",
+                        params={"job_id": f"eq.{demo_job['id']}", "select": "id"}).json()
+    assert [j["id"] for j in listed] == [demo_job["id"]]
+    assert len(seen) == len(events)
+

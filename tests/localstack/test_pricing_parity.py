@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -131,3 +132,82 @@ def test_pcb_boards_are_priced_by_area_and_layers_in_both(pg, materials):
     assert quote(by_id["pcb-fr4-2l"], 500, 1, "0.2", "21.12", 2) == 404
     with pytest.raises(ValidationError, match="4 copper layers"):
         quote(by_id["pcb-fr4-2l"], 0, 1, "0.2", "21.12", 4)
+
+
+BOARD_OPTIONS = [
+    # (board_layers, board_thickness_mm, finish)
+    (None, None, None), (1, None, None), (2, "1.6", "HASL (lead-free)"), (4, "0.8", "ENIG"),
+    (2, "2.0", "Hard gold"), (None, "1.0", "Immersion silver"), (4, "1.2", "OSP"),
+    (None, None, " ENIG "), (2, "1.60", None), (None, None, ""),
+    # refused on both sides
+    (3, None, None), (6, None, None), (0, None, None), (1, "1.5", None),
+    (None, None, "Anodised"), (None, None, "enig"),
+]
+
+
+def _sql_board_quote(pg, actor, material_id, area, layers, n, t, options):
+    board_layers, thickness, finish = options
+    try:
+        return call(pg, actor,
+                    "select public.quote_job(%s, 0, %s, %s::numeric, %s::numeric, %s, "
+                    "%s::int, %s::numeric, %s)",
+                    (material_id, n, t, area, layers, board_layers, thickness, finish),
+                    rollback=True)[0][0]
+    except psycopg.Error as exc:
+        assert exc.sqlstate == "22023", exc
+        return "refused: " + str(exc).splitlines()[0]
+
+
+def test_board_options_are_priced_and_refused_the_same_in_both(pg, materials):
+    pcbs = [m for m in materials if m.active and m.process == "pcb"]
+    others = [m for m in materials if m.active and m.process != "pcb"][:2]
+    actor = user_actor("pricer", "00000000-0000-0000-0000-000000000001", "p@example.test")
+    checked = priced = 0
+    for m in pcbs + others:
+        for area in ("0.5", "21.12", "100.004"):
+            for layers in (None, 1, 2, 4):
+                for options in BOARD_OPTIONS:
+                    for n, t in ((1, "0.2"), (7, "0.05")):
+                        try:
+                            expected: int | str = quote(m, "0", n, t, area, layers, *options)
+                        except ValidationError as exc:
+                            expected = "refused: " + str(exc)
+                        got = _sql_board_quote(pg, actor, m.id, area, layers, n, t, options)
+                        assert got == expected, (m.id, area, layers, options, n, t)
+                        checked += 1
+                        priced += isinstance(got, int)
+    assert checked > 1000 and 0 < priced < checked  # both outcomes are exercised
+
+
+def test_board_options_change_the_price_as_documented(materials):
+    two = next(m for m in materials if m.id == "pcb-fr4-2l")   # 12 tokens/cm2 + 150
+    four = next(m for m in materials if m.id == "pcb-fr4-4l")
+    base = quote(two, 0, 1, "0.2", "21.12", 2)
+    assert base == quote(two, 0, 1, "0.2", "21.12", 2, 2, "1.6", "HASL (lead-free)") == 404
+    # ENIG x1.20 on 253.44 tokens of board: ceil(304.128) = 305
+    assert quote(two, 0, 1, "0.2", "21.12", 2, None, None, "ENIG") == 150 + 305
+    # 0.8 mm x1.10 and hard gold x1.60: ceil(253.44 * 1.76) = ceil(446.0544)
+    assert quote(two, 0, 1, "0.2", "21.12", 2, 2, "0.8", "Hard gold") == 150 + 447
+    # a two-layer board on the four-layer material costs x0.85 of its four-layer price
+    full = quote(four, 0, 10, "0.2", "21.12", 2, 4) - four.setup_tokens
+    fewer = quote(four, 0, 10, "0.2", "21.12", 2, 2) - four.setup_tokens
+    assert fewer == math.ceil(Decimal(full) * Decimal("0.85"))
+    with pytest.raises(ValidationError, match="at least 2 layers"):
+        quote(four, 0, 1, "0.2", "21.12", 2, 1)
+    # other processes ignore the board options
+    pla = next(m for m in materials if m.id == "fdm-pla")
+    assert quote(pla, 5, 1, "0.2", None, None, 4, "0.8", "Anodised") == quote(pla, 5, 1, "0.2")
+
+
+def test_every_earlier_call_form_still_works(pg, materials):
+    actor = user_actor("pricer", "00000000-0000-0000-0000-000000000001", "p@example.test")
+    four = call(pg, actor, "select public.quote_job('pcb-fr4-2l', 0, 1, 0.2)", rollback=True)
+    six = call(pg, actor, "select public.quote_job('pcb-fr4-2l', 0, 1, 0.2, 21.12, 2)",
+               rollback=True)
+    named = call(pg, actor, "select public.quote_job(material_id => 'pcb-fr4-2l', "
+                 "volume_cm3 => 0, quantity => 1, tolerance_mm => 0.2, "
+                 "board_area_cm2 => 21.12, surface_finish => 'ENIG')", rollback=True)
+    two = next(m for m in materials if m.id == "pcb-fr4-2l")
+    assert four[0][0] == quote(two, 0, 1, "0.2")
+    assert six[0][0] == 404
+    assert named[0][0] == quote(two, 0, 1, "0.2", "21.12", None, None, None, "ENIG") == 455

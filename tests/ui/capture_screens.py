@@ -31,6 +31,7 @@ def main() -> int:
     if "PYTHON_KEYRING_BACKEND" not in os.environ:
         os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from wyntek_desktop.core.appdirs import AppDirs
@@ -85,6 +86,22 @@ def main() -> int:
     wait(lambda: w.prepare.files[2].report is not None
          and w.prepare.files[2].report.material_id == "pcb-fr4-2l", what="the PCB report")
     shot("prepare-gerber")
+    # the board drawn where a mesh would be: top, then bottom; every file's picture in
+    # the list; PCB options chosen and the price broken down
+    wait(lambda: w.prepare.sheet.mode() == "board", what="the board picture")
+    wait(lambda: all(w.prepare.file_list.item(i).data(Qt.ItemDataRole.UserRole)
+                     for i in range(3)), what="the file list's pictures")
+    spec = w.prepare.spec
+    spec.board_thickness.setCurrentIndex(spec.board_thickness.findData("0.8"))
+    spec.finish.setCurrentText("ENIG")
+    wait(lambda: w.prepare.estimate_tokens is not None, what="the board's price")
+    shot("prepare-board-top")
+    w.prepare.sheet.show_side("bottom")
+    shot("prepare-board-bottom")
+    shot("prepare-price-breakdown", spec)
+    w.prepare.sheet.show_side("top")
+    spec.board_thickness.setCurrentIndex(spec.board_thickness.findData("1.6"))
+    spec.finish.setCurrentIndex(0)
     w.prepare.spec.select_material("fdm-pla")
     w.prepare.file_list.setCurrentRow(0)
     pump(1.0)
@@ -126,6 +143,11 @@ def main() -> int:
     wait(lambda: len(w.prepare.files) == 2 and all(f.report for f in w.prepare.files),
          what="the second job's reports")
     wait(lambda: w.prepare.spec.add_button.isEnabled(), what="a valid second spec")
+    w.prepare.file_list.setCurrentRow(1)
+    wait(lambda: w.prepare.sheet.mode() == "pdf", what="the drawing's page")
+    wait(lambda: all(w.prepare.file_list.item(i).data(Qt.ItemDataRole.UserRole)
+                     for i in range(2)), what="the file list's pictures")
+    shot("prepare-pdf")
     w.prepare.queue_job(submit=False)
     wait(lambda: w.outbox.model.rowCount() == 2, what="the draft in the outbox")
     w.outbox.table.selectRow(0)
@@ -147,8 +169,12 @@ def main() -> int:
     w.show_shortcuts()
     w.shortcuts_dialog.move(300, 80)
     shot("shortcuts", w.shortcuts_dialog)
+    w.shortcuts_dialog.search.setText("page")
+    shot("shortcuts-search", w.shortcuts_dialog)
     w.shortcuts_dialog.close()
     w.show_page("help")
+    wait(lambda: len(w.help.howto_titles()) == 5, what="the how-to pages")
+    w.help.howto_list.setCurrentRow(0)
     w.help.subject.setText("Delivery to the second dock")
     w.help.message.setPlainText("Please deliver job a44f to dock 2; dock 4 is closed.")
     w.help.job.setCurrentIndex(1)

@@ -217,3 +217,34 @@ def test_outbox_send_asks_with_the_price(qtbot, tmp_path: Path) -> None:
         services.pool.wait()
         services.shutdown()
         outbox.close()
+
+
+def test_a_job_queued_offline_that_the_balance_cannot_pay_uploads_nothing(
+        qtbot, localstack, tmp_path: Path) -> None:
+    """Queued while signed out (the balance unknown), then signed in with too few tokens:
+    the Outbox says what is missing and not one byte reaches the bucket."""
+    from wyntek_desktop.core.outbox import FileInput
+
+    email, password, user_id = localstack.new_user("queued-short")
+    service = localstack.service_client()
+    service.rpc("grant_tokens", {"user_id": user_id, "amount": 3, "reason": "grant"}).execute()
+    part = write_binary_stl(tmp_path / "part.stl", cube(20.0))
+    app = start_app(qtbot, localstack)
+    w = app.window
+    try:
+        outbox = app.services.outbox
+        assert outbox is not None
+        spec = {"material_id": "fdm-pla", "quantity": 2, "tolerance_mm": 0.2,
+                "volume_cm3": 8.0, "finish": "", "delivery_instructions": "", "notes": ""}
+        job = outbox.add_job(spec, [FileInput(part, "model")], queue=True)
+        sign_in(qtbot, app, email, password)
+        qtbot.waitUntil(lambda: outbox.get(job.client_job_id).state == "failed",
+                        timeout=60_000)
+        failed = outbox.get(job.client_job_id)
+        assert failed.failure is not None and "your balance is 3: buy" in failed.failure
+        w.show_page("outbox")
+        qtbot.waitUntil(lambda: "1 job failed" in w.outbox.runner_label.text(), timeout=30_000)
+        assert service.storage.from_("designs").list(user_id) == []
+        assert service.table("jobs").select("id").eq("user_id", user_id).execute().data == []
+    finally:
+        stop_app(qtbot, app)

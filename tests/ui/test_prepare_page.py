@@ -159,8 +159,11 @@ def test_a_file_without_a_3d_view_is_named_by_its_kind(qtbot: Any, app: Any) -> 
     page = app.window.prepare
     page.open_paths([str(SAMPLES / "underlay.pdf")])
     wait_reports(qtbot, app, 1)
-    text = page.view.message_text()
-    assert "a other" not in text and "a drawing" in text and "underlay.pdf" in text
+    # a drawing is shown as its pages where the 3D view would be, named as a drawing
+    qtbot.waitUntil(lambda: page.sheet.mode() == "pdf", timeout=60_000)
+    assert page.view_stack.currentWidget() is page.sheet
+    text = page.sheet.caption.text()
+    assert "a other" not in text and "drawing" in text and "underlay.pdf" in text
 
 
 def test_long_texts_do_not_move_the_layout(qtbot: Any, app: Any, tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ import time
 import httpx
 import pytest
 
-from tests.support.uploads import MiB, UploadEnv
+from tests.support.uploads import SPEC, MiB, UploadEnv, grant_tokens
 from wyntek_desktop.core.errors import SignInRequired
+from wyntek_desktop.core.outbox import FileInput
 from wyntek_desktop.upload import CHUNK_SIZE, UploadProgress
 from wyntek_desktop.upload.tus import TusClient, UploadGone
 
@@ -74,6 +75,34 @@ def test_a_file_changed_after_checking_is_not_uploaded(upload_env: UploadEnv) ->
     runner.retry(job.client_job_id)
     result = runner.run_pending(wait=True, timeout=60)
     assert result is not None and result.submitted == [job.client_job_id]
+    env.assert_delivered(job, [src])
+
+
+def test_a_job_the_balance_cannot_pay_for_uploads_nothing(upload_env: UploadEnv) -> None:
+    """The server's price is asked before the first byte: a balance spent elsewhere since
+    the job was queued fails the job with the sum, and no object is stored."""
+    env = upload_env
+    src = env.write("bracket.stl", 300_000)
+    # 1000 parts of a 500 cm³ block: more than the 100,000 tokens the account holds
+    job = env.outbox.add_job({**SPEC, "quantity": 1000, "volume_cm3": 500.0},
+                             [FileInput(src, "model")])
+    cost, balance = env.api.quote_spec(job.spec).tokens, env.api.balance()
+    assert cost > balance
+    runner = env.runner(check_affordable=env.api.check_affordable)
+    result = runner.run_pending(wait=True, timeout=60)
+    assert result is not None and result.failed == [job.client_job_id], result
+    failed = env.outbox.get(job.client_job_id)
+    assert failed.failure_kind == "balance"
+    assert failed.failure == (f"This job costs {cost:,} tokens and your balance is "
+                              f"{balance:,}: buy {cost - balance:,} more tokens on the Tokens "
+                              "page, then press Retry.")
+    assert not [entry for entry in env.proxy.log if "/storage/" in entry[1]]
+    assert env.jobs_for(job.client_job_id) == [] and env.debits() == []
+    # bought: Retry sends it, charged once
+    grant_tokens(env.stack, env.user_id, cost - balance)
+    runner.retry(job.client_job_id)
+    result = runner.run_pending(wait=True, timeout=60)
+    assert result is not None and result.submitted == [job.client_job_id], result
     env.assert_delivered(job, [src])
 
 

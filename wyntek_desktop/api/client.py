@@ -12,10 +12,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wyntek_desktop.api.account import AccountApi
 from wyntek_desktop.api.catalog_cache import load_catalogue, save_catalogue
@@ -36,6 +36,9 @@ from wyntek_desktop.core.models import (
 )
 from wyntek_desktop.core.paths import atomic_write_text
 from wyntek_desktop.core.purchases import Checkout, Purchase, TokenPack
+
+if TYPE_CHECKING:
+    from wyntek_desktop.api.operations import Operations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,6 +102,12 @@ class Api:
                 return rows
 
     @property
+    def operations(self) -> Operations:
+        """Operators' jobs, job history, reorder, report a problem (``api/operations.py``)."""
+        from wyntek_desktop.api.operations import Operations
+        return Operations(self)
+
+    @property
     def user_id(self) -> str:
         return self.session.user_id
 
@@ -127,11 +136,16 @@ class Api:
 
     def quote(self, material_id: str, volume_cm3: float, quantity: int,
               tolerance_mm: float, board_area_cm2: float | None = None,
-              copper_layers: int | None = None) -> Quote:
+              copper_layers: int | None = None, board_layers: int | None = None,
+              board_thickness_mm: float | None = None, finish: str | None = None) -> Quote:
         params: dict[str, Any] = {"material_id": material_id, "volume_cm3": float(volume_cm3),
                                   "quantity": quantity, "tolerance_mm": float(tolerance_mm)}
         if board_area_cm2 is not None or copper_layers is not None:  # a PCB board
             params |= {"board_area_cm2": board_area_cm2, "copper_layers": copper_layers}
+        # the PCB options (quote_job ignores them for other processes)
+        options = {"board_layers": board_layers, "board_thickness_mm": board_thickness_mm,
+                   "surface_finish": finish}
+        params |= {k: v for k, v in options.items() if v is not None}
         data = self._call(lambda: self.session.client.rpc("quote_job", params).execute().data)
         if isinstance(data, list):
             data = data[0] if data else None
@@ -140,6 +154,23 @@ class Api:
         if not isinstance(data, int | float | str):
             raise errors.ServerError("The WYNTEK service sent an unexpected quote.")
         return Quote.from_row({**params, "tokens": int(data)})
+
+    def quote_spec(self, spec: Mapping[str, Any]) -> Quote:
+        """The server's price for a job spec as the outbox keeps it (``submit_job``'s)."""
+        area, layers = spec.get("board_area_cm2"), spec.get("copper_layers")
+        return self.quote(str(spec["material_id"]), float(spec.get("volume_cm3") or 0.0),
+                          int(spec["quantity"]), float(spec["tolerance_mm"]),
+                          float(area) if area is not None else None,
+                          int(layers) if layers is not None else None)
+
+    def check_affordable(self, spec: Mapping[str, Any]) -> None:
+        """Raise ``BalanceError`` when the balance does not cover the job: asked before
+        anything is uploaded, so no bytes are stored for a job that cannot be paid."""
+        cost, balance = self.quote_spec(spec).tokens, self.balance()
+        if cost > balance:
+            raise errors.BalanceError(
+                f"This job costs {cost:,} tokens and your balance is {balance:,}: buy "
+                f"{cost - balance:,} more tokens on the Tokens page, then press Retry.")
 
     def confirm_job_price(self, job_id: str) -> Job:
         """Accept the measured price of a needs_tokens job (debits the difference)."""

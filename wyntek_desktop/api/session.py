@@ -65,6 +65,7 @@ class Session:
             raise missing_backend()
         self.url = settings.supabase_url
         self.anon_key = settings.anon_key
+        self.http = http  # also for streamed downloads (api.operations)
         REDACTOR.remember(settings.anon_key)
         self.storage = KeyringStorage(scope=settings.supabase_url)
         problem = None if memory_only else keyring_problem()

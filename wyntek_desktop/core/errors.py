@@ -9,7 +9,8 @@ here first.
     ├── UsageError            wrong arguments or settings (exit code 1)
     │   └── ConfigError       settings file or environment values are invalid
     ├── FileError             a design file cannot be read, is hostile or too large
-    │   └── DiskFullError     no space left while writing
+    │   ├── DiskFullError     no space left while writing
+    │   └── IntegrityError    a downloaded file differs from what the service recorded
     ├── ServiceRefusal        the service said no (exit code 2)
     │   ├── AuthError         not signed in, wrong password, session revoked
     │   │   └── SignInRequired  the stored session is gone; sign in again
@@ -60,6 +61,13 @@ class FileError(WyntekError):
 
 class DiskFullError(FileError):
     kind = "disk_full"
+
+
+class IntegrityError(FileError):
+    """A downloaded job file's size or SHA-256 differs from ``job_files``: it was changed
+    in storage after it was priced, and must not be fabricated."""
+
+    kind = "integrity"
 
 
 class ServiceRefusal(WyntekError):

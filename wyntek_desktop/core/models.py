@@ -208,6 +208,7 @@ class SupportMessage(Model):
     job_id: str | None = None
     status: str | None = None
     created_at: datetime | None = None
+    topic: str | None = None  # question, warranty, billing, privacy, other
 
 
 @dataclass(frozen=True)

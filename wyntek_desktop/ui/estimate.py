@@ -31,12 +31,26 @@ class EstimatedFile(Protocol):
     def known(self) -> bool: ...
 
 
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the price, as a person reads it: what, how it is counted, tokens."""
+
+    label: str
+    detail: str
+    tokens: str
+    level: int = 0           # 1: a part of the file above
+
+
 @dataclass(frozen=True)
 class Estimate:
     text: str                                            # the line under the form
     problems: list[str] = field(default_factory=list)    # why some files cannot be priced
     pending: bool = False                                # still measuring a file
     tokens: int | None = None                            # the price, when priced
+    lines: tuple[Line, ...] = ()                         # the breakdown, when priced
 
     @property
     def priced(self) -> bool:
@@ -55,8 +69,13 @@ def format_cm3(volume: float) -> str:
 
 
 def job_estimate(files: Sequence[EstimatedFile], material: Any, quantity: int,
-                 tolerance_mm: float) -> Estimate:
-    """The estimate line and, per file, why it cannot be priced."""
+                 tolerance_mm: float, board_layers: int | None = None,
+                 board_thickness_mm: float | None = None,
+                 finish: str | None = None) -> Estimate:
+    """The estimate line, its breakdown and, per file, why it cannot be priced.
+
+    ``board_layers``, ``board_thickness_mm`` and ``finish`` are the PCB options (the
+    service ignores them for other processes, and so does this)."""
     from wyntek_desktop.core import pricing
     from wyntek_desktop.core.errors import ValidationError
 
@@ -90,12 +109,83 @@ def job_estimate(files: Sequence[EstimatedFile], material: Any, quantity: int,
     # A PCB is priced by its board (the Gerber outline), as the service measures it.
     area, layers = pricing.board_measurements(f.report for f in files
                                       if f.kind == "gerber" and f.report is not None)
+    is_pcb = getattr(material, "process", "") == "pcb"
+    thickness = None if board_thickness_mm is None else Decimal(str(board_thickness_mm))
     try:
-        tokens = pricing.quote(material, Decimal(str(round(volume, 6))), quantity,
-                               Decimal(str(tolerance_mm)), area, layers)
+        price = pricing.price(material, Decimal(str(round(volume, 6))), quantity,
+                              Decimal(str(tolerance_mm)), area, layers,
+                              board_layers if is_pcb else None,
+                              thickness if is_pcb else None, finish if is_pcb else None)
     except ValidationError as exc:
         return Estimate("Estimate: —", [str(exc)])
-    if getattr(material, "process", "") == "pcb":
+    tokens = price.tokens
+    lines = tuple(breakdown(files, price, is_pcb))
+    if is_pcb:
         board = f"board {area:,.2f} cm²" if area is not None else "board size unknown"
-        return Estimate(f"Estimate: {tokens:,} tokens ({board})", tokens=int(tokens))
-    return Estimate(f"Estimate: {tokens:,} tokens ({format_cm3(volume)})", tokens=int(tokens))
+        return Estimate(f"Estimate: {tokens:,} tokens ({board})", tokens=int(tokens),
+                        lines=lines)
+    return Estimate(f"Estimate: {tokens:,} tokens ({format_cm3(volume)})", tokens=int(tokens),
+                    lines=lines)
+
+
+def _tokens(value: Decimal) -> str:
+    """An unrounded share of the price, to the hundredth."""
+    return f"{value.quantize(Decimal('0.01')):,}"
+
+
+def _factors(price: Any) -> str:
+    """The multipliers after the rate, each with what it stands for."""
+    parts = [f"{TIMES} {price.tolerance_factor} tolerance"]
+    if price.board_layers is not None:
+        what = (f"{price.board_layers} layers" if price.layers_factor == 1 else
+                f"{price.board_layers} layers, fewer than the material's")
+        parts.append(f"{TIMES} {price.layers_factor} {what}")
+    if price.board_thickness_mm is not None:
+        parts.append(f"{TIMES} {price.thickness_factor} {price.board_thickness_mm} mm thick")
+    if price.finish is not None:
+        parts.append(f"{TIMES} {price.finish_factor} {price.finish}")
+    return " ".join(parts)
+
+
+def breakdown(files: Sequence[EstimatedFile], price: Any, is_pcb: bool) -> list[Line]:
+    """Setup, each file (and each listed part of a file with several) with how it is
+    counted, the quantity and the one rounding: the last line is ``price.tokens``."""
+    lines = [Line("Setup", "once per job", f"{price.setup:,}")]
+    factors = _factors(price)
+    unit = "cm²" if is_pcb else "cm³"
+    rate = f"{price.rate} tokens/{unit}"
+    per_unit = price.rate * price.tolerance_factor * price.layers_factor \
+        * price.thickness_factor * price.finish_factor
+    if is_pcb:
+        boards = [f for f in files if f.kind == "gerber" and f.report is not None]
+        name = ", ".join(f.name for f in boards) or "the board"
+        lines.append(Line(name, f"{price.billed:,} cm² of board {TIMES} {rate} {factors}",
+                          _tokens(price.per_part)))
+    else:
+        models = [f for f in files if f.kind == "model" and f.report is not None]
+        measured = Decimal(0)
+        for f in models:
+            v = Decimal(str(round(float(getattr(f.report, "volume_cm3", 0.0) or 0.0), 6)))
+            measured += v
+            lines.append(Line(f.name, f"{format_cm3(float(v))} {TIMES} {rate} {factors}",
+                              _tokens(v * per_unit)))
+            mesh = getattr(f.report, "mesh", None)
+            bodies = list(getattr(mesh, "bodies", []) or [])
+            if len(bodies) > 1:
+                for body in bodies:
+                    body_cm3 = Decimal(str(round(body.volume_mm3 / 1000, 6)))
+                    lines.append(Line(f"part {body.index + 1}", format_cm3(float(body_cm3)),
+                                      _tokens(body_cm3 * per_unit), level=1))
+                more = int(getattr(mesh, "body_count", 0) or 0) - len(bodies)
+                if more > 0:
+                    lines.append(Line(f"and {more} smaller parts", "", "", level=1))
+        if price.billed > measured:
+            lines.append(Line("Minimum", f"at least {price.billed} cm³ are billed",
+                              _tokens(price.per_part)))
+    copies = "copy" if price.quantity == 1 else "copies"
+    lines.append(Line(f"{TIMES} {price.quantity:,} {copies}",
+                      f"{_tokens(price.per_part)} {TIMES} {price.quantity:,}, rounded up once",
+                      f"{price.variable:,}"))
+    lines.append(Line("Total", "what the service charges for this spec",
+                      f"{price.tokens:,}"))
+    return lines

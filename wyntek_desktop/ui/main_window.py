@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.jobs.verification_changed.connect(self._on_job_verified)
         self.jobs.buy_tokens_requested.connect(lambda: self.show_page("tokens"))
         self.help.about_button.clicked.connect(self.show_about)
+        self.help.shortcuts_requested.connect(self.show_shortcuts)
         # dataChanged too: a status change (a cancelled job) must reach the support form
         for signal in (self.jobs.model.rowsInserted, self.jobs.model.modelReset,
                        self.jobs.model.rowsRemoved, self.jobs.model.dataChanged):
@@ -177,7 +178,8 @@ class MainWindow(QMainWindow):
                                             "sign-out")
         self._action(a, "&Buy tokens…", self.buy_tokens, None, "buy")
         h = bar.addMenu("&Help")
-        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts")
+        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts"
+                     ).setShortcuts([QKeySequence("F1"), QKeySequence("?")])  # ? as in web apps
         self._action(h, "&Contact support", lambda: self.nav.setCurrentRow(5), None, "support")
         self._action(h, "&About WYNTEK Desktop", self.show_about, None, "about")
 

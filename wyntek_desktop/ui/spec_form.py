@@ -1,10 +1,13 @@
-"""The job spec form: process, material, tolerance, quantity, finish, delivery, notes.
+"""The job spec form: process, material, tolerance, quantity, finish, the board options of
+a PCB (layers, thickness), delivery, notes.
 
 Validated as you type; the estimate and the two actions live below the fields.
 """
 
 from __future__ import annotations
 
+import html
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -35,6 +38,8 @@ FINISHES: dict[str, tuple[str, ...]] = {
 DEFAULT_FINISHES = ("Standard",)
 PROCESS_NAMES = {"fdm": "FDM", "sla": "SLA", "sls": "SLS", "mjf": "MJF", "cnc": "CNC",
                  "sheet": "Sheet metal", "pcb": "PCB"}
+# PCB thickness choices (mm); 1.6 mm is the standard board
+BOARD_THICKNESSES = ("1.6", "0.8", "1.0", "1.2", "2.0")
 MAX_DELIVERY = 2000
 MAX_NOTES = 5000
 
@@ -76,6 +81,12 @@ class SpecForm(QWidget):
         self.finish.setAccessibleName("Finish")
         self.finish.setEditable(True)
         self.finish.addItems(DEFAULT_FINISHES)
+        self.board_layers = QComboBox(self)
+        self.board_layers.setAccessibleName("Board layers")
+        self.board_layers.setToolTip("How many copper layers the board is made with")
+        self.board_thickness = QComboBox(self)
+        self.board_thickness.setAccessibleName("Board thickness")
+        self._fill_thicknesses()
         self.delivery = QPlainTextEdit(self)
         self.delivery.setAccessibleName("Delivery instructions")
         self.delivery.setPlaceholderText("Address, contact, deadline…")
@@ -93,6 +104,9 @@ class SpecForm(QWidget):
         form.addRow("&Tolerance", self.tolerance)
         form.addRow("&Quantity", self.quantity)
         form.addRow("F&inish", self.finish)
+        form.addRow("&Layers", self.board_layers)
+        form.addRow("Thic&kness", self.board_thickness)
+        self.form = form
         form.addRow("&Delivery", self.delivery)
         form.addRow("&Notes", self.notes)
         outer.addLayout(form)
@@ -112,6 +126,12 @@ class SpecForm(QWidget):
         self.estimate.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.problems.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         outer.addWidget(self.estimate)
+        self.breakdown = QLabel(self)
+        self.breakdown.setAccessibleName("Price breakdown")
+        self.breakdown.setTextFormat(Qt.TextFormat.RichText)
+        self.breakdown.setWordWrap(True)
+        self.breakdown.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        outer.addWidget(self.breakdown)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add to outbox", self)
         self.add_button.setAccessibleName("Add to outbox")
@@ -126,6 +146,8 @@ class SpecForm(QWidget):
         self.process.currentIndexChanged.connect(self._fill_materials)
         for signal in (self.material.currentIndexChanged, self.tolerance.valueChanged,
                        self.quantity.valueChanged, self.finish.currentTextChanged,
+                       self.board_layers.currentIndexChanged,
+                       self.board_thickness.currentIndexChanged,
                        self.delivery.textChanged, self.notes.textChanged):
             signal.connect(self._on_edit)
         self.set_materials([])
@@ -159,11 +181,42 @@ class SpecForm(QWidget):
         self.material.blockSignals(False)
         self._on_edit()
 
+    def _fill_thicknesses(self) -> None:
+        from wyntek_desktop.core.pricing import BOARD_THICKNESS_FACTORS
+
+        for mm in BOARD_THICKNESSES:
+            factor = BOARD_THICKNESS_FACTORS[Decimal(mm)]
+            note = "standard" if factor == 1 else f"×{factor}"  # noqa: RUF001
+            self.board_thickness.addItem(f"{mm} mm ({note})", mm)
+
+    def _fill_board_layers(self, material: Any) -> None:
+        """'As in the archive' or 1, 2, 4 … up to what the material makes."""
+        from wyntek_desktop.core.pricing import FEWER_LAYERS_FACTOR
+
+        current = self.board_layers.currentData()
+        known = getattr(material, "copper_layers", None)   # None: the catalogue does not say
+        most = int(known or 2)
+        self.board_layers.blockSignals(True)
+        self.board_layers.clear()
+        self.board_layers.addItem("As in the archive", None)
+        for n in [1, *range(2, most + 1, 2)]:
+            note = f" (×{FEWER_LAYERS_FACTOR})" if known and n < most else ""  # noqa: RUF001
+            self.board_layers.addItem(f"{n} layer{'s' if n > 1 else ''}{note}", n)
+        index = self.board_layers.findData(current)
+        self.board_layers.setCurrentIndex(max(index, 0))
+        self.board_layers.blockSignals(False)
+
+    def _show_board_options(self, visible: bool) -> None:
+        for field in (self.board_layers, self.board_thickness):
+            self.form.setRowVisible(field, visible)
+
     def _fill_finishes(self, process: str | None) -> None:
         """The finishes this process offers; a typed-in finish the new process does not
         list is dropped (an anodised PCB would be refused by the operator)."""
         options = FINISHES.get(process or "", DEFAULT_FINISHES)
         current = self.finish.currentText().strip()
+        # a board's finish is priced: it is chosen from the list, never typed
+        self.finish.setEditable(process != "pcb")
         self.finish.blockSignals(True)
         self.finish.clear()
         self.finish.addItems(options)
@@ -193,7 +246,42 @@ class SpecForm(QWidget):
     def _on_edit(self) -> None:
         m = self.selected_material()
         self.material_info.setText(material_label(m) if m else "")
+        is_pcb = getattr(m, "process", None) == "pcb"
+        if is_pcb and self.board_layers.property("material") != m.id:
+            self.board_layers.setProperty("material", m.id)
+            self._fill_board_layers(m)
+        self._show_board_options(is_pcb)
         self.changed.emit()
+
+    def is_pcb(self) -> bool:
+        return getattr(self.selected_material(), "process", None) == "pcb"
+
+    def board_options(self) -> tuple[int | None, float | None, str | None]:
+        """(layers, thickness mm, finish) of a PCB job; all None for other processes."""
+        if not self.is_pcb():
+            return None, None, None
+        layers = self.board_layers.currentData()
+        thickness = self.board_thickness.currentData()
+        return (None if layers is None else int(layers),
+                None if thickness is None else float(thickness),
+                self.finish.currentText().strip() or None)
+
+    def set_breakdown(self, lines: Any) -> None:
+        """The price's parts as a small table (empty when there is no price)."""
+        if not lines:
+            self.breakdown.clear()
+            return
+        rows = []
+        for line in lines:
+            indent = "&nbsp;&nbsp;&nbsp;" if line.level else ""
+            weight = "font-weight:bold;" if line.label == "Total" else ""
+            rows.append(f"<tr style='{weight}'><td>{indent}{html.escape(line.label)}</td>"
+                        f"<td align='right'>{html.escape(line.tokens)}</td></tr>")
+            if line.detail:  # how it is counted, small and grey under its line
+                rows.append(f"<tr><td colspan='2' style='color:#888;font-size:small'>"
+                            f"{indent}&nbsp;&nbsp;{html.escape(line.detail)}</td></tr>")
+        self.breakdown.setText("<table cellspacing='0' cellpadding='1' width='100%'>"
+                               + "".join(rows) + "</table>")
 
     def problems_list(self) -> list[str]:
         out = []
@@ -209,6 +297,15 @@ class SpecForm(QWidget):
         return out
 
     def spec(self, volume_cm3: float) -> dict[str, Any]:
+        spec = self._spec(volume_cm3)
+        layers, thickness, _finish = self.board_options()
+        if layers is not None:
+            spec["board_layers"] = layers
+        if thickness is not None:
+            spec["board_thickness_mm"] = thickness
+        return spec
+
+    def _spec(self, volume_cm3: float) -> dict[str, Any]:
         return {
             "material_id": self.material.currentData(),
             "quantity": self.quantity.value(),

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from ..context import Context, context_of
 from ..keys import TokenError
 from ..pg import ADMIN
+from .email_change import begin_email_change
 from .errors import AuthError, ok, read_body
 from .users import apply_user_changes, load_user, user_json
 
@@ -59,7 +60,10 @@ async def put_user(request: Request) -> Response:
     body = await read_body(request)
     async with ctx.pool.transaction(ADMIN) as conn:
         user = await _current_user(ctx, conn, claims, lock=True)
-        await apply_user_changes(conn, user, body, admin=False)
+
+        async def confirm_new_email(email: str) -> None:
+            await begin_email_change(ctx, conn, user, email)
+        await apply_user_changes(conn, user, body, admin=False, email_change=confirm_new_email)
         user = await load_user(conn, str(user["id"])) or user
     return ok(request, user_json(user))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,8 +117,11 @@ def user_json(row: dict[str, Any]) -> dict[str, Any]:
         "email": row.get("email") or "",
         "phone": row.get("phone") or "",
     }
+    if row.get("email_change"):
+        out["new_email"] = row["email_change"]
     for key in ("email_confirmed_at", "phone_confirmed_at", "confirmed_at", "recovery_sent_at",
-                "last_sign_in_at", "invited_at", "banned_until", "deleted_at"):
+                "email_change_sent_at", "last_sign_in_at", "invited_at", "banned_until",
+                "deleted_at"):
         if row.get(key) is not None:
             out[key] = iso(row[key])
     out["app_metadata"] = row.get("raw_app_meta_data") or {}
@@ -176,8 +180,25 @@ def _merge_metadata(current: dict[str, Any], update: Any) -> dict[str, Any]:
     return merged
 
 
+async def set_email(conn: AsyncConnection[Any], uid: str, email: str) -> None:
+    await conn.execute("update auth.users set email = %s where id = %s", [email, uid])
+    await conn.execute(
+        """update auth.identities set identity_data = identity_data || jsonb_build_object(
+               'email', %s::text) where user_id = %s and provider = 'email'""", [email, uid])
+
+
+EmailChange = Callable[[str], Awaitable[None]]
+
+
+async def _no_email_change(email: str) -> None:
+    raise AuthError(400, "validation_failed", "Email changes need confirmation")
+
+
 async def apply_user_changes(conn: AsyncConnection[Any], user: dict[str, Any],
-                              body: dict[str, Any], *, admin: bool) -> None:
+                              body: dict[str, Any], *, admin: bool,
+                              email_change: EmailChange = _no_email_change) -> None:
+    """Apply a PUT /user (or admin) body. A user's new email is not set here: it goes to
+    ``email_change``, which starts GoTrue's confirmation; an admin's is set at once."""
     uid = str(user["id"])
     if "email" in body and body["email"] and body["email"] != user.get("email"):
         email = check_email(body["email"])
@@ -185,12 +206,16 @@ async def apply_user_changes(conn: AsyncConnection[Any], user: dict[str, Any],
         if other is not None and str(other["id"]) != uid:
             raise AuthError(422, "email_exists",
                             "A user with this email address has already been registered")
-        await conn.execute("update auth.users set email = %s where id = %s", [email, uid])
-        await conn.execute(
-            """update auth.identities set identity_data = identity_data || jsonb_build_object(
-                   'email', %s::text) where user_id = %s and provider = 'email'""", [email, uid])
+        if admin:
+            await set_email(conn, uid, email)
+        elif email != (user.get("email") or "").lower():
+            await email_change(email)
     if body.get("password") is not None:
-        hashed = await hash_password(check_password_strength(body["password"]))
+        password = check_password_strength(body["password"])
+        if not admin and await password_matches(password, user.get("encrypted_password")):
+            raise AuthError(422, "same_password",
+                            "New password should be different from the old password.")
+        hashed = await hash_password(password)
         await conn.execute("update auth.users set encrypted_password = %s where id = %s",
                            [hashed, uid])
     meta_key = "user_metadata" if admin else "data"

@@ -1,4 +1,5 @@
-"""`/verify`: redeem a recovery link (GET, redirect) or code (POST, session)."""
+"""`/verify`: redeem a recovery link (GET, redirect) or an emailed code (POST): recovery,
+email change (both addresses' codes) and sign-up confirmation."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from psycopg import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..context import Settings, context_of
+from ..context import Context, Settings, context_of
 from ..pg import ADMIN
+from .email_change import SINGLE_CONFIRMATION, consume_email_change
 from .errors import AuthError, ok, read_body
+from .mail import expired
 from .recover import RECOVERY_LIFETIME, recovery_token_hash
 from .sessions import start_session
 from .users import USER_SQL, check_email
@@ -43,35 +46,90 @@ async def _consume_recovery(conn: AsyncConnection[Any], token_hash: str) -> dict
     return user
 
 
+OTP_TYPES = ("recovery", "email_change", "signup", "email", "magiclink", "invite")
+
+
+async def _consume_confirmation(conn: AsyncConnection[Any], token_hash: str) -> dict[str, Any]:
+    """A sign-up (or invite / magic-link) code: confirms the address."""
+    cur = await conn.execute(
+        USER_SQL.format(where="u.confirmation_token = %s and u.deleted_at is null")
+        + " for update of u", [token_hash])
+    user = await cur.fetchone()
+    if user is None or expired(user.get("confirmation_sent_at")):
+        raise AuthError(403, "otp_expired", "Token has expired or is invalid")
+    await conn.execute("update auth.users set confirmation_token = '', email_confirmed_at = "
+                       "coalesce(email_confirmed_at, now()) where id = %s", [user["id"]])
+    return user
+
+
 async def verify_post(request: Request) -> Response:
     ctx = context_of(request)
     body = await read_body(request)
-    if body.get("type") != "recovery":
+    kind = body.get("type")
+    if not kind:
         raise AuthError(400, "validation_failed", "Verify requires a verification type")
+    if kind not in OTP_TYPES:
+        raise AuthError(400, "validation_failed", "Unsupported verification type")
     email: str | None = None
     if body.get("token_hash"):
         token_hash = str(body["token_hash"])
+        if kind == "email_change":
+            email = check_email(body.get("email"))
     else:
+        if not body.get("token"):
+            raise AuthError(400, "validation_failed", "Verify requires a token or a token hash")
         email = check_email(body.get("email"))
-        token_hash = recovery_token_hash(email, str(body.get("token", "")))
+        token_hash = recovery_token_hash(email, str(body.get("token", "")).strip())
     failures = ctx.state(OtpFailures).counts
+    failure_key = f"{kind}:{email}"
     try:
         async with ctx.pool.transaction(ADMIN) as conn:
-            user = await _consume_recovery(conn, token_hash)
+            if kind == "recovery":
+                user = await _consume_recovery(conn, token_hash)
+            elif kind == "email_change":
+                assert email is not None
+                changed = await consume_email_change(conn, email, token_hash)
+                if changed is None:
+                    failures.pop(failure_key, None)
+                    return ok(request, {"msg": SINGLE_CONFIRMATION, "code": "200"})
+                user = changed
+            elif kind in ("magiclink", "email"):
+                # GoTrue: a magic-link code of a confirmed user sits in recovery_token; an
+                # "email" code may be either kind.
+                try:
+                    user = await _consume_recovery(conn, token_hash)
+                except AuthError:
+                    if kind == "magiclink":
+                        raise
+                    user = await _consume_confirmation(conn, token_hash)
+            else:
+                user = await _consume_confirmation(conn, token_hash)
             session = await start_session(ctx, conn, user, amr_method="otp")
-    except AuthError:
-        if email is not None:
+    except AuthError as err:
+        if email is not None and err.code == "otp_expired":
             # Six digits are guessable: a few wrong codes void the pending one.
-            failures[email] = failures.get(email, 0) + 1
-            if failures[email] >= MAX_OTP_FAILURES:
-                failures.pop(email, None)
-                async with ctx.pool.transaction(ADMIN) as conn:
-                    await conn.execute("update auth.users set recovery_token = '' "
-                                       "where lower(email) = %s", [email])
+            failures[failure_key] = failures.get(failure_key, 0) + 1
+            if failures[failure_key] >= MAX_OTP_FAILURES:
+                failures.pop(failure_key, None)
+                await _void_codes(ctx, kind, email)
         raise
-    if email is not None:
-        failures.pop(email, None)
+    failures.pop(failure_key, None)
     return ok(request, session)
+
+
+async def _void_codes(ctx: Context, kind: str, email: str) -> None:
+    async with ctx.pool.transaction(ADMIN) as conn:
+        if kind in ("recovery", "magiclink", "email"):
+            await conn.execute("update auth.users set recovery_token = '' "
+                               "where lower(email) = %s", [email])
+        elif kind == "email_change":
+            await conn.execute(
+                """update auth.users set email_change_token_new = '',
+                       email_change_token_current = '', email_change = ''
+                   where lower(email) = %s or lower(email_change) = %s""", [email, email])
+        else:
+            await conn.execute("update auth.users set confirmation_token = '' "
+                               "where lower(email) = %s", [email])
 
 
 async def verify_get(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""Keyboard shortcuts: one sheet, made from the window's own actions so it never drifts."""
+"""Keyboard shortcuts: one searchable sheet, made from the window's own actions (so it
+never drifts) and the keys that belong to one list, view or field."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QLabel,
+    QLineEdit,
     QMenu,
     QTableWidget,
     QTableWidgetItem,
@@ -20,11 +23,20 @@ from PySide6.QtWidgets import (
 # Keys that belong to one list or field rather than to a menu action.
 WIDGET_KEYS = (
     ("Prepare: 3D view", "1-7, F", "Standard views, fit (while the view has the focus)"),
+    ("Prepare: 3D view", "Drag / Shift+drag / wheel", "Orbit, pan, zoom"),
+    ("Prepare: drawing", "Page Up / Page Down", "Previous / next page of a PDF drawing"),
+    ("Prepare: board", "Top / Bottom buttons", "The board from above / from below"),
     ("Prepare: file list", "Delete / Backspace", "Remove the selected file"),
     ("Prepare: file list", "Menu key / right-click", "Retry the check, show in folder, remove"),
+    ("Prepare: job", "Alt+P, M, T, Q, I", "Go to Process, Material, Tolerance, Quantity, Finish"),
+    ("Prepare: job", "Alt+L, K", "Go to a board's Layers, Thickness (PCB materials)"),
+    ("Prepare: job", "Alt+D, N", "Go to Delivery, Notes"),
     ("Jobs, Outbox", "Menu key / right-click", "What can be done with the selected job"),
     ("Any list", "Up / Down, Home / End", "Move the selection"),
+    ("Any page", "Tab / Shift+Tab", "Next / previous field or button"),
+    ("Dialogs", "Enter", "The highlighted button"),
     ("Dialogs", "Escape", "Close without doing anything"),
+    ("This sheet", "Type", "Show only the shortcuts that match"),
 )
 
 
@@ -37,13 +49,13 @@ def action_rows(actions: Iterable[QAction]) -> list[tuple[str, str, str]]:
     """(menu, keys, what) for every action that has a shortcut."""
     rows = []
     for action in actions:
-        keys = action.shortcut()
-        if keys.isEmpty():
+        keys = [k for k in action.shortcuts() if not k.isEmpty()]
+        if not keys:
             continue
         menus = [m for m in action.associatedObjects() if isinstance(m, QMenu)]
         where = f"{_plain(menus[0].title())} menu" if menus else "Everywhere"
-        rows.append((where, keys.toString(QKeySequence.SequenceFormat.NativeText),
-                     _plain(action.text())))
+        rows.append((where, " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                                        for k in keys), _plain(action.text())))
     return rows
 
 
@@ -53,6 +65,14 @@ class ShortcutsDialog(QDialog):
         self.setWindowTitle("Keyboard shortcuts")
         self.setAccessibleName("Keyboard shortcuts")
         layout = QVBoxLayout(self)
+        self.search = QLineEdit(self)
+        self.search.setAccessibleName("Search shortcuts")
+        self.search.setPlaceholderText("Search: a key or what it does…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.filter)
+        layout.addWidget(self.search)
+        self.nothing = QLabel("No shortcut matches; try another word.", self)
+        self.nothing.hide()
         rows = action_rows(actions) + list(WIDGET_KEYS)
         self.table = QTableWidget(len(rows), 3, self)
         self.table.setAccessibleName("Keyboard shortcuts")
@@ -72,10 +92,25 @@ class ShortcutsDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         layout.addWidget(self.table)
+        layout.addWidget(self.nothing)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(640, 620)
+
+    def filter(self, text: str) -> None:
+        """Keep the rows where every typed word is found (any column, any case)."""
+        words = text.lower().split()
+        shown = 0
+        for r, row in enumerate(self.rows()):
+            line = " ".join(row).lower()
+            match = all(w in line for w in words)
+            self.table.setRowHidden(r, not match)
+            shown += match
+        self.nothing.setVisible(shown == 0)
+
+    def visible_rows(self) -> list[tuple[str, ...]]:
+        return [row for r, row in enumerate(self.rows()) if not self.table.isRowHidden(r)]
 
     def rows(self) -> list[tuple[str, ...]]:
         items = ((self.table.item(r, c) for c in range(3)) for r in range(self.table.rowCount()))

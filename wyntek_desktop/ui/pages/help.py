@@ -1,4 +1,5 @@
-"""Help: contact support (optionally about one job), past messages, logs, About."""
+"""Help: how-to pages, the shortcuts sheet, contact support (optionally about one job),
+past messages, logs, About."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import heapq
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -15,8 +16,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPlainTextEdit,
     QPushButton,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -43,11 +46,13 @@ def _last_change(job: Any) -> datetime:
 
 class HelpPage(Page):
     title = "Help"
+    shortcuts_requested = Signal()
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.body.addWidget(heading("Help & support"))
+        self._build_howtos()
         box = QGroupBox("Contact support", self)
         form = QFormLayout(box)
         self.subject = QLineEdit(box)
@@ -105,6 +110,46 @@ class HelpPage(Page):
         services.signed_in_changed.connect(lambda e: self._validate())
         services.signed_in_changed.connect(self._on_sign_in)
         self._validate()
+
+    def _build_howtos(self) -> None:
+        box = QGroupBox("How to…", self)
+        row = QHBoxLayout(box)
+        side = QVBoxLayout()
+        self.howto_list = QListWidget(box)
+        self.howto_list.setAccessibleName("How-to pages")
+        self.howto_list.setFixedWidth(230)
+        self.howto_list.currentRowChanged.connect(self._show_howto)
+        side.addWidget(self.howto_list, 1)
+        self.shortcuts_button = QPushButton("Keyboard shortcuts (F1)", box)
+        self.shortcuts_button.setAccessibleName("Show the keyboard shortcuts")
+        self.shortcuts_button.clicked.connect(self.shortcuts_requested.emit)
+        side.addWidget(self.shortcuts_button)
+        row.addLayout(side)
+        self.howto_text = QTextBrowser(box)
+        self.howto_text.setAccessibleName("How-to page")
+        self.howto_text.setOpenExternalLinks(True)
+        self.howto_text.setMinimumHeight(230)
+        row.addWidget(self.howto_text, 1)
+        self.body.addWidget(box, 2)
+        self._howtos: list[Any] = []
+        # the pages are files: read in a worker, shown when they arrive
+        self.services.call_named("wyntek_desktop.ui.howto:read_howtos",
+                                 on_result=self._got_howtos, on_error=self.show_error)
+
+    def _got_howtos(self, pages: list[Any]) -> None:
+        self._howtos = pages
+        self.howto_list.clear()
+        for page in pages:
+            self.howto_list.addItem(page.title)
+        if pages:
+            self.howto_list.setCurrentRow(0)
+
+    def _show_howto(self, row: int) -> None:
+        if 0 <= row < len(self._howtos):
+            self.howto_text.setMarkdown(self._howtos[row].markdown)
+
+    def howto_titles(self) -> list[str]:
+        return [page.title for page in self._howtos]
 
     def _validate(self) -> None:
         n = len(self.message.toPlainText())

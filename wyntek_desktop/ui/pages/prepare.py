@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -31,6 +32,7 @@ from wyntek_desktop.ui.file_actions import file_actions
 from wyntek_desktop.ui.layer_dialog import LayerDialog
 from wyntek_desktop.ui.models import fmt_bytes
 from wyntek_desktop.ui.report_panel import ReportPanel
+from wyntek_desktop.ui.sheet_preview import SheetPreview
 from wyntek_desktop.ui.spec_form import SpecForm
 from wyntek_desktop.ui.viewer import MeshView
 from wyntek_desktop.ui.widgets import Page, heading
@@ -41,6 +43,11 @@ if TYPE_CHECKING:
 # Design work is named, not imported: the design package loads numpy, which the GUI
 # thread must not wait for; it is imported in the worker or the helper process.
 TASKS = "wyntek_desktop.design.tasks:"
+PREVIEWS = "wyntek_desktop.design.preview_tasks:"
+SHEET_SIZE = 1200   # pixels along the longer edge of a board or page picture
+# kinds drawn as a picture (board, drawing) where a mesh would be
+SHEET_KINDS = ("gerber", "drawing")
+THUMBNAIL_KINDS = ("model", "gerber", "drawing")
 KIND_ICONS = {"model": "model.svg", "drawing": "drawing.svg", "gerber": "gerber.svg",
               "other": "other.svg"}
 # what the 3D view says about a file it cannot show in 3D
@@ -114,7 +121,7 @@ class PreparePage(Page):
         lv.addWidget(heading("Files"))
         self.file_list = QListWidget(left)
         self.file_list.setAccessibleName("Opened files")
-        self.file_list.setIconSize(QSize(40, 40))
+        self.file_list.setIconSize(QSize(48, 48))
         # long names are shortened in the middle (the whole path is the tooltip), never
         # hidden behind a horizontal scroll bar
         self.file_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -144,8 +151,14 @@ class PreparePage(Page):
         # view + report
         middle = QSplitter(Qt.Orientation.Vertical, split)
         middle.setObjectName("prepare-view-splitter")
-        self.view = MeshView(middle)
+        self.view_stack = QStackedWidget(middle)
+        self.view = MeshView(self.view_stack)
         self.view.first_frame.connect(self._on_first_frame)
+        self.sheet = SheetPreview(self.view_stack)
+        self.sheet.page_requested.connect(self._request_page)
+        self.view_stack.addWidget(self.view)
+        self.view_stack.addWidget(self.sheet)
+        self._sheets: dict[Path, Any] = {}   # board pictures by file (both sides)
         self.report = ReportPanel(middle)
         self.report.rescale_requested.connect(self.rescale_current)
         self.report.assign_layers_requested.connect(self.assign_layers)
@@ -233,6 +246,7 @@ class PreparePage(Page):
         pf.kind, pf.size = facts
         pf.known = True
         self._refresh_item(pf)
+        self._request_list_thumbnail(pf)
         if pf is self.current() and pf.kind == "model" and not self.view.wants_thumbnail:
             # first paint first: the analysis competes for the CPU, it starts after
             self._after_preview.add(pf.path)
@@ -271,6 +285,8 @@ class PreparePage(Page):
         self._refresh_item(pf)
         if pf is self.current():
             self.report.show_report(report, pf.path.name)
+            if pf.path in self._sheets and self._shown_path == pf.path:
+                self._got_board(pf.path, self._sheets[pf.path])  # the report's board size
         self._report_settled(pf)
         self.revalidate()
 
@@ -303,6 +319,7 @@ class PreparePage(Page):
         self.retry_button.setEnabled(bool(pf is not None and pf.error))
         if pf is None:
             self.report.show_text("Open a design file (Ctrl+O) or drop files here.")
+            self.view_stack.setCurrentWidget(self.view)
             self.view.show_message("Open a design file to see it here")
             self._shown_path = None
             return
@@ -318,11 +335,16 @@ class PreparePage(Page):
         if not pf.known:
             return
         if pf.kind != "model" or self._shown_path == pf.path:
-            if pf.kind != "model":
+            if pf.kind in SHEET_KINDS and self._shown_path != pf.path:
+                self._shown_path = pf.path
+                self._show_sheet(pf)
+            elif pf.kind != "model":
+                self.view_stack.setCurrentWidget(self.view)
                 self.view.show_message(f"{pf.path.name} "
                                        + NO_3D_VIEW.get(pf.kind, NO_3D_VIEW["other"]))
                 self._shown_path = pf.path
             return
+        self.view_stack.setCurrentWidget(self.view)
         self._shown_path = pf.path
         if self.view.wants_thumbnail:
             self.services.call_in_process(TASKS + "thumbnail", pf.path, 512, pf.scale,
@@ -337,6 +359,77 @@ class PreparePage(Page):
                 on_error=lambda err, p=pf.path: self._preview_failed(p, err),
                 on_finished=lambda p=pf.path: self._start_deferred_analysis(p),
                 latest="preview")
+
+    # -- boards and drawings ------------------------------------------------------------------
+    def _show_sheet(self, pf: PreparedFile) -> None:
+        """A Gerber archive's board or a PDF's first page, drawn in the helper process."""
+        self.view_stack.setCurrentWidget(self.sheet)
+        if pf.kind == "gerber":
+            cached = self._sheets.get(pf.path)
+            if cached is not None:
+                self._got_board(pf.path, cached)
+                return
+            self.sheet.show_message(f"Drawing the board of {pf.path.name}…")
+            self.services.call_in_process(
+                PREVIEWS + "board_previews", pf.path, dict(pf.layers) or None, SHEET_SIZE,
+                on_result=lambda images, p=pf.path: self._got_board(p, images),
+                on_error=lambda err, p=pf.path: self._sheet_failed(p, err),
+                latest="sheet")
+        else:
+            self.sheet.show_message(f"Drawing the first page of {pf.path.name}…")
+            self._request_page(0)
+
+    def _request_page(self, index: int) -> None:
+        pf = self.current()
+        if pf is None or pf.kind != "drawing":
+            return
+        self.services.call_in_process(
+            PREVIEWS + "pdf_page", pf.path, index, SHEET_SIZE,
+            on_result=lambda page, p=pf.path: self._got_page(p, page),
+            on_error=lambda err, p=pf.path: self._sheet_failed(p, err),
+            latest="sheet")
+
+    def _got_board(self, path: Path, images: Any) -> None:
+        self._sheets[path] = images
+        if self._shown_path == path:
+            width, height = images.width_mm, images.height_mm
+            pf = next((f for f in self.files if f.path == path), None)
+            gerber = getattr(getattr(pf, "report", None), "gerber", None)
+            if gerber is not None and gerber.outline_mm:  # the size the report gives
+                width, height = gerber.outline_mm
+            self.sheet.show_board(path.name, images.top, images.bottom, width, height,
+                                  images.notes)
+
+    def _got_page(self, path: Path, page: Any) -> None:
+        if self._shown_path == path:
+            self.sheet.show_page(path.name, page.png, page.index, page.pages, page.width_mm,
+                                 page.height_mm)
+
+    def _sheet_failed(self, path: Path, err: Any) -> None:
+        if self._shown_path == path:
+            self.sheet.show_message(f"{path.name} cannot be drawn: {err}")
+
+    # -- the file list's pictures -----------------------------------------------------------
+    def _request_list_thumbnail(self, pf: PreparedFile) -> None:
+        """A picture of the file instead of the kind's icon (made in the helper process,
+        kept by content hash beside the Jobs page's pictures)."""
+        if pf.kind not in THUMBNAIL_KINDS:
+            return
+        from wyntek_desktop.core.appdirs import AppDirs
+        self.services.call_in_process(
+            PREVIEWS + "list_thumbnail", pf.path, pf.kind, AppDirs.default().thumbnails,
+            pf.scale, on_result=lambda png, pf=pf: self._got_list_thumbnail(pf, png),
+            on_error=lambda err: None)  # the kind's icon stays; the report says why
+
+    def _got_list_thumbnail(self, pf: PreparedFile, png: bytes) -> None:
+        if pf not in self.files:
+            return
+        pixmap = pixmap_from_png(png)
+        if pixmap.isNull():
+            return
+        item = self.file_list.item(self.files.index(pf))
+        item.setIcon(QIcon(pixmap))
+        item.setData(Qt.ItemDataRole.UserRole, "thumbnail")
 
     def _preview_failed(self, path: Path, err: Any) -> None:
         self._start_deferred_analysis(path)
@@ -457,6 +550,8 @@ class PreparePage(Page):
     def _layers_chosen(self, pf: PreparedFile, layers: dict[str, str]) -> None:
         if pf in self.files and layers != pf.layers:
             pf.layers = layers
+            self._sheets.pop(pf.path, None)  # the board is drawn from the new layers
+            self._shown_path = None
             self._analyse(pf)
             if pf is self.current():
                 self._show(pf)
@@ -483,7 +578,7 @@ class PreparePage(Page):
     def estimate(self, material: Any) -> int | None:
         """Tokens the service will charge for these files, or None if they cannot be priced."""
         return job_estimate(self.files, material, self.spec.quantity.value(),
-                            self.spec.tolerance.value()).tokens
+                            self.spec.tolerance.value(), *self.spec.board_options()).tokens
 
     def revalidate(self) -> None:
         material = self.spec.selected_material()
@@ -505,8 +600,10 @@ class PreparePage(Page):
             if f.blocking:
                 problems.append(f"{f.path.name}: fix the errors in its report first.")
         estimate = job_estimate(self.files, material, self.spec.quantity.value(),
-                                self.spec.tolerance.value())
+                                self.spec.tolerance.value(), *self.spec.board_options())
         self.spec.estimate.setText(estimate.text)
+        self.spec.set_breakdown(estimate.lines)
+        self.last_estimate = estimate
         self.spec.set_problems(problems + estimate.problems)
         self.estimate_tokens = estimate.tokens
         self._check_balance(ready=not problems and not estimate.problems)

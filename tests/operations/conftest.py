@@ -1,0 +1,32 @@
+"""Fixtures: a customer with a verified job, an operator assigned to it, another not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.operations.support import Account, assign, new_account, new_operator
+from tests.service.support import cube_stl, wait_verified
+
+
+@pytest.fixture
+def accounts(localstack) -> Iterator[dict[str, Account]]:
+    made = {"customer": new_account(localstack, 2_000), "operator": new_operator(localstack),
+            "stranger": new_operator(localstack)}
+    yield made
+    for account in made.values():
+        account.ctx.close()
+
+
+@pytest.fixture
+def verified_job(localstack, accounts, tmp_path: Path) -> dict[str, Any]:
+    """A verified job of the customer, assigned to ``operator`` (not to ``stranger``)."""
+    job = accounts["customer"].customer.submit({"cube.stl": cube_stl(tmp_path, 20.0)},
+                                               volume_cm3=8.0, notes="Deburr the edges",
+                                               delivery_instructions="Leave at reception")
+    wait_verified(localstack, [job["id"]])
+    assign(localstack, job["id"], accounts["operator"].uid)
+    return job
