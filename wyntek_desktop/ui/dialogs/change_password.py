@@ -16,8 +16,8 @@ from wyntek_desktop.ui.dialogs.account_form import (
 class ChangePasswordDialog(AccountFormDialog):
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(services, "Change password", "Change password", parent)
-        self.intro.setText("Enter your current password, then the new one twice. Other "
-                           "devices stay signed in until they next need your password.")
+        self.intro.setText("Enter your current password, then the new one twice. This "
+                           "computer stays signed in.")
         self.current = password_field(self, "Current password")
         self.password = password_field(self, "New password")
         self.repeat = password_field(self, "Repeat the new password")

@@ -68,9 +68,9 @@ class ExportPreviewDialog(QDialog):
         self.form = QFormLayout()
         layout.addLayout(self.form)
         self.note = mark_hint(QLabel(
-            "Design files themselves are not in the export: it lists them; download them "
-            "from a job's details while they are kept. The file is written only to the "
-            "place you choose.", self, wordWrap=True))
+            "The design files themselves are not in the export: it lists each one's name, "
+            "size and checksum. The export is written only to the place you choose.",
+            self, wordWrap=True))
         layout.addWidget(self.note)
         self.banner = Banner(self)
         layout.addWidget(self.banner)
