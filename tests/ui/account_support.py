@@ -15,9 +15,11 @@ from PySide6.QtCore import Qt
 
 from tests.ui.journey_support import start_app, stop_app
 
-__all__ = ["Mailbox", "database", "sign_in_window", "start_app", "stop_app"]
+__all__ = ["Mailbox", "database", "shown_whole", "sign_in_window", "start_app", "stop_app"]
 
-CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+# the code as a person finds it: after "code:" (the mail's link carries a hex token whose
+# digit runs would pass for a code)
+CODE = re.compile(r"code:\s*(\d{6})(?!\d)", re.IGNORECASE)
 
 
 class Mailbox:
@@ -86,3 +88,10 @@ def sign_in_window(qtbot: Any, app: Any, email: str, password: str) -> None:
     qtbot.waitUntil(lambda: app.services.signed_in or dialog.error.isVisible(),
                     timeout=30_000)
     assert not dialog.error.isVisible(), dialog.error.text()
+
+
+def shown_whole(banner: Any) -> bool:
+    """The dialog's message is on screen and has the height its wrapped text needs (a
+    message shown in an open dialog used to be squeezed into its first size)."""
+    label = banner.label
+    return bool(banner.isVisible() and label.height() >= label.heightForWidth(label.width()))

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.ui.account_support import Mailbox, sign_in_window, start_app, stop_app
+from tests.ui.account_support import (
+    Mailbox,
+    shown_whole,
+    sign_in_window,
+    start_app,
+    stop_app,
+)
 from wyntek_desktop.ui.dialogs.change_email import ChangeEmailDialog
 from wyntek_desktop.ui.dialogs.change_password import ChangePasswordDialog
 
@@ -59,6 +65,7 @@ def test_email_change_needs_the_mailed_codes_then_renames_the_account(qtbot,
         click(qtbot, dialog.ok)
         wait_idle(qtbot, dialog)
         assert "code" in dialog.error_text().lower(), dialog.error_text()
+        assert shown_whole(dialog.banner)
         assert app.services.email == email and dialog.isVisible()
 
         dialog.code.setText(new_code)

@@ -78,10 +78,14 @@ def test_account_actions_while_the_service_is_unreachable(qtbot, localstack) -> 
         assert dialog.isVisible() and dialog.current.text() == password
         assert dialog.password.text() == dialog.repeat.text() == "a brand new password 9"
 
-        # back online: the same clicks work
+        # back online (the status bar says so once the window's probe gets an answer):
+        # the same clicks work
         proxy.set_offline(False)
+        qtbot.waitUntil(lambda: app.services.connection == "online", timeout=60_000)
         click(qtbot, dialog.ok)
-        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
+        qtbot.waitUntil(lambda: not dialog.isVisible() or bool(dialog.error_text()),
+                        timeout=30_000)
+        assert not dialog.isVisible(), dialog.error_text()
         click(qtbot, page.cancel_deletion_button)
         qtbot.waitUntil(lambda: not page.deletion_box.isVisible(), timeout=30_000)
         assert deletion_status(localstack, user_id) == "cancelled"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.ui.account_support import Mailbox, database, start_app, stop_app
+from tests.ui.account_support import Mailbox, database, shown_whole, start_app, stop_app
 from wyntek_desktop.ui.dialogs.forgot_password import ForgotPasswordDialog
 
 
@@ -58,6 +58,7 @@ def test_reset_with_the_emailed_code_signs_in_with_the_new_password(qtbot, local
         wait_idle(qtbot, dialog)
         error = dialog.error_text()
         assert "code" in error.lower() and error.count(".") <= 2, error
+        assert shown_whole(dialog.banner)
         assert dialog.password.text() == new_password and dialog.repeat.text() == new_password
         assert not app.services.signed_in and dialog.isVisible()
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wyntek_desktop.core.errors import ConfigError, SignInRequired, WyntekError
+from wyntek_desktop.core.errors import ConfigError, WyntekError
 from wyntek_desktop.ui.services_base import ConnectionState, ServicesBase
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ class AccountServices(ServicesBase):
 
     def account_call(self, work: Callable[[AccountApi], Any], on_done: Done | None = None,
                      on_error: Failed | None = None, latest: str | None = None) -> Task | None:
-        """``work(account_api)`` in a worker (signed-in calls)."""
+        """``work(account_api)`` in a worker; ``on_error`` (else the banner) hears of a
+        failure, and a lost session or connection also reaches the status bar."""
         account = self.account
         if account is None:
             (on_error or self.error.emit)(_not_configured())
@@ -80,8 +81,9 @@ class AccountServices(ServicesBase):
 
     def sign_in_with_recovery_code(self, email: str, code: str, on_done: Done,
                                    on_error: Failed) -> None:
-        """The code signs in (the session is kept as a password sign-in would be); the
-        window hears of it only once the new password is set or the dialog closes."""
+        """The code signs in; the session is kept in the keyring when there is one (as
+        "stay signed in" does; the demo service's stays in memory). The window hears of
+        it only once the new password is set or the dialog closes."""
         if self.ctx is None:
             on_error(_not_configured())
             return
@@ -109,9 +111,8 @@ class AccountServices(ServicesBase):
     def announce_sign_in(self, email: str | None) -> None:
         """A session started outside the sign-in dialog (a recovery code): the window
         becomes signed in as it does after a password sign-in."""
-        if email is None and self.ctx is not None:
-            email = self.ctx.session.email
-        if email is None:
+        if email is None:  # which account is in the keyring: asked in a worker
+            self.restore_session()
             return
         was_signed_in = self.email is not None
         self._set_signed_in(email)
@@ -143,10 +144,9 @@ class AccountServices(ServicesBase):
             return
 
         def quietly(err: WyntekError) -> None:
-            # a notice that cannot be fetched now is asked for at the next sign-in
+            # a notice that cannot be fetched now is asked for at the next sign-in (a lost
+            # session or connection reaches the status bar through ``call``)
             log.info("policy notice not checked: %s", err.message)
-            if isinstance(err, SignInRequired):
-                self._set_signed_in(None)
         self.call(lambda state: account.pending_policy(), on_result=self._got_policy,
                   on_error=quietly, latest="policy")
 

@@ -26,6 +26,18 @@ from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.widgets import Banner
 
 
+def fit_height(dialog: QDialog) -> None:
+    """Give an open dialog the height its contents need at its width: a message or a
+    row shown after it opened would otherwise be squeezed into the first size."""
+    layout = dialog.layout()
+    if layout is None:
+        return
+    layout.activate()
+    need = dialog.heightForWidth(dialog.width())
+    if need > 0:
+        dialog.resize(dialog.width(), max(need, dialog.minimumHeight()))
+
+
 def password_field(parent: QWidget, name: str) -> QLineEdit:
     field = QLineEdit(parent)
     field.setAccessibleName(name)
@@ -97,6 +109,7 @@ class AccountFormDialog(QDialog):
         self.ok.setEnabled(False)
         self.ok.setText(busy)
         self.banner.dismiss()
+        fit_height(self)
 
     def finished_with(self, then: Callable[[Any], None]) -> Callable[[Any], None]:
         """A result callback that first ends the busy state."""
@@ -108,9 +121,11 @@ class AccountFormDialog(QDialog):
     def fail(self, err: WyntekError | str) -> None:
         self._idle()
         self.banner.show_message(str(err), "error")
+        fit_height(self)
 
     def note(self, text: str) -> None:
         self.banner.show_message(text, "success")
+        fit_height(self)
 
     def error_text(self) -> str:
         return self.banner.text() if self.banner.kind == "error" else ""

@@ -12,7 +12,13 @@ from typing import Any
 
 from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 
-from wyntek_desktop.ui.dialogs.account_form import AccountFormDialog, code_field, typed_code
+from wyntek_desktop.core.account import EmailChange, EmailChangeConfirmation
+from wyntek_desktop.ui.dialogs.account_form import (
+    AccountFormDialog,
+    code_field,
+    fit_height,
+    typed_code,
+)
 
 SEND = "Email the code"
 CONFIRM = "Change email"
@@ -82,7 +88,7 @@ class ChangeEmailDialog(AccountFormDialog):
         self.form.setRowVisible(self.resend, on_code)
         self.resend.setText("Send a new code" if len(self.sent_to) < 2 else "Send new codes")
         self.set_action(CONFIRM if on_code else SEND)
-        self.adjustSize()
+        fit_height(self)
 
     def submit(self) -> None:
         if self.running:
@@ -101,7 +107,7 @@ class ChangeEmailDialog(AccountFormDialog):
             self.fail("That is the address you sign in with now: enter a different one.")
             return
 
-        def sent(change: Any) -> None:
+        def sent(change: EmailChange) -> None:
             again = self.step == "code"
             self.step = "code"
             self.sent_to = tuple(change.codes_sent_to) or (new_email,)
@@ -131,7 +137,7 @@ class ChangeEmailDialog(AccountFormDialog):
         address = self.waiting_for()[0]
         code = typed_code(self._field_for(address))
 
-        def answered(result: Any) -> None:
+        def answered(result: EmailChangeConfirmation) -> None:
             self.confirmed.add(address)
             if result.done:
                 self.changed_to = result.email or self.new_address()

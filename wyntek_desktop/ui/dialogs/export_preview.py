@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from wyntek_desktop.core.account import ExportPreview
 from wyntek_desktop.core.errors import WyntekError
+from wyntek_desktop.ui.dialogs.account_form import fit_height
 from wyntek_desktop.ui.theme import mark_hint
 from wyntek_desktop.ui.widgets import Banner
 
@@ -111,11 +112,13 @@ class ExportPreviewDialog(QDialog):
             self.export_button.setText("Export…")
             self.export_button.setEnabled(True)
             self.banner.show_message(f"Saved to {result.path}.", "success")
+            fit_height(self)
 
         def failed(err: WyntekError) -> None:
             self.export_button.setText("Export…")
             self.export_button.setEnabled(True)
             self.banner.show_message(str(err), "error")
+            fit_height(self)
         self.services.call(lambda state: api.export_my_data(path), on_result=done,
                            on_error=failed)
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 
+from wyntek_desktop.core.models import SignInResult
 from wyntek_desktop.ui.dialogs.account_form import (
     AccountFormDialog,
     code_field,
+    fit_height,
     new_password_problem,
     password_field,
     typed_code,
@@ -54,7 +56,8 @@ class ForgotPasswordDialog(AccountFormDialog):
             self.intro.setText("Enter the email address of your WYNTEK account. We email "
                                "you a six-digit code to type in here.")
         elif self.code_accepted:
-            self.intro.setText("Your code was accepted. Choose the new password.")
+            self.intro.setText("Your code was accepted and you are signed in. Choose the new "
+                               "password (closing this window keeps the old one).")
         else:
             self.intro.setText(f"We sent a six-digit code to {self.email.text().strip()} "
                                "(it is valid for one hour). Type it here with your new "
@@ -65,7 +68,7 @@ class ForgotPasswordDialog(AccountFormDialog):
         self.form.setRowVisible(self.code, on_code and not self.code_accepted)
         self.form.setRowVisible(self.resend, on_code and not self.code_accepted)
         self.set_action(RESET if on_code else SEND)
-        self.adjustSize()
+        fit_height(self)
 
     def submit(self) -> None:
         if self.running:
@@ -107,9 +110,9 @@ class ForgotPasswordDialog(AccountFormDialog):
         self.begin("Checking the code…")
         email = self.email.text().strip()
 
-        def accepted(result: Any) -> None:
+        def accepted(result: SignInResult) -> None:
             self.code_accepted = True
-            self.signed_in_email = getattr(result, "email", None) or email
+            self.signed_in_email = result.email or email
             self._show_step()
             self._set_password()
         self.services.sign_in_with_recovery_code(email, code, on_done=accepted,
