@@ -86,6 +86,7 @@ class Material(Model):
     build_volume_mm: list[float] | None = None
     active: bool = True
     copper_layers: int | None = None  # PCB materials: the most copper layers they make
+    min_wall_mm: float | None = None  # thinnest wall the process makes (catalogue column)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 _ICON = {"error": "●", "warning": "▲", "info": "●"}
@@ -16,16 +16,34 @@ def _mm(v: float) -> str:
     return f"{v:,.2f}"
 
 
-def report_html(report: Any, file_name: str) -> str:
+#: findings that have a place on the part (the view frames it when one is clicked)
+FRAMED = ("not_watertight", "non_manifold_edges", "inconsistent_winding",
+          "inverted_normals", "degenerate_faces", "thin_walls", "too_large_for_build_volume",
+          "fits_rotated", "needs_support")
+ESTIMATE_NOTE = (" (an estimate from the volume and area, 2·V/A; the measured wall "
+                 "thickness is below)")
+
+
+def report_html(report: Any, file_name: str, thickness: Any = None,
+                linked: bool = False) -> str:
+    """The report as HTML. ``linked``: findings with a place on the part are links
+    (``finding:<code>``) that frame it in the 3D view. ``thickness``: the measured
+    wall thickness (``design.inspect_tasks.ThicknessView``), or the text "measuring"."""
     parts = [f"<h3>{escape(file_name)}</h3>"]
     findings = list(getattr(report, "findings", []) or [])
     if not findings:
         parts.append("<p style='color:#5cb85c'>● No problems found.</p>")
     for f in sorted(findings, key=lambda f: ("error", "warning", "info").index(f.severity)
                     if f.severity in ("error", "warning", "info") else 3):
+        message = escape(f.message)
+        if f.code == "thin_walls":
+            message = message.rstrip(".") + ESTIMATE_NOTE + "."
+        if linked and f.code in FRAMED:
+            message = (f"<a href='finding:{f.code}' style='color:{_COLOR.get(f.severity)}'>"
+                       f"{message}</a> <span style='color:#888'>(show on the part)</span>")
         parts.append(f"<p style='color:{_COLOR.get(f.severity, '#ccc')}'>"
                      f"{_ICON.get(f.severity, '')} <b>{escape(f.severity.capitalize())}:</b> "
-                     f"{escape(f.message)}</p>")
+                     f"{message}</p>")
     mesh = getattr(report, "mesh", None)
     if mesh is not None:
         d = mesh.dimensions_mm
@@ -47,6 +65,7 @@ def report_html(report: Any, file_name: str) -> str:
                          + ("fits" + (f" ({fit.orientation})" if fit.orientation else "")
                             if fit.fits else "does NOT fit")))
         parts.append(_table(rows))
+        parts.append(_thickness_html(thickness, linked))
     gerber = getattr(report, "gerber", None)
     if gerber is not None:
         parts.append(f"<p><b>{gerber.copper_layers} copper layers</b>, "
@@ -66,6 +85,30 @@ def report_html(report: Any, file_name: str) -> str:
     return "".join(parts)
 
 
+def _thickness_html(thickness: Any, linked: bool) -> str:
+    """The measured wall thickness (ray cast per face), against the minimum wall."""
+    if thickness is None:
+        return ""
+    if isinstance(thickness, str):
+        return f"<p><b>Wall thickness</b> <span style='color:#999'>{escape(thickness)}</span></p>"
+    thinnest = thickness.thinnest_mm
+    wall = thickness.min_wall_mm
+    text = (f"thinnest {thinnest:.2f} mm" if thinnest is not None
+            else "no opposite walls found (is the mesh closed?)")
+    if wall:
+        share = thickness.thin_share
+        colour = "#e05555" if share > 0 else "#5cb85c"
+        verdict = (f"{share:.1%} of the surface is under the {wall:g} mm minimum wall"
+                   if share > 0 else f"every wall is at least the {wall:g} mm minimum")
+        if share > 0 and linked:
+            verdict = f"<a href='finding:thin_walls' style='color:{colour}'>{verdict}</a>"
+        text += f"; <span style='color:{colour}'>{verdict}</span>"
+    else:
+        text += " (this process sets no minimum wall)"
+    return (f"<p><b>Wall thickness</b> (measured by ray casting from every face): "
+            f"{text}. Press T in the 3D view for the map.</p>")
+
+
 def _table(rows: list[tuple[str, str]]) -> str:
     body = "".join(f"<tr><td style='color:#999;padding-right:12px'>{k}</td><td>{v}</td></tr>"
                    for k, v in rows)
@@ -75,6 +118,7 @@ def _table(rows: list[tuple[str, str]]) -> str:
 class ReportPanel(QWidget):
     rescale_requested = Signal(float)
     assign_layers_requested = Signal()
+    finding_activated = Signal(str)   # a finding's code: frame it in the 3D view
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +128,15 @@ class ReportPanel(QWidget):
         self.browser = QTextBrowser(self)
         self.browser.setAccessibleName("Manufacturability report")
         self.browser.setOpenLinks(False)
+        # findings are links: Tab reaches them, Return activates them
+        self.browser.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextBrowserInteraction
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.browser.anchorClicked.connect(self._anchor)
+        self.linked = False          # findings are links (a 3D view can frame them)
+        self._report: Any = None
+        self._file_name = ""
+        self._thickness: Any = None
         layout.addWidget(self.browser, 1)
         row = QHBoxLayout()
         self._scale = 1.0
@@ -108,16 +161,35 @@ class ReportPanel(QWidget):
         self.assign_layers.hide()
 
     def show_text(self, text: str) -> None:
+        self._report = None
         self.browser.setHtml(f"<p style='color:#999'>{escape(text)}</p>")
         self._hide_actions()
 
     def show_progress(self, file_name: str, message: str) -> None:
+        self._report = None
         self.browser.setHtml(f"<h3>{escape(file_name)}</h3><p style='color:#999'>"
                              f"{escape(message or 'Checking…')}</p>")
         self._hide_actions()
 
-    def show_report(self, report: Any, file_name: str) -> None:
-        self.browser.setHtml(report_html(report, file_name))
+    def _anchor(self, url: QUrl) -> None:
+        if url.scheme() == "finding":
+            self.finding_activated.emit(url.path())
+
+    def set_thickness(self, report: Any, thickness: Any) -> None:
+        """Show the measured wall thickness with the report it belongs to."""
+        if report is not None and report is self._report:
+            self._thickness = thickness
+            self._render()
+
+    def _render(self) -> None:
+        bar = self.browser.verticalScrollBar().value()
+        self.browser.setHtml(report_html(self._report, self._file_name, self._thickness,
+                                         self.linked))
+        self.browser.verticalScrollBar().setValue(bar)
+
+    def show_report(self, report: Any, file_name: str, thickness: Any = None) -> None:
+        self._report, self._file_name, self._thickness = report, file_name, thickness
+        self._render()
         self.assign_layers.setVisible(getattr(report, "gerber", None) is not None)
         scale = report.suggested_scale() if hasattr(report, "suggested_scale") else None
         if scale:
@@ -129,6 +201,7 @@ class ReportPanel(QWidget):
             self.rescale.hide()
 
     def show_error(self, file_name: str, message: str) -> None:
+        self._report = None
         self.browser.setHtml(f"<h3>{escape(file_name)}</h3><p style='color:#e05555'>● "
                              f"{escape(message)}</p>")
         self._hide_actions()

@@ -73,6 +73,7 @@ class ServicesBase(QObject):
     error = Signal(object)                  # WyntekError for the inline banner
     info = Signal(str)                      # a short confirmation for the banner
     policy_notice = Signal(object)          # a PolicyVersion not shown yet (once each)
+    role_changed = Signal(object)           # "operator" or None (services_operations)
 
     def __init__(self, ctx: AppContext | None = None, *, pool: WorkerPool | None = None,
                  outbox: Outbox | None = None, parent: QObject | None = None) -> None:

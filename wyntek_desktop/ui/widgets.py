@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -129,6 +130,8 @@ class Page(QWidget):
     """A main screen: a banner on top, the content below."""
 
     title = ""
+    # a page taller than a small laptop screen scrolls instead of forcing the window's height
+    scrolls = False
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -137,8 +140,18 @@ class Page(QWidget):
         outer.setContentsMargins(8, 8, 8, 8)
         self.banner = Banner(self)
         outer.addWidget(self.banner)
-        self.body = QVBoxLayout()
-        outer.addLayout(self.body, 1)
+        if self.scrolls:
+            area = QScrollArea(self)
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            content = QWidget(area)
+            self.body = QVBoxLayout(content)
+            self.body.setContentsMargins(0, 0, 0, 0)
+            area.setWidget(content)
+            outer.addWidget(area, 1)
+        else:
+            self.body = QVBoxLayout()
+            outer.addLayout(self.body, 1)
 
     def show_error(self, err: object) -> None:
         self.banner.show_message(str(err), "error")

@@ -26,6 +26,11 @@ WIDGET_KEYS = (
     ("Prepare: 3D view", "Drag / Shift+drag / wheel", "Orbit, pan, zoom"),
     ("Prepare: drawing", "Page Up / Page Down", "Previous / next page of a PDF drawing"),
     ("Prepare: board", "Top / Bottom buttons", "The board from above / from below"),
+    ("Prepare: 3D view", "P, T, W, B", "Problems on the part, wall-thickness map, triangle "
+     "edges, build plate: on or off"),
+    ("Prepare: 3D view", "M, Esc", "Measure: click two points on the part; Esc ends"),
+    ("Prepare: 3D view", "X, [ / ]", "Section plane: next axis (X, Y, Z, off); move it"),
+    ("Prepare: report", "Tab, Return", "Go to a finding; show it on the part"),
     ("Prepare: file list", "Delete / Backspace", "Remove the selected file"),
     ("Prepare: file list", "Menu key / right-click", "Retry the check, show in folder, remove"),
     ("Prepare: job", "Alt+P, M, T, Q, I", "Go to Process, Material, Tolerance, Quantity, Finish"),

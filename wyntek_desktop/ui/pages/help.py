@@ -46,6 +46,7 @@ def _last_change(job: Any) -> datetime:
 
 class HelpPage(Page):
     title = "Help"
+    scrolls = True
     shortcuts_requested = Signal()
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:

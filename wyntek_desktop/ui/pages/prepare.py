@@ -31,6 +31,7 @@ from wyntek_desktop.ui.estimate import job_estimate
 from wyntek_desktop.ui.file_actions import file_actions
 from wyntek_desktop.ui.layer_dialog import LayerDialog
 from wyntek_desktop.ui.models import fmt_bytes
+from wyntek_desktop.ui.part_inspector import PartInspector
 from wyntek_desktop.ui.report_panel import ReportPanel
 from wyntek_desktop.ui.sheet_preview import SheetPreview
 from wyntek_desktop.ui.spec_form import SpecForm
@@ -192,6 +193,7 @@ class PreparePage(Page):
         self.estimate_tokens: int | None = None
         self.confirmation: QMessageBox | None = None
         services.balance_changed.connect(lambda _: self.revalidate())
+        self.inspector = PartInspector(self)
         self.revalidate()
 
     # -- opening --------------------------------------------------------------------------
@@ -264,8 +266,8 @@ class PreparePage(Page):
             self.report.show_progress(pf.path.name, pf.status)
         material = self.spec.selected_material()
         self.services.call_in_process(
-            TASKS + "analyze", pf.path, material, pf.scale, pf.layers or None,
-            on_result=lambda report, pf=pf: self._got_report(pf, report),
+            self.inspector.check_target, pf.path, material, pf.scale, pf.layers or None,
+            on_result=lambda res, pf=pf: self._got_report(pf, self.inspector.checked(pf, res)),
             on_error=lambda err, pf=pf: self._file_failed(pf, str(err)),
             on_progress=lambda f, msg, pf=pf: self._analysis_progress(pf, f, msg),
             latest=f"analyze:{pf.path}")
@@ -288,6 +290,8 @@ class PreparePage(Page):
             if pf.path in self._sheets and self._shown_path == pf.path:
                 self._got_board(pf.path, self._sheets[pf.path])  # the report's board size
         self._report_settled(pf)
+        if pf is self.current():
+            self.inspector.report_shown(pf)  # after the view's own helper work
         self.revalidate()
 
     def _file_failed(self, pf: PreparedFile, message: str) -> None:
@@ -330,6 +334,7 @@ class PreparePage(Page):
             self.report.show_error(pf.path.name, pf.error)
         elif pf.report is not None:
             self.report.show_report(pf.report, pf.path.name)
+            self.inspector.report_shown(pf)
         else:
             self.report.show_progress(pf.path.name, pf.status)
         if not pf.known:
@@ -455,6 +460,7 @@ class PreparePage(Page):
                            data.quick_lod, normals=data.normals,
                            lod_normals=data.quick_normals, total=data.total,
                            stand_in=data.stand_in)
+        self.inspector.mesh_shown(path)
         if data.lod_wanted:
             self._request_view_meshes(path)
 
@@ -468,7 +474,7 @@ class PreparePage(Page):
             self._view_meshes_after_report.add(path)
             return
         self.services.call_in_process(
-            TASKS + "view_meshes", path, pf.scale,
+            self.inspector.view_meshes_target, path, pf.scale,
             on_result=lambda meshes, p=path: self._got_view_meshes(p, meshes),
             on_error=lambda err, p=path: self._view_meshes_failed(p, err),
             latest="lod")
@@ -485,7 +491,7 @@ class PreparePage(Page):
             return
         if meshes.still is not None:
             self.view.set_still(meshes.still, meshes.still_normals)
-        self.view.set_lod(meshes.moving, meshes.moving_normals)
+        self.view.set_lod(meshes.moving, meshes.moving_normals, getattr(meshes, "coarser", None))
 
     def _view_meshes_failed(self, path: Path, err: Any) -> None:
         if self._shown_path == path:
