@@ -11,6 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.ui.account_support import Mailbox, database, shown_whole, start_app, stop_app
+from wyntek_desktop.api.keyring_storage import KeyringStorage
+from wyntek_desktop.api.session import STORAGE_KEY
 from wyntek_desktop.ui.dialogs.forgot_password import ForgotPasswordDialog
 
 
@@ -18,10 +20,20 @@ def click(qtbot: Any, button: Any) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def open_forgot(qtbot: Any, app: Any, email: str) -> ForgotPasswordDialog:
+def kept_email(stack: Any) -> str | None:
+    """The email of the session kept in the keyring for ``stack`` (None: nothing kept)."""
+    from supabase_auth.types import Session as AuthSession
+
+    raw = KeyringStorage(scope=stack.url).get_item(STORAGE_KEY)
+    return AuthSession.model_validate_json(raw).user.email if raw else None
+
+
+def open_forgot(qtbot: Any, app: Any, email: str, remember: bool = True
+                ) -> ForgotPasswordDialog:
     app.window.sign_in()
     sign_in = app.window.sign_in_dialog
     sign_in.email.setText(email)
+    sign_in.remember.setChecked(remember)  # "stay signed in" applies to the reset too
     click(qtbot, sign_in.forgot)
     dialog = sign_in.forgot_dialog
     assert isinstance(dialog, ForgotPasswordDialog) and dialog.isVisible()
@@ -87,6 +99,7 @@ def test_reset_with_the_emailed_code_signs_in_with_the_new_password(qtbot, local
         assert app.services.email == email
         assert app.window.user_label.text() == email
         assert not app.window.sign_in_dialog.isVisible()
+        assert kept_email(localstack) == email  # "stay signed in" was ticked
     finally:
         stop_app(qtbot, app)
     # the new password works, the old one no longer does
@@ -100,7 +113,7 @@ def test_an_expired_code_says_so_and_a_new_one_works(qtbot, localstack) -> None:
     mail = Mailbox(localstack, email)
     app = start_app(qtbot, localstack)
     try:
-        dialog = open_forgot(qtbot, app, email)
+        dialog = open_forgot(qtbot, app, email, remember=False)
         click(qtbot, dialog.ok)
         wait_idle(qtbot, dialog)
         code, _ = mail.next_code(qtbot)
@@ -124,6 +137,7 @@ def test_an_expired_code_says_so_and_a_new_one_works(qtbot, localstack) -> None:
         dialog.code.setText(fresh)
         click(qtbot, dialog.ok)
         qtbot.waitUntil(lambda: app.services.signed_in, timeout=30_000)
+        assert kept_email(localstack) is None  # "stay signed in" was not ticked
     finally:
         stop_app(qtbot, app)
 

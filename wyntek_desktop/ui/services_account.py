@@ -79,11 +79,11 @@ class AccountServices(ServicesBase):
         self.account_call(lambda account: account.request_password_recovery(email),
                           on_done, on_error)
 
-    def sign_in_with_recovery_code(self, email: str, code: str, on_done: Done,
-                                   on_error: Failed) -> None:
-        """The code signs in; the session is kept in the keyring when there is one (as
-        "stay signed in" does; the demo service's stays in memory). The window hears of
-        it only once the new password is set or the dialog closes."""
+    def sign_in_with_recovery_code(self, email: str, code: str, remember: bool,
+                                   on_done: Done, on_error: Failed) -> None:
+        """The code signs in, kept as the sign-in dialog's "stay signed in" says (in the
+        keyring, or in memory only; the demo service's always in memory). The window
+        hears of it only once the new password is set or the dialog closes."""
         if self.ctx is None:
             on_error(_not_configured())
             return
@@ -92,8 +92,16 @@ class AccountServices(ServicesBase):
         keyring_allowed = self.local_backend is None
 
         def work(state: TaskState) -> Any:
-            if keyring_allowed and session.storage.memory_only:
-                session.storage.use_keyring()  # stays in memory, with the reason, if it fails
+            from wyntek_desktop.api.session import STORAGE_KEY  # imports supabase: slow
+
+            storage = session.storage
+            if not remember:  # as a password sign-in without "stay signed in" does
+                storage.use_memory(None)
+                result = account.verify_recovery_code(email, code)
+                storage.forget_saved(STORAGE_KEY)
+                return result
+            if keyring_allowed and storage.memory_only:
+                storage.use_keyring()  # stays in memory, with the reason, if it fails
             return account.verify_recovery_code(email, code)
         self.call(work, on_result=on_done, on_error=on_error)
 

@@ -27,8 +27,10 @@ RESET = "Set password and sign in"
 
 
 class ForgotPasswordDialog(AccountFormDialog):
-    def __init__(self, services: Any, parent: QWidget | None = None, email: str = "") -> None:
+    def __init__(self, services: Any, parent: QWidget | None = None, email: str = "",
+                 remember: bool = True) -> None:
         super().__init__(services, "Reset your password", SEND, parent)
+        self.remember = remember  # the sign-in dialog's "stay signed in"
         self.email = QLineEdit(email, self)
         self.email.setAccessibleName("Email")
         self.email.setPlaceholderText("you@company.com")
@@ -115,8 +117,8 @@ class ForgotPasswordDialog(AccountFormDialog):
             self.signed_in_email = result.email or email
             self._show_step()
             self._set_password()
-        self.services.sign_in_with_recovery_code(email, code, on_done=accepted,
-                                                 on_error=self.fail)
+        self.services.sign_in_with_recovery_code(email, code, self.remember,
+                                                 on_done=accepted, on_error=self.fail)
 
     def _set_password(self) -> None:
         self.begin("Setting the password…")

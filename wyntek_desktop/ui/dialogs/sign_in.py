@@ -99,7 +99,8 @@ class SignInDialog(QDialog):
                        "enter the backend URL and anon key.")
             return
         dialog = ForgotPasswordDialog(self.services, self.parentWidget(),
-                                      email=self.email.text().strip())
+                                      email=self.email.text().strip(),
+                                      remember=self.remember.isChecked())
         self.forgot_dialog = dialog
         dialog.accepted.connect(self.accept)  # signed in by the code and the new password
         # closed after the code was accepted: signed in all the same
