@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QSystemTrayIcon,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -26,6 +27,7 @@ from wyntek_desktop.ui.pages.operations import OperationsPage, install_operation
 from wyntek_desktop.ui.pages.outbox import OutboxPage
 from wyntek_desktop.ui.pages.prepare import PreparePage, icon
 from wyntek_desktop.ui.pages.tokens import TokensPage
+from wyntek_desktop.ui.policy_notice import PolicyNotice
 from wyntek_desktop.ui.services import (
     CONNECTING,
     NOT_CONFIGURED,
@@ -81,7 +83,12 @@ class MainWindow(QMainWindow):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
+        column = QVBoxLayout()  # the policy notice above whatever page is shown
+        column.setContentsMargins(0, 0, 0, 0)
+        self.policy_notice = PolicyNotice(services, central)
+        column.addWidget(self.policy_notice)
+        column.addWidget(self.stack, 1)
+        row.addLayout(column, 1)
         self.setCentralWidget(central)
         self._current = -1
         self.nav.currentRowChanged.connect(self._switch)
