@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from wyntek_desktop import __version__
+from wyntek_desktop.cli_account import register as register_account
 from wyntek_desktop.cli_ops import register as register_ops
 from wyntek_desktop.core import errors
 from wyntek_desktop.core.appdirs import AppDirs
@@ -145,6 +146,7 @@ def build_parser(dirs: AppDirs | None = None) -> Parser:
     p = command("delete-account", help="request deletion of your account")
     p.add_argument("--yes", action="store_true", help="confirm")
     register_ops(command, COMMANDS)  # ops, reorder, history, report-problem (cli_ops.py)
+    register_account(command, sub, COMMANDS)  # password, email, deletion, ... (cli_account.py)
     return parser
 
 

@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
                        metavar="MIB",
                        help="Storage's global limit per object (default 50, as on a Free "
                             "project; raise it for large uploads)")
+    serve.add_argument("--tus-part-size-mib", type=int, default=50, metavar="MIB",
+                       help="the part size behind a TUS upload's multipart etag (Storage's "
+                            "TUS_PART_SIZE, default 50)")
     return parser
 
 
@@ -54,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--jwt-expiry and --tus-expiry must be positive numbers of seconds")
     if args.demo_operator is not None and args.demo_operator <= 0:
         parser.error("--demo-operator must be a positive number of seconds")
-    if args.max_file_size_mib <= 0:
-        parser.error("--max-file-size-mib must be a positive number of MiB")
+    if args.max_file_size_mib <= 0 or args.tus_part_size_mib <= 0:
+        parser.error("--max-file-size-mib and --tus-part-size-mib must be positive numbers "
+                     "of MiB")
 
     stop = threading.Event()
 
@@ -72,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                        refresh_reuse_interval=args.refresh_reuse_interval,
                        worker=not args.no_worker,
                        max_file_size=args.max_file_size_mib * 1024 * 1024,
+                       tus_part_size=args.tus_part_size_mib * 1024 * 1024,
                        demo_operator=args.demo_operator)
     try:
         info = stack.start()

@@ -13,6 +13,8 @@ from .keys import Keys, TokenError
 from .pg import Pool
 
 DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024
+# Storage's TUS_PART_SIZE (MiB by default 50): TUS uploads reach S3 in parts this size.
+DEFAULT_TUS_PART_SIZE = 50 * 1024 * 1024
 
 
 @dataclass
@@ -26,6 +28,8 @@ class Settings:
     refresh_reuse_interval: int = 10
     # Storage's global upload limit; a Free project allows 50 MiB per object.
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # The part size of a TUS upload's multipart etag ("<md5 of part md5s>-<parts>").
+    tus_part_size: int = DEFAULT_TUS_PART_SIZE
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 
 import uvicorn
 
-from .context import DEFAULT_MAX_FILE_SIZE, Context, Settings
+from .context import DEFAULT_MAX_FILE_SIZE, DEFAULT_TUS_PART_SIZE, Context, Settings
 from .keys import Keys, load_or_create
 from .pg import Pool
 
@@ -74,6 +74,7 @@ class LocalStack:
                  jwt_expiry: int = 3600, tus_expiry: int = 86400,
                  refresh_reuse_interval: int = 10, worker: bool = True,
                  max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+                 tus_part_size: int = DEFAULT_TUS_PART_SIZE,
                  demo_operator: float | None = None,
                  database_factory: Callable[[Path], DatabaseLike] | None = None) -> None:
         if (tls_cert is None) != (tls_key is None):
@@ -88,6 +89,7 @@ class LocalStack:
         self.refresh_reuse_interval = refresh_reuse_interval
         self.worker, self._worker = worker, cast(Any, None)  # the service worker (wyntek_service)
         self.max_file_size = max_file_size
+        self.tus_part_size = tus_part_size
         self.demo_operator = demo_operator  # seconds between a demo job's steps
         self._operator: Any = None
         self._database_factory = database_factory or _default_database
@@ -138,7 +140,8 @@ class LocalStack:
         settings = Settings(data_dir=self.data_dir, jwt_expiry=self.jwt_expiry,
                             tus_expiry=self.tus_expiry, public_url=url,
                             refresh_reuse_interval=self.refresh_reuse_interval,
-                            max_file_size=self.max_file_size)
+                            max_file_size=self.max_file_size,
+                            tus_part_size=self.tus_part_size)
         ctx = self._ctx = Context(settings=settings, keys=keys, pool=Pool(self._db.dsn))
         self._edge = _start_edge(ctx, self._db.dsn)
         from .app import build_app

@@ -12,7 +12,7 @@ import logging
 from pathlib import PurePosixPath
 from typing import Any
 
-from wyntek_service.supabase import ObjectMissing, ServiceAPI
+from wyntek_service.supabase import ObjectExists, ObjectMissing, ServiceAPI
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ async def copy_reorder_files(api: ServiceAPI, files: list[dict[str, Any]]) -> st
             continue
         try:
             await api.copy(source, entry["storage_path"])
+        except ObjectExists:
+            continue  # copied before; verification checks its size and SHA-256 anyway
         except ObjectMissing:
             if await api.exists(entry["storage_path"]):
                 continue  # copied by an earlier attempt before the original was removed

@@ -21,6 +21,10 @@ class ObjectMissing(Exception):
     """Storage has no object under that name."""
 
 
+class ObjectExists(Exception):
+    """Storage refused to replace an existing object (409 Duplicate)."""
+
+
 class ServiceHTTPError(RuntimeError):
     """Supabase answered with an unexpected status (the task is retried)."""
 
@@ -124,6 +128,8 @@ class ServiceAPI:
             json={"bucketId": BUCKET, "sourceKey": source, "destinationKey": destination})
         if response.status_code in (400, 404) and _says_not_found(response):
             raise ObjectMissing(source)
+        if response.status_code in (400, 409) and "Duplicate" in response.text:
+            raise ObjectExists(destination)  # a Storage that ignores x-upsert on copies
         self._check(response, f"copying {source}")
 
     async def exists(self, name: str) -> bool:

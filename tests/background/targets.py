@@ -24,3 +24,13 @@ def wait_for_cancel(state: Any, seconds: float) -> str:
 
 def crash(state: Any) -> None:
     os._exit(9)  # the helper dies as it would when the OS kills it (out of memory)
+
+
+def pid(state: Any) -> int:
+    return os.getpid()
+
+
+def crash_once_noted(state: Any, path: str) -> None:
+    with open(path, "a", encoding="utf-8") as fh:  # every run of this call leaves a line
+        fh.write("ran\n")
+    os._exit(9)

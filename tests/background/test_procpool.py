@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,21 @@ def test_a_crashed_helper_is_replaced_with_one_progress_reader(pool: ProcessPool
     assert wait_until(lambda: len(readers()) == 1), [t.name for t in readers()]
     pool.shutdown()
     assert wait_until(lambda: not readers())
+
+
+def test_a_helper_killed_while_idle_does_not_fail_the_next_call(pool: ProcessPool) -> None:
+    import os
+    import signal
+
+    for _ in range(3):  # the call goes out at once, before the pool noticed the death
+        helper = pool.run(None, TARGETS + "pid")
+        os.kill(helper, signal.SIGKILL)
+        assert pool.run(None, TARGETS + "pid") != helper
+
+
+def test_a_call_that_crashed_its_helper_is_not_run_again(pool: ProcessPool,
+                                                         tmp_path: Path) -> None:
+    notes = tmp_path / "runs.txt"
+    with pytest.raises(WyntekError, match="stopped unexpectedly"):
+        pool.run(None, TARGETS + "crash_once_noted", str(notes))
+    assert notes.read_text().splitlines() == ["ran"]

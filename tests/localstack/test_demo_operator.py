@@ -53,6 +53,7 @@ def test_demo_jobs_walk_the_lifecycle_with_notes(localstack_factory: StackFactor
     # the operator account signs in with the password of the JSON line and sees only the
     # demo account's job, with the same history
     assert stack.operator_password
+    assert (stack.data_dir / "operator.json").stat().st_mode & 0o077 == 0  # owner-only
     operator = stack.sign_in("operator@wyntek.local", stack.operator_password)
     assert operator["user"]["app_metadata"]["role"] == "operator"
     op = Customer(stack, operator["user"]["id"], operator["access_token"])
@@ -63,14 +64,3 @@ def test_demo_jobs_walk_the_lifecycle_with_notes(localstack_factory: StackFactor
     assert [j["id"] for j in listed] == [demo_job["id"]]
     assert len(seen) == len(events)
 
-
-def test_demo_operator_account_survives_restart(localstack_factory: StackFactory) -> None:
-    data_dir = localstack_factory.new_data_dir()
-    first = localstack_factory(data_dir, demo=True, worker=False)
-    password = first.operator_password
-    assert password and (data_dir / "operator.json").stat().st_mode & 0o077 == 0
-    first.stop()
-    (data_dir / "operator.json").unlink()  # lost: the account gets a new password
-    second = localstack_factory(data_dir, demo=True, worker=False)
-    assert second.operator_password and second.operator_password != password
-    second.sign_in("operator@wyntek.local", second.operator_password)

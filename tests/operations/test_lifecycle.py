@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.operations.support import service_headers
 from tests.service.support import service_rows
 from wyntek_desktop.core import errors
 from wyntek_desktop.core.operations import LIFECYCLE
@@ -60,3 +61,16 @@ def test_unassigned_operator_and_customer_are_refused(accounts, verified_job):
     assert accounts["stranger"].ctx.api.operations.job_events(job_id) == []
     assert accounts["customer"].ctx.api.operations.job_events(job_id)
     assert accounts["operator"].ctx.api.operations.assigned_job(job_id).status == "submitted"
+
+
+def test_only_the_service_assigns_and_only_operators(localstack, accounts, verified_job):
+    body = {"job_id": verified_job["id"], "operator_id": accounts["stranger"].uid}
+    for name in ("operator", "customer"):
+        refused = accounts[name].customer.rpc("assign_operator", body)
+        assert refused.status_code in (401, 403, 404), refused.text
+    assert accounts["stranger"].ctx.api.operations.assigned_jobs() == []
+    with localstack.http() as http:
+        r = http.post(f"{localstack.url}/rest/v1/rpc/assign_operator",
+                      headers=service_headers(localstack),
+                      json={**body, "operator_id": accounts["customer"].uid})
+    assert r.status_code == 400 and "only be assigned to operator" in r.json()["message"]

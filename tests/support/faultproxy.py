@@ -13,7 +13,10 @@ places:
 - ``fail(method, status, count)``: answer matching requests with ``status`` without
   forwarding them (500/502/503 from a gateway, 409, 410, ...);
 - ``offline = True``: refuse new connections and cut open ones;
-- ``throttle(bytes_per_second)``: slow request bodies down.
+- ``throttle(bytes_per_second)``: slow request bodies down;
+- ``before(method, path_part, action)``: run ``action()`` (in the proxy's thread) just
+  before a matching request is forwarded, to change the server's state at an exact
+  moment of the client's protocol.
 
 Counters: ``body_bytes[method]`` (request body bytes forwarded upstream), ``log``
 (method, path, status, body bytes forwarded) of every exchange; status -1 means the
@@ -29,7 +32,7 @@ import struct
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -39,13 +42,14 @@ class _Reset(Exception):
 
 @dataclass
 class _Rule:
-    kind: str                     # "reset", "drop", "fail"
+    kind: str                     # "reset", "drop", "fail", "before"
     method: str
     path_part: str = ""
     count: int = 1
     status: int = 0
     at: int = 0                   # reset: body bytes after arming
     seen: int = 0
+    action: Callable[[], None] | None = None  # before: what to run
 
     def matches(self, method: str, path: str) -> bool:
         return self.count > 0 and method == self.method and self.path_part in path
@@ -86,6 +90,11 @@ class FaultProxy:
     def fail(self, method: str, status: int, count: int = 1, path_part: str = "") -> None:
         with self._lock:
             self.rules.append(_Rule("fail", method, path_part, count=count, status=status))
+
+    def before(self, method: str, path_part: str, action: Callable[[], None],
+               count: int = 1) -> None:
+        with self._lock:
+            self.rules.append(_Rule("before", method, path_part, count=count, action=action))
 
     def throttle(self, bytes_per_second: float | None) -> None:
         self.bytes_per_second = bytes_per_second
@@ -132,7 +141,11 @@ class FaultProxy:
         raw = socket.create_connection((self.upstream_host, self.upstream_port), timeout=60)
         if self.upstream_tls is None:
             return raw
-        return self.upstream_tls.wrap_socket(raw, server_hostname=self.upstream_host)
+        try:
+            return self.upstream_tls.wrap_socket(raw, server_hostname=self.upstream_host)
+        except BaseException:
+            raw.close()
+            raise
 
     def _serve(self, client: socket.socket) -> None:
         try:
@@ -172,6 +185,9 @@ class FaultProxy:
     def _exchange(self, head: bytes, creader: _Reader, ureader: _Reader,
                   client: socket.socket, upstream: socket.socket) -> bool:
         method, path, headers = _parse_head(head)
+        hook = self._take("before", method, path)
+        if hook is not None and hook.action is not None:
+            hook.action()
         failing = self._take("fail", method, path)
         if failing is not None:
             for _ in creader.body(headers, method_or_status=method):

@@ -151,7 +151,8 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
                jwt_expiry: int | None = None, tus_expiry: int | None = None,
                port: int = 0, refresh_reuse_interval: int | None = None,
                worker: bool = True, max_file_size_mib: int | None = None,
-               demo_operator: float | None = None) -> list[str]:
+               demo_operator: float | None = None,
+               tus_part_size_mib: int | None = None) -> list[str]:
     argv = [sys.executable, "-m", "wyntek_localstack", "serve", "--port", str(port)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
@@ -171,6 +172,8 @@ def serve_argv(data_dir: Path | None, ca: TestCA | None, *, demo: bool = False,
         argv += ["--max-file-size-mib", str(max_file_size_mib)]
     if demo_operator is not None:
         argv += ["--demo-operator", str(demo_operator)]
+    if tus_part_size_mib is not None:
+        argv += ["--tus-part-size-mib", str(tus_part_size_mib)]
     return argv
 
 
@@ -247,10 +250,10 @@ class StackFactory:
     """Starts extra stacks for one test and stops them afterwards.
 
     `factory(data_dir=None, tls=True, demo=False, jwt_expiry=None, tus_expiry=None, port=0,
-    refresh_reuse_interval=None, max_file_size_mib=None)`; a new data dir is made when none
-    is given, and passing the same data dir again restarts on the kept data. Use
-    `new_data_dir()` for a dir you want to reuse: pytest's own tmp_path is not readable by
-    the database's system user when the tests run as root.
+    refresh_reuse_interval=None, max_file_size_mib=None, tus_part_size_mib=None)`; a new
+    data dir is made when none is given, and passing the same data dir again restarts on
+    the kept data. Use `new_data_dir()` for a dir you want to reuse: pytest's own tmp_path
+    is not readable by the database's system user when the tests run as root.
     """
 
     def __init__(self, root: Path, ca: TestCA) -> None:
@@ -265,13 +268,15 @@ class StackFactory:
                  refresh_reuse_interval: int | None = None,
                  worker: bool = True,
                  max_file_size_mib: int | None = None,
-                 demo_operator: float | None = None) -> LocalStackInstance:
+                 demo_operator: float | None = None,
+                 tus_part_size_mib: int | None = None) -> LocalStackInstance:
         folder = Path(tempfile.mkdtemp(prefix="extra-", dir=self.root))
         ca = self.ca if tls else None
         argv = serve_argv(data_dir or folder / "data", ca, demo=demo, jwt_expiry=jwt_expiry,
                           tus_expiry=tus_expiry, port=port,
                           refresh_reuse_interval=refresh_reuse_interval, worker=worker,
-                          max_file_size_mib=max_file_size_mib, demo_operator=demo_operator)
+                          max_file_size_mib=max_file_size_mib, demo_operator=demo_operator,
+                          tus_part_size_mib=tus_part_size_mib)
         instance = start_instance(argv, folder / "server.log", ca)
         self.started.append(instance)
         return instance

@@ -138,10 +138,25 @@ PNG_1PX = bytes.fromhex(
     "54789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082")
 
 
-def test_job_pictures_are_found_off_the_gui_thread(page: JobsPage, qtbot,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from wyntek_desktop.core.appdirs import AppDirs
+_OPENED: list[tuple[str, threading.Thread]] | None = None
 
+
+def _record_opens(event: str, args: tuple[Any, ...]) -> None:
+    """An audit hook (it cannot be removed; it records only while a test listens)."""
+    if event == "open" and _OPENED is not None and args and isinstance(args[0], (str, Path)):
+        _OPENED.append((str(args[0]), threading.current_thread()))
+
+
+def test_job_pictures_are_found_and_read_off_the_gui_thread(
+        page: JobsPage, qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from PySide6.QtGui import QTextDocument
+
+    from wyntek_desktop.core.appdirs import AppDirs
+    from wyntek_desktop.ui.pages.jobs import picture_url
+
+    global _OPENED
     sha = "ab" * 32
     picture = AppDirs.default().thumbnails / f"{sha}.png"  # named as the CLI and Prepare do
     picture.parent.mkdir(parents=True)
@@ -157,7 +172,19 @@ def test_job_pictures_are_found_off_the_gui_thread(page: JobsPage, qtbot,
             looked_at.append(self)
         return real_stat(self, *args, **kwargs)
     monkeypatch.setattr(Path, "stat", stat)
-    page._got_changes([job])
-    assert page.select_job(job.id)
-    qtbot.waitUntil(lambda: picture.as_uri() in page.detail.toHtml(), timeout=30_000)
+    sys.addaudithook(_record_opens)
+    _OPENED = []
+    try:
+        page._got_changes([job])
+        assert page.select_job(job.id)
+        url = picture_url(sha)
+        qtbot.waitUntil(lambda: url.toString() in page.detail.toHtml(), timeout=30_000)
+        page.detail.repaint()  # painting lays the picture out: from memory only
+        image = page.detail.document().resource(QTextDocument.ResourceType.ImageResource, url)
+        assert image is not None and image.width() == 1 and image.height() == 1
+        reads = [thread for path, thread in _OPENED if path == str(picture)]
+    finally:
+        _OPENED = None
     assert looked_at == []  # no file-system call on the GUI thread for the picture
+    assert reads and gui not in reads  # read, but by a worker
+    assert "file:" not in page.detail.toHtml()  # nothing the view could read from disk

@@ -71,9 +71,6 @@ def test_helper_survives_qts_default_thread_expiry(qtbot) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to see the helper")
-@pytest.mark.xfail(strict=False, reason="known race: the process pool may notice the killed "
-                   "helper only after the next call was queued, and fails that call; the "
-                   "user then presses Retry (seen in 2 of 3 full runs)")
 def test_a_helper_that_died_while_idle_is_replaced_without_failing_the_next_check(
         qtbot) -> None:
     services = Services()

@@ -1,9 +1,10 @@
 """The five ways the client broke on hosted Supabase while every local test passed.
 
 Each runs the real client against the local stack, which now answers these requests as
-hosted Storage does (see the conformance table in tests/localstack), or pins down the
-client's reading of a hosted answer with a mock transport where the local stack cannot
-produce it (multipart etags come only from S3).
+hosted Storage does (see the conformance table in tests/localstack). The etag cases also
+pin the client's reading of etags the local stack does not give (a single-part MD5 for
+a TUS upload, a multi-part one of another size) with a mock transport; the real
+multipart etag is in test_multipart_etag.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.support.uploads import MiB, UploadEnv
 from wyntek_desktop.core.outbox import FileInput, Outbox
 from wyntek_desktop.upload.progress import ProgressMeter
 from wyntek_desktop.upload.retry import RetryPolicy
+from wyntek_desktop.upload.runner import UploadRunner
 from wyntek_desktop.upload.transfer import Control, IntegrityError, upload_file
 from wyntek_desktop.upload.tus import CHUNK_SIZE, TusClient
 
@@ -55,8 +57,8 @@ def test_cancel_deletes_a_finished_file_though_tus_refuses_to_terminate_it(
     assert any(p.endswith("/small.stl") for p in deletes)
 
 
-def test_a_delete_the_service_did_not_confirm_is_not_forgotten(upload_env: UploadEnv) -> None:
-    env = upload_env
+def _stored_then_refused(env: UploadEnv) -> tuple[UploadRunner, str, str]:
+    """A job whose file reached storage and was verified, then failed at submit."""
     src = env.write("part.stl", 30_000)
     job = env.add_job(src)
     failing = env.runner(submit_job=_refuse_submit)
@@ -64,19 +66,54 @@ def test_a_delete_the_service_did_not_confirm_is_not_forgotten(upload_env: Uploa
     assert result is not None and result.failed == [job.client_job_id]
     stored = env.outbox.get(job.client_job_id).files[0]
     assert stored.verified and env.object_sha(str(stored.storage_path)) is not None
+    return failing, job.client_job_id, str(stored.storage_path)
 
+
+def _object_deletes(env: UploadEnv) -> list[int]:
+    return [status for m, p, status, _ in env.proxy.log
+            if m == "DELETE" and "/object/designs/" in p]
+
+
+def test_a_delete_the_service_did_not_confirm_is_retried_until_it_succeeds(
+        upload_env: UploadEnv) -> None:
+    env = upload_env
+    runner, cid, storage_path = _stored_then_refused(env)
+    env.proxy.fail("DELETE", 503, count=3, path_part="/storage/v1/object/designs/")
+    runner.start()
+    runner.cancel(cid)  # once: the runner keeps at it while the service refuses
+    env.wait_for(lambda: env.object_sha(storage_path) is None)
+    assert _object_deletes(env)[:3] == [503, 503, 503] and _object_deletes(env)[-1] == 200
+    env.wait_for(lambda: env.outbox.owed_deletes() == [])
+    draft = env.outbox.get(cid)
+    assert draft.state == "draft" and draft.files[0].storage_path is None
+
+
+def test_an_owed_delete_survives_a_restart(upload_env: UploadEnv, tmp_path: Path) -> None:
+    env = upload_env
+    runner, cid, storage_path = _stored_then_refused(env)
     env.proxy.fail("DELETE", 503, count=1, path_part="/storage/v1/object/designs/")
-    failing.cancel(job.client_job_id)
-    env.wait_for(lambda: any(m == "DELETE" and "/object/designs/" in p
-                             for m, p, *_ in env.proxy.log))
+    runner.cancel(cid)  # not started: the cancel's own try fails, nothing retries yet
+    env.wait_for(lambda: bool(env.outbox.owed_deletes()))
     env.wait_for(lambda: not [t for t in _threads() if t == "wyntek-upload-cancel"])
-    kept = env.outbox.get(job.client_job_id).files[0]
-    assert kept.storage_path == stored.storage_path  # still known: the delete failed
-    assert env.object_sha(str(stored.storage_path)) is not None
-
-    failing.cancel(job.client_job_id)  # a later try finds and removes it
-    env.wait_for(lambda: env.outbox.get(job.client_job_id).files[0].storage_path is None)
-    assert env.object_sha(str(stored.storage_path)) is None
+    owed = env.outbox.owed_deletes()
+    assert [(o.storage_path, o.client_job_id, o.attempts) for o in owed] == [
+        (storage_path, cid, 1)]
+    assert "503" in str(owed[0].last_error)
+    assert env.object_sha(storage_path) is not None
+    env.outbox.retry(cid)  # sent again: not before its old copy is gone
+    # The app quits and starts again: a new outbox on the same file, a new runner.
+    env.outbox.close()
+    env.outbox = Outbox.open(env.folder / "outbox" / "outbox.sqlite3")
+    assert [o.storage_path for o in env.outbox.owed_deletes()] == [storage_path]
+    assert env.outbox.next_runnable() is None  # held back while the delete is owed
+    mark = len(env.proxy.log)
+    result = env.runner().run_pending(wait=True, timeout=60)
+    assert result is not None and result.submitted == [cid]
+    assert env.outbox.owed_deletes() == []
+    after = [(m, status) for m, p, status, _ in env.proxy.log[mark:]
+             if p.endswith(storage_path) or "/upload/resumable" in p]
+    # the old copy was deleted first, then the job was uploaded anew and submitted
+    assert after[0] == ("DELETE", 200) and ("POST", 201) in after[1:]
 
 
 def _refuse_submit(*args: Any) -> Any:

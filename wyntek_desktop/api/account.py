@@ -148,7 +148,7 @@ class AccountApi:
     def change_password(self, current_password: str, new_password: str) -> None:
         """Change the signed-in user's password; the current one is checked first."""
         REDACTOR.remember(current_password, new_password)
-        email = self.session.email
+        email = self.session.current().user.email
         if not email:
             raise errors.SignInRequired()
         self._check_password(email, current_password)
@@ -187,7 +187,7 @@ class AccountApi:
         """Start an email change: GoTrue mails a code to the new address (and, with
         secure email change, one to the current address too)."""
         new_email = _check_email(new_email)
-        current = self.session.email
+        current = self.session.current().user.email
         if current and current.lower() == new_email.lower():
             raise errors.ValidationError("That is already your email address.")
         response = self._signed_in_auth(lambda: self.session.client.auth.update_user(

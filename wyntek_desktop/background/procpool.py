@@ -15,6 +15,12 @@ child holds to its parent closes when the parent dies, even by SIGKILL). It must
 ``PR_SET_PDEATHSIG``: that fires when the *thread* that started the child exits, and the
 helper is started from a Qt pool thread, which Qt retires after 30 s idle — the helper
 was killed under the next check ("stopped unexpectedly").
+
+A helper that dies while idle is noticed by the executor's own thread, which may be
+later than the next call: that call then fails with ``BrokenProcessPool`` though no
+helper ever began it. Each call therefore marks its start in shared memory first thing
+in the helper; a call that broke before its mark is handed to a fresh helper once, and
+one that had started is reported, never run twice.
 """
 
 from __future__ import annotations
@@ -42,8 +48,9 @@ _child: dict[str, Any] = {}
 
 # --- child side ------------------------------------------------------------------------
 
-def _init_child(progress: Any, cancelled: Any) -> None:
+def _init_child(progress: Any, cancelled: Any, started: Any) -> None:
     _child["progress"], _child["cancelled"] = progress, cancelled
+    _child["started"] = started
     parent = mp.parent_process()
     if parent is not None:  # end with the app even if it is killed
         threading.Thread(target=_exit_with_parent, args=(parent.sentinel,),
@@ -79,6 +86,7 @@ class _ChildState:
 
 
 def _call(seq: int, target: str, args: tuple[Any, ...]) -> Any:
+    _child["started"][seq % SLOTS] = seq  # from here on, a crash is this call's
     return run_named(_ChildState(seq), target, *args)
 
 
@@ -94,6 +102,7 @@ class ProcessPool:
         self._executor: ProcessPoolExecutor | None = None
         self._progress: Any = None
         self._cancelled: Any = None
+        self._started: Any = None
         self._states: dict[int, WorkState | None] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
@@ -102,6 +111,10 @@ class ProcessPool:
         self._closed = False
 
     def _ensure(self) -> ProcessPoolExecutor:
+        return self._generation()[0]
+
+    def _generation(self) -> tuple[ProcessPoolExecutor, Any]:
+        """The live executor and its array of started calls (started lazily)."""
         with self._lock:
             if self._closed:
                 raise WyntekError("The app is closing.")
@@ -109,15 +122,16 @@ class ProcessPool:
                 # each generation of helpers has its own queue, read by its own reader
                 self._progress = self._ctx.Queue()
                 self._cancelled = self._ctx.Array("q", SLOTS, lock=False)
+                self._started = self._ctx.Array("q", SLOTS, lock=False)
                 self._executor = ProcessPoolExecutor(
                     self._workers, mp_context=self._ctx, initializer=_init_child,
-                    initargs=(self._progress, self._cancelled))
+                    initargs=(self._progress, self._cancelled, self._started))
                 self._stop_reader = threading.Event()
                 self._reader = threading.Thread(
                     target=self._read_progress, args=(self._progress, self._stop_reader),
                     name="wyntek-process-progress", daemon=True)
                 self._reader.start()
-            return self._executor
+            return self._executor, self._started
 
     def _read_progress(self, progress: Any, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -139,16 +153,16 @@ class ProcessPool:
         self._ensure().submit(importlib.import_module, module)
 
     def _submit(self, seq: int, target: str,
-                args: tuple[Any, ...]) -> tuple[ProcessPoolExecutor, Future[Any]]:
+                args: tuple[Any, ...]) -> tuple[ProcessPoolExecutor, Any, Future[Any]]:
         """Hand the call to the helper; a helper that died while idle is replaced once
         (this call never reached it, so trying again cannot run it twice)."""
-        executor = self._ensure()
+        executor, started = self._generation()
         try:
-            return executor, executor.submit(_call, seq, target, args)
+            return executor, started, executor.submit(_call, seq, target, args)
         except BrokenProcessPool:
             self._discard(executor)
-            executor = self._ensure()
-            return executor, executor.submit(_call, seq, target, args)
+            executor, started = self._generation()
+            return executor, started, executor.submit(_call, seq, target, args)
 
     def helper_pids(self) -> list[int]:
         """The helper processes running now (diagnostics and tests)."""
@@ -159,25 +173,33 @@ class ProcessPool:
         """Run ``module:function(state, *args)`` in the helper process; blocks this thread."""
         seq = next(self._seq)
         self._states[seq] = state
-        executor: ProcessPoolExecutor | None = None
         try:
-            executor, future = self._submit(seq, target, args)
-            while True:
+            for attempt in (1, 2):
+                executor, started, future = self._submit(seq, target, args)
                 try:
-                    return future.result(timeout=0.05)
-                except TimeoutError:
-                    if state is not None and state.is_cancelled():
-                        self._cancelled[seq % SLOTS] = seq
-                        future.cancel()
-                        raise Cancelled() from None
+                    return self._wait(future, seq, state)
+                except BrokenProcessPool:
+                    self._discard(executor)
+                    if attempt == 1 and started[seq % SLOTS] != seq:
+                        continue  # no helper began it: it broke while idle
+                    raise
         except BrokenProcessPool:
-            if executor is not None:
-                self._discard(executor)
             raise WyntekError("The checking process stopped unexpectedly while working on "
                               "this file (out of memory?).",
                               hint="Press Retry; very large files need a lot of memory.") from None
         finally:
             self._states.pop(seq, None)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, future: Future[Any], seq: int, state: WorkState | None) -> Any:
+        while True:
+            try:
+                return future.result(timeout=0.05)
+            except TimeoutError:
+                if state is not None and state.is_cancelled():
+                    self._cancelled[seq % SLOTS] = seq
+                    future.cancel()
+                    raise Cancelled() from None
 
     def _discard(self, broken: ProcessPoolExecutor) -> None:
         """After a helper crashed: end that generation's reader and queue, so the next

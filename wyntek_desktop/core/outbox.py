@@ -12,6 +12,11 @@ Job states::
                         ▲            │              │
                         └──retry── failed ◀─────────┘   (reason kept, nothing deleted)
 
+A stored object the service did not confirm deleting (a cancelled job's upload while
+the service was unreachable) becomes an *owed delete*: its own row, kept across
+restarts and after its job is removed, until a delete succeeds. A job with owed deletes
+is not sent again before they are settled (its new upload would use the same names).
+
 Crash safety: files are copied to ``*.part`` and renamed after fsync; a job and all
 its file rows are inserted in one transaction after the copies exist; files of jobs
 that never committed are swept on open. Every state or offset change is one
@@ -58,7 +63,7 @@ DRAFT, QUEUED, UPLOADING = JobState.DRAFT, JobState.QUEUED, JobState.UPLOADING
 SUBMITTING, SUBMITTED, FAILED = JobState.SUBMITTING, JobState.SUBMITTED, JobState.FAILED
 STATES = tuple(JobState)
 RUNNABLE = (QUEUED, UPLOADING, SUBMITTING)
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _checkpoint_hits: dict[str, int] = {}
 
 
@@ -115,6 +120,17 @@ class OutboxFile:
 
 
 @dataclass
+class OwedDelete:
+    """A stored object to delete once the service answers (see the module notes)."""
+
+    storage_path: str
+    client_job_id: str
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: float = 0.0
+
+
+@dataclass
 class OutboxJob:
     client_job_id: str
     state: JobState
@@ -159,6 +175,12 @@ create table if not exists files (
   upload_offset integer not null default 0 check (upload_offset >= 0),
   expires_at real, verified integer not null default 0,
   primary key (client_job_id, idx));
+create table if not exists owed_deletes (
+  storage_path text primary key,
+  client_job_id text not null,
+  attempts integer not null default 0,
+  last_error text,
+  created_at real not null);
 """
 
 
@@ -336,11 +358,13 @@ class Outbox:
         return [j for j in out if states is None or j.state in states]
 
     def next_runnable(self, skip: Sequence[str] = ()) -> OutboxJob | None:
-        """The oldest job that should be worked on now (not paused, not skipped)."""
+        """The oldest job that should be worked on now (not paused, not skipped, and
+        with no owed delete: its upload would reuse the names still to be deleted)."""
         with self._lock:
             for (cid,) in self._conn.execute(
                     "select client_job_id from jobs where paused=0 and state in "
-                    "('queued','uploading','submitting') order by seq").fetchall():
+                    "('queued','uploading','submitting') and client_job_id not in "
+                    "(select client_job_id from owed_deletes) order by seq").fetchall():
                 if cid not in skip:
                     return self.get(cid)
         return None
@@ -436,6 +460,47 @@ class Outbox:
                           expires_at=None, verified=0)
         f.storage_path = f.tus_url = None
         f.offset, f.expires_at, f.verified = 0, None, False
+
+    # ---- deletes the service still owes us ----------------------------------------
+    def owe_delete(self, f: OutboxFile, error: str) -> None:
+        """Record that `f`'s stored object must still be deleted, and clear its upload
+        record, in one transaction (the object is never forgotten in between)."""
+        if not f.storage_path:
+            return
+        with self._tx() as db:
+            db.execute("insert into owed_deletes (storage_path, client_job_id, attempts, "
+                       "last_error, created_at) values (?, ?, 1, ?, ?) "
+                       "on conflict (storage_path) do update set "
+                       "attempts = attempts + 1, last_error = excluded.last_error",
+                       (f.storage_path, f.client_job_id, error, time.time()))
+            db.execute("update files set storage_path=null, tus_url=null, upload_offset=0, "
+                       "expires_at=null, verified=0 where client_job_id=? and idx=?",
+                       (f.client_job_id, f.index))
+        f.storage_path = f.tus_url = None
+        f.offset, f.expires_at, f.verified = 0, None, False
+
+    def owed_deletes(self, prefix: str = "") -> list[OwedDelete]:
+        """Owed deletes, oldest first; `prefix` keeps those under one user's folder."""
+        with self._lock:
+            rows = self._conn.execute(
+                "select storage_path, client_job_id, attempts, last_error, created_at "
+                "from owed_deletes where substr(storage_path, 1, ?) = ? order by created_at",
+                (len(prefix), prefix)).fetchall()
+        return [OwedDelete(*r) for r in rows]
+
+    def delete_failed(self, storage_path: str, error: str) -> None:
+        with self._tx() as db:
+            db.execute("update owed_deletes set attempts = attempts + 1, last_error = ? "
+                       "where storage_path = ?", (error, storage_path))
+
+    def delete_settled(self, storage_path: str) -> None:
+        with self._tx() as db:
+            db.execute("delete from owed_deletes where storage_path = ?", (storage_path,))
+
+    def owes_deletes(self, client_job_id: str) -> bool:
+        with self._lock:
+            return self._conn.execute("select 1 from owed_deletes where client_job_id = ?",
+                                      (client_job_id,)).fetchone() is not None
 
     def _update_file(self, f: OutboxFile, **values: Any) -> None:
         cols = ", ".join(f"{k}=?" for k in values)

@@ -66,7 +66,8 @@ def discard_uploads(outbox: Outbox, tus: TusClient, client_job_id: str) -> None:
     A partial upload is terminated; then the object is deleted through the Storage API
     whatever TUS said, because a finished upload cannot be terminated (and its last chunk
     may have landed while we cancelled). A file is forgotten only once the service
-    confirmed the delete; otherwise it keeps its record for the next attempt.
+    confirmed the delete; otherwise it becomes an owed delete in the outbox, which the
+    runner retries until it succeeds (`settle_owed_deletes`), across restarts too.
     """
     try:
         files = outbox.get(client_job_id).files
@@ -85,14 +86,37 @@ def discard_uploads(outbox: Outbox, tus: TusClient, client_job_id: str) -> None:
                 log.info("could not terminate the upload of %s: %s", f.file_name, exc)
         try:
             tus.delete_object(f.storage_path)
-        except (WyntekError, httpx.HTTPError, AuthRefused, OffsetConflict, UploadGone) as exc:
-            log.warning("the stored copy of %s was not deleted (kept for a later try): %s",
+        except _DELETE_FAILURES as exc:
+            log.warning("the stored copy of %s was not deleted (retried later): %s",
                         f.file_name, exc)
+            try:
+                outbox.owe_delete(f, str(exc) or type(exc).__name__)
+            except WyntekError:
+                return
             continue
         try:
             outbox.reset_upload(f)
         except WyntekError:
             return
+
+
+_DELETE_FAILURES = (WyntekError, httpx.HTTPError, AuthRefused, OffsetConflict, UploadGone)
+
+
+def settle_owed_deletes(outbox: Outbox, tus: TusClient, user_id: str) -> bool:
+    """Try every delete the service still owes in `user_id`'s folder; True when none is
+    left. A failure keeps the delete (with its error) for the next round."""
+    settled = True
+    for owed in outbox.owed_deletes(prefix=f"{user_id}/"):
+        try:
+            tus.delete_object(owed.storage_path)
+        except _DELETE_FAILURES as exc:
+            log.info("owed delete of %s failed again: %s", owed.storage_path, exc)
+            outbox.delete_failed(owed.storage_path, str(exc) or type(exc).__name__)
+            settled = False
+            continue
+        outbox.delete_settled(owed.storage_path)
+    return settled
 
 
 def as_dict(result: Any) -> dict[str, Any]:

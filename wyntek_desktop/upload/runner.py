@@ -49,6 +49,7 @@ from wyntek_desktop.upload.joblock import JobLocks
 from wyntek_desktop.upload.jobparts import (
     as_dict,
     discard_uploads,
+    settle_owed_deletes,
     submit_files,
     verify_sources,
 )
@@ -118,6 +119,9 @@ class UploadRunner:
         self._retry_at = 0.0
         self._outcomes: list[tuple[str, str]] = []
         self._last_progress: dict[tuple[str, int], float] = {}
+        # Owed deletes (see core.outbox) are retried with backoff until they succeed.
+        self._owed_at = 0.0
+        self._owed_delay = offline_delays[0]
         self.state: RunnerState = IDLE
         self._locks = JobLocks(outbox.path.parent / "outbox-locks")
 
@@ -249,6 +253,9 @@ class UploadRunner:
         else:
             self._offline, self._offline_delay = False, self._offline_delays[0]
             state = IDLE
+            owed_wait = self._settle_owed_deletes(tus)
+            if owed_wait is not None:
+                delay = owed_wait if delay is None else min(delay, owed_wait)
         with self._lock:
             if state == IDLE:
                 job = self._next_job()
@@ -272,6 +279,26 @@ class UploadRunner:
                     if self.outbox.get(job.client_job_id).state == ob.SUBMITTED:
                         self._locks.forget({job.client_job_id})
         return True
+
+    def _settle_owed_deletes(self, tus: TusClient) -> float | None:
+        """Retry the deletes the service still owes, when due; the seconds until the
+        next try if some are left, else None."""
+        now = time.monotonic()
+        if now < self._owed_at:
+            return self._owed_at - now
+        try:
+            user_id = self._user_id() if callable(self._user_id) else self._user_id
+        except WyntekError:
+            return None  # signed out: the deletes wait for their user
+        if not user_id:
+            return None
+        if settle_owed_deletes(self.outbox, tus, user_id):
+            self._owed_at, self._owed_delay = 0.0, self._offline_delays[0]
+            return None
+        wait = self._owed_delay
+        self._owed_at = time.monotonic() + wait
+        self._owed_delay = min(self._owed_delay * 2, self._offline_delays[1])
+        return wait
 
     def _next_job(self) -> OutboxJob | None:
         """The oldest runnable job that no other process is sending."""
@@ -401,10 +428,16 @@ class UploadRunner:
     def _discard_uploads(self, client_job_id: str, tus: TusClient | None = None) -> None:
         if tus is not None:
             discard_uploads(self.outbox, tus, client_job_id)
-            return
-        with self._transport_factory() as http:
-            discard_uploads(self.outbox, TusClient(http, self.storage_url, self._apikey,
-                                                   self._access_token), client_job_id)
+        else:
+            with self._transport_factory() as http:
+                discard_uploads(self.outbox, TusClient(http, self.storage_url, self._apikey,
+                                                       self._access_token), client_job_id)
+        if self.outbox.owes_deletes(client_job_id):
+            with self._lock:  # the runner retries them (now, then with backoff)
+                self._owed_at = 0.0
+                if self._auto:
+                    self._ensure_thread()
+            self._wake.set()
 
     # ---- events ----------------------------------------------------------------------
     def _set_state(self, state: RunnerState) -> None:

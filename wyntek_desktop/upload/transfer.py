@@ -174,7 +174,8 @@ def _confirm(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str) -
 
     A single-part etag is the MD5 of the stored bytes: the file (still the checked one, by
     its SHA-256) must have that MD5. A multipart etag (TUS uploads on S3) says nothing
-    about the bytes, so only the size is confirmed here; the SHA-256 of the stored bytes is
+    about the bytes, so only the size is confirmed here, and that the user's own file
+    (not our copy) was not changed while it was read; the SHA-256 of the stored bytes is
     the service worker's check, made on the server after the job is submitted.
     """
     info = tus.object_info(storage_path)
@@ -183,8 +184,9 @@ def _confirm(tus: TusClient, outbox: Outbox, f: OutboxFile, storage_path: str) -
     size = _find(info, "size")
     md5 = single_part_md5(info.get("etag"))
     matches = size is not None and int(str(size)) == f.size
-    if matches and md5 is not None:
-        matches = _local_md5_if_unchanged(f) == md5
+    if matches and (md5 is not None or f.mode == "path"):
+        local_md5 = _local_md5_if_unchanged(f)
+        matches = local_md5 is not None and (md5 is None or local_md5 == md5)
     if not matches:
         outbox.reset_upload(f)
         tus.delete_object(storage_path)  # never leave bytes that were not checked

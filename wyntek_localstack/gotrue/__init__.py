@@ -1,4 +1,5 @@
-"""GoTrue (`/auth/v1`): sign-up, password and refresh grants, user, logout, recovery, admin.
+"""GoTrue (`/auth/v1`): sign-up, password and refresh grants, user, logout, recovery,
+emailed codes (otp, verify), email change, admin.
 
 Wire shapes follow GoTrue: errors are `{"code","message"}` plus the
 `X-Supabase-Api-Version` echo when the client sent that header (the Python client always
@@ -20,6 +21,7 @@ from .admin import (
 )
 from .errors import AuthError, endpoint
 from .meta import health, jwks, settings
+from .otp import otp
 from .recover import recover, write_mail
 from .sessions import start_session
 from .signup import signup
@@ -37,6 +39,7 @@ def routes() -> list[BaseRoute]:
         Route("/user", endpoint(put_user), methods=["PUT"]),
         Route("/logout", endpoint(logout), methods=["POST"]),
         Route("/recover", endpoint(recover), methods=["POST"]),
+        Route("/otp", endpoint(otp), methods=["POST"]),
         Route("/verify", endpoint(verify_post), methods=["POST"]),
         Route("/verify", endpoint(verify_get), methods=["GET"]),
         Route("/settings", endpoint(settings), methods=["GET"]),

@@ -31,6 +31,9 @@ TEMPLATES = {
         "Reset Your Password", "recovery.html",
         "<h2>Reset Password</h2><p>Enter the code: {{ .Token }}</p>"
         "<p>Or follow this link: {{ .ConfirmationURL }}</p>"),
+    "magic_link": Template(
+        "Your Magic Link", "magic_link.html",
+        "<h2>Your Magic Link</h2><p>Enter the code: {{ .Token }}</p>"),
     "email_change": Template(
         "Confirm Email Change", "email_change.html",
         "<h2>Confirm Email Change</h2><p>From {{ .Email }} to {{ .NewEmail }}: "

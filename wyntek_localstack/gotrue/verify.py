@@ -93,6 +93,15 @@ async def verify_post(request: Request) -> Response:
                     failures.pop(failure_key, None)
                     return ok(request, {"msg": SINGLE_CONFIRMATION, "code": "200"})
                 user = changed
+            elif kind in ("magiclink", "email"):
+                # GoTrue: a magic-link code of a confirmed user sits in recovery_token; an
+                # "email" code may be either kind.
+                try:
+                    user = await _consume_recovery(conn, token_hash)
+                except AuthError:
+                    if kind == "magiclink":
+                        raise
+                    user = await _consume_confirmation(conn, token_hash)
             else:
                 user = await _consume_confirmation(conn, token_hash)
             session = await start_session(ctx, conn, user, amr_method="otp")
@@ -110,7 +119,7 @@ async def verify_post(request: Request) -> Response:
 
 async def _void_codes(ctx: Context, kind: str, email: str) -> None:
     async with ctx.pool.transaction(ADMIN) as conn:
-        if kind == "recovery":
+        if kind in ("recovery", "magiclink", "email"):
             await conn.execute("update auth.users set recovery_token = '' "
                                "where lower(email) = %s", [email])
         elif kind == "email_change":

@@ -129,6 +129,49 @@ def md5_of_file(path: Path) -> str:
     return hasher.hexdigest()
 
 
+class MultipartEtag:
+    """The etag S3 gives an object assembled by a multipart upload, as Storage's TUS
+    uploads are on hosted projects: the MD5 of the parts' binary MD5s, a dash and the
+    number of parts (`"<hex>-<n>"`). Parts are `part_size` bytes, the last one the rest;
+    an empty upload is one empty part. Fed like a hashlib object, in any chunking.
+    """
+
+    def __init__(self, part_size: int) -> None:
+        if part_size <= 0:
+            raise ValueError("part_size must be positive")
+        self.part_size = part_size
+        self._done: list[bytes] = []
+        self._part = hashlib.md5(usedforsecurity=False)
+        self._in_part = 0
+
+    def update(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            take = min(len(view), self.part_size - self._in_part)
+            self._part.update(view[:take])
+            self._in_part += take
+            view = view[take:]
+            if self._in_part == self.part_size:
+                self._done.append(self._part.digest())
+                self._part = hashlib.md5(usedforsecurity=False)
+                self._in_part = 0
+
+    def hexdigest(self) -> str:
+        parts = list(self._done)
+        if self._in_part or not parts:
+            parts.append(self._part.digest())
+        joined = hashlib.md5(b"".join(parts), usedforsecurity=False).hexdigest()
+        return f"{joined}-{len(parts)}"
+
+
+def multipart_etag_of_file(path: Path, part_size: int) -> str:
+    etag = MultipartEtag(part_size)
+    with open(path, "rb") as fh:
+        while block := fh.read(4 * 1024 * 1024):
+            etag.update(block)
+    return etag.hexdigest()
+
+
 class NameLocks:
     """One asyncio lock per object name: placement, commit and cleanup never interleave."""
 

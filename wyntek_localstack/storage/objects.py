@@ -6,8 +6,7 @@ import base64
 import json
 import os
 import uuid
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from .access import (
     upsert_header,
 )
 from .errors import StorageError, access_denied, bucket_not_found, map_db_error, not_found
+from .headers import info_headers, object_headers, validate_robots_tag
 from .state import StorageState
 from .writes import collect_garbage, commit_object, receive_upload, test_insert
 
@@ -50,13 +50,16 @@ async def upload(request: Request) -> Response:
             "content-type", "").startswith("multipart/") else None, None)
     # Permission and conflicts answer before the body is read (as Storage's test insert).
     await test_insert(ctx, caller, request, bucket, name, upsert=upsert)
+    robots = request.headers.get("x-robots-tag")
+    if robots is not None:
+        validate_robots_tag(robots)
     body = await receive_upload(ctx, request)
     try:
         check_limits(ctx, bucket_row, body.size, body.mimetype)
         object_id = await commit_object(
-            ctx, caller, request, bucket, name, body.path, size=body.size, md5=body.md5,
+            ctx, caller, request, bucket, name, body.path, size=body.size, etag=body.md5,
             mimetype=body.mimetype, cache_control=body.cache_control,
-            user_metadata=body.user_metadata, upsert=upsert)
+            user_metadata=body.user_metadata, upsert=upsert, x_robots_tag=robots)
     finally:
         body.path.unlink(missing_ok=True)
     return json_response({"Key": f"{bucket}/{name}", "Id": object_id})
@@ -79,7 +82,7 @@ async def visible_object(ctx: Context, caller: Caller, request: Request, bucket:
 
 
 async def serve_bypassing_rls(ctx: Context, request: Request, bucket: str,
-                               name: str) -> Response:
+                              name: str, *, expires: int | None = None) -> Response:
     """Serve an object whose access was checked another way (public bucket, signed URL)."""
     async with ctx.pool.transaction(ADMIN, read_only=True) as conn:
         cur = await conn.execute("select * from storage.objects where bucket_id = %s "
@@ -87,28 +90,22 @@ async def serve_bypassing_rls(ctx: Context, request: Request, bucket: str,
         row = await cur.fetchone()
     if row is None:
         raise not_found()
-    return _serve(ctx, row, request)
+    return _serve(ctx, row, request, expires=expires)
 
 
-def _serve(ctx: Context, row: dict[str, Any], request: Request) -> Response:
+def _serve(ctx: Context, row: dict[str, Any], request: Request, *,
+           expires: int | None = None) -> Response:
     meta = row.get("metadata") or {}
     path = blobs.object_path(ctx.settings.data_dir, row["bucket_id"], row["name"],
                              row["version"])
     if not path.is_file():
         raise not_found()
+    headers = object_headers(row, request, expires=expires)
     etag = meta.get("eTag") or ""
-    headers = {"Cache-Control": meta.get("cacheControl") or "no-cache", "ETag": etag,
-               "Last-Modified": format_datetime(row["updated_at"].astimezone(UTC), usegmt=True)}
-    mimetype = meta.get("mimetype") or "application/octet-stream"
     if etag and etag in _etags(request.headers.get("if-none-match")):
-        return Response(status_code=304, headers={**headers, "Content-Type": mimetype})
-    download = request.query_params.get("download")
-    filename = None
-    if download is not None:
-        filename = download or row["name"].rsplit("/", 1)[-1]
-    response = FileResponse(path, media_type=mimetype, headers=headers, filename=filename,
-                            content_disposition_type="attachment")
-    response.headers["content-type"] = mimetype  # as stored: no charset added
+        return Response(status_code=304, headers=headers)
+    response = FileResponse(path, media_type=headers["Content-Type"], headers=headers)
+    response.headers["content-type"] = headers["Content-Type"]  # as stored: no charset
     return response
 
 
@@ -181,14 +178,14 @@ async def info(request: Request) -> Response:
     ctx = context_of(request)
     row, _ = await _readable(ctx, request, reading_caller(ctx, request),
                              "storage.object.info", anonymous_allowed=True)
-    return json_response(info_json(row))
+    return json_response(info_json(row), headers=info_headers(row))
 
 
 async def info_authenticated(request: Request) -> Response:
     ctx = context_of(request)
     row, _ = await _readable(ctx, request, storage_caller(ctx, request),
                              "storage.object.info", anonymous_allowed=False)
-    return json_response(info_json(row))
+    return json_response(info_json(row), headers=info_headers(row))
 
 
 SORT_COLUMNS = ("name", "updated_at", "created_at", "last_accessed_at")
@@ -456,9 +453,12 @@ async def copy(request: Request) -> Response:
     tmp = blobs.temp_dir(ctx.settings.data_dir) / f"{uuid.uuid4().hex}.part"
     await anyio.to_thread.run_sync(_copy_synced, src, tmp)
     try:
+        etag = str(meta.get("eTag") or "").strip('"')
+        if "-" in etag:  # S3 copies a multipart object in one piece: its etag is the MD5
+            etag = await anyio.to_thread.run_sync(blobs.md5_of_file, tmp)
         object_id = await commit_object(
             ctx, caller, request, dest_bucket, dest, tmp, size=int(meta.get("size") or 0),
-            md5=str(meta.get("eTag") or "").strip('"'), mimetype=str(meta.get("mimetype") or
+            etag=etag, mimetype=str(meta.get("mimetype") or
                                                                "application/octet-stream"),
             cache_control=str(meta.get("cacheControl") or "no-cache"),
             user_metadata=row.get("user_metadata"), upsert=upsert_header(request))

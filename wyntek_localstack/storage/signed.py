@@ -113,7 +113,7 @@ async def signed_download(request: Request) -> Response:
     if claims.get("url") != f"{bucket}/{name}" or claims.get("scope") == "upload":
         raise StorageError("400", "InvalidSignature", "Invalid signature", "InvalidSignature")
     # The token was issued after a SELECT as its creator: serving bypasses RLS, as Storage.
-    return await serve_bypassing_rls(ctx, request, bucket, name)
+    return await serve_bypassing_rls(ctx, request, bucket, name, expires=int(claims["exp"]))
 
 
 async def sign_upload(request: Request) -> Response:
@@ -154,7 +154,7 @@ async def signed_upload(request: Request) -> Response:
     try:
         check_limits(ctx, bucket_row, body.size, body.mimetype)
         await commit_object(ctx, uploader, request, bucket, name, body.path, size=body.size,
-                            md5=body.md5, mimetype=body.mimetype,
+                            etag=body.md5, mimetype=body.mimetype,
                             cache_control=body.cache_control,
                             user_metadata=body.user_metadata, upsert=bool(claims.get("upsert")))
     finally:

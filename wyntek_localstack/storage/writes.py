@@ -30,10 +30,12 @@ from .state import StorageState
 MAX_FIELD_BYTES = 64 * 1024
 
 
-def object_metadata(size: int, md5: str, mimetype: str, cache_control: str) -> dict[str, Any]:
-    """Storage's `metadata` column: the MD5 etag in quotes, size and content headers."""
-    return {
-        "eTag": f'"{md5}"',
+def object_metadata(size: int, etag: str, mimetype: str, cache_control: str,
+                    x_robots_tag: str | None = None) -> dict[str, Any]:
+    """Storage's `metadata` column: the etag in quotes (the MD5 of the bytes, or an S3
+    multipart etag for TUS uploads), size and content headers."""
+    meta: dict[str, Any] = {
+        "eTag": f'"{etag}"',
         "size": size,
         "mimetype": mimetype,
         "cacheControl": cache_control,
@@ -41,6 +43,9 @@ def object_metadata(size: int, md5: str, mimetype: str, cache_control: str) -> d
         "contentLength": size,
         "httpStatusCode": 200,
     }
+    if x_robots_tag is not None:
+        meta["xRobotsTag"] = x_robots_tag
+    return meta
 
 
 INSERT_SQL = """
@@ -82,14 +87,16 @@ class _RolledBack(Exception):
 
 
 async def commit_object(ctx: Context, caller: Caller, request: Request, bucket: str, name: str,
-                        source: Path, *, size: int, md5: str, mimetype: str,
-                        cache_control: str, user_metadata: Any, upsert: bool) -> str:
+                        source: Path, *, size: int, etag: str, mimetype: str,
+                        cache_control: str, user_metadata: Any, upsert: bool,
+                        x_robots_tag: str | None = None) -> str:
     """Place the finished file and record its row as the caller; returns the object id."""
     data_dir = ctx.settings.data_dir
     version = uuid.uuid4().hex
     dest = blobs.object_path(data_dir, bucket, name, version)
     params = {"bucket": bucket, "name": name, "owner": owner_uuid(caller), "owner_id": caller.sub,
-              "metadata": json.dumps(object_metadata(size, md5, mimetype, cache_control)),
+              "metadata": json.dumps(object_metadata(size, etag, mimetype, cache_control,
+                                                     x_robots_tag)),
               "user_metadata": json.dumps(user_metadata) if user_metadata is not None else None,
               "version": version}
     sql = INSERT_SQL + (UPSERT_TAIL if upsert else "") + " returning id"

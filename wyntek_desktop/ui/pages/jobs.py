@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -59,14 +59,37 @@ def find_pictures(state: WorkState, folder: Path) -> dict[str, Path]:
         return {}
 
 
+def load_pictures(state: WorkState, paths: Mapping[str, Path]) -> dict[str, QImage]:
+    """Worker: read and decode pictures (by file SHA-256) for the detail view, which
+    then shows them from memory; a picture that cannot be read is left out."""
+    images: dict[str, QImage] = {}
+    for sha, path in paths.items():
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        image = QImage.fromData(data)  # QImage (unlike QPixmap) is safe off the GUI thread
+        if not image.isNull():
+            images[sha] = image
+    return images
+
+
+def picture_url(sha: str) -> QUrl:
+    """The in-memory name of a picture in the detail view (no file:// URL, so the view
+    never reads the disk while it paints)."""
+    return QUrl(f"wyntek-picture:{sha}")
+
+
 def material_names(catalogue: Any) -> dict[str, str]:
     """id -> name for the catalogue's materials (empty until it is loaded)."""
     return {m.id: m.name for m in getattr(catalogue, "materials", ()) if m.name}
 
 
 def job_html(job: Any, history: list[tuple[datetime, str]],
-             pictures: Mapping[str, Path] | None = None,
+             pictures: Collection[str] = (),
              names: dict[str, str] | None = None) -> str:
+    """The detail view's HTML; `pictures` are the file SHA-256s whose picture is loaded
+    (shown through `picture_url`)."""
     rows = [("Status", status_label(job.status)),
             ("Verification", getattr(job, "verification_text", "")),
             ("Material", (names or {}).get(job.material_id or "") or job.material_id or ""),
@@ -102,10 +125,10 @@ def job_html(job: Any, history: list[tuple[datetime, str]],
             retention = f"kept until {fmt_time(f.retain_until)}"
         else:
             retention = "kept until 12 months after completion"
-        picture = (pictures or {}).get(f.sha256) if f.sha256 else None
+        shown = bool(f.sha256) and f.sha256 in pictures
         # a table row per file: what follows starts below the picture, not beside it
-        image = (f"<td width='100'><img src='{escape(picture.as_uri())}' width='96' "
-                 "height='96'></td>" if picture is not None else "")
+        image = (f"<td width='100'><img src='{escape(picture_url(f.sha256).toString())}' "
+                 "width='96' height='96'></td>" if shown else "")
         parts.append(f"<table cellspacing='0' cellpadding='2'><tr>{image}<td valign='top'>"
                      f"<b>{escape(f.file_name)}</b><br>{escape(' · '.join(facts))}"
                      f"<br><span style='color:#999'>{escape(retention)}</span></td></tr>"
@@ -211,6 +234,8 @@ class JobsPage(Page):
         self._generation = 0
         self.confirmation: QMessageBox | None = None
         self._pictures: dict[str, Path] = {}  # file SHA-256 -> its picture
+        self._images: dict[str, QImage] = {}  # pictures read and decoded in the background
+        self._in_document: set[str] = set()  # those handed to the detail view
         self._visible = False
         self._columns_fitted = False
         services.signed_in_changed.connect(self._on_sign_in)
@@ -349,8 +374,15 @@ class JobsPage(Page):
             self.confirm_button.setVisible(False)
             self.buy_button.setVisible(False)
             return
-        self.detail.setHtml(job_html(job, self._history.get(job.id, []), self._pictures,
-                                     self.model.material_names))
+        shas = {f.sha256 for f in job.files if f.sha256}
+        self._hand_over(shas)
+        self.detail.setHtml(job_html(job, self._history.get(job.id, []),
+                                     shas & self._in_document, self.model.material_names))
+        unread = {sha: self._pictures[sha] for sha in shas
+                  if sha in self._pictures and sha not in self._images}
+        if unread:
+            self.services.call(load_pictures, unread, on_result=self._got_images,
+                               latest="job-picture-images")
         if any(f.kind == "model" and f.sha256 and f.sha256 not in self._pictures
                for f in job.files):
             self._find_pictures()  # made since the last look? shown when found
@@ -413,6 +445,23 @@ class JobsPage(Page):
         from wyntek_desktop.core.appdirs import AppDirs
         self.services.call(find_pictures, AppDirs.default().thumbnails,
                            on_result=self._got_pictures, latest="job-pictures")
+
+    def _hand_over(self, shas: Collection[str]) -> None:
+        """Give the detail view's document the loaded pictures it does not have yet."""
+        document = self.detail.document()
+        for sha in shas:
+            if sha in self._images and sha not in self._in_document:
+                document.addResource(QTextDocument.ResourceType.ImageResource,
+                                     picture_url(sha), self._images[sha])
+                self._in_document.add(sha)
+
+    def _got_images(self, images: dict[str, QImage]) -> None:
+        fresh = {sha: image for sha, image in images.items() if sha not in self._images}
+        if not fresh:
+            return
+        self._images.update(fresh)
+        if self.selected_job() is not None:
+            self._show_selected()
 
     def _got_pictures(self, pictures: dict[str, Path]) -> None:
         if pictures != self._pictures:
