@@ -4,6 +4,7 @@
     wyntek password change           the current password, then a new one
     wyntek email change NEW          codes go to the new and the current address
     wyntek email confirm EMAIL CODE  enter one of those codes
+    wyntek email resend              new codes for the pending change
     wyntek deletion status|request|cancel
     wyntek privacy [object|allow]    the right to object (job update mail, file keeping)
     wyntek policy                    the newest policy notice not yet shown (records it)
@@ -46,9 +47,9 @@ def register(command: CommandFactory, subparsers: Any,
                    help="read the new password (change: the current, then the new, one per "
                         "line) from standard input")
     p = command("email", "change your email address (confirmed by emailed codes)")
-    p.add_argument("action", choices=("change", "confirm"))
-    p.add_argument("email", metavar="EMAIL", help="change: the new address; confirm: the "
-                                                  "address the code was sent to")
+    p.add_argument("action", choices=("change", "confirm", "resend"))
+    p.add_argument("email", nargs="?", metavar="EMAIL",
+                   help="change: the new address; confirm: the address the code was sent to")
     p.add_argument("code", nargs="?", metavar="CODE", help="confirm: the code")
     p.add_argument("--send-only", action="store_true",
                    help="change: only send the codes; enter them with `wyntek email confirm`")
@@ -165,6 +166,13 @@ def cmd_password(run: Run) -> None:
 def cmd_email(run: Run) -> None:
     args = run.args
     account = _account(run)
+    if args.action == "resend":
+        change = account.resend_email_change_codes()
+        run.out.result(change.to_dict(), "New codes were sent to " + " and ".join(
+            change.codes_sent_to) + ". Enter each with: wyntek email confirm ADDRESS CODE")
+        return
+    if not args.email:
+        raise errors.UsageError(f"Give the email address: wyntek email {args.action} EMAIL.")
     if args.action == "confirm":
         if not args.code:
             raise errors.UsageError("Give the code: wyntek email confirm EMAIL CODE.")

@@ -1,5 +1,6 @@
-"""`wyntek ops` drives the lifecycle; the customer's `history` and `report-problem`;
-refusals are one line with the usual exit codes. (Each call is a real process: few calls.)"""
+"""`wyntek ops` drives the lifecycle and the customer's `history` shows it; refusals are
+one line with the usual exit codes. Each call is a real process, so there are few; the
+refusals of other accounts and report-problem are covered through the API tests."""
 
 from __future__ import annotations
 
@@ -33,8 +34,6 @@ def test_operator_cli_lifecycle(localstack, accounts, verified_job, tmp_path):
 
     r = wyntek("ops", "advance", job_id, "shipped", env=operator)
     assert r.code == 2 and "next step is reviewing" in r.one_line_error()
-    r = wyntek("ops", "advance", job_id, "reviewing", "--note", "Files look good.", env=customer)
-    assert r.code == 2 and "Only an operator assigned" in r.one_line_error()
     r = wyntek("--json", "ops", "advance", job_id, "reviewing", "--note", "Files look good.",
                env=operator)
     assert r.code == 0 and r.json()["status"] == "reviewing", r.err
@@ -43,7 +42,3 @@ def test_operator_cli_lifecycle(localstack, accounts, verified_job, tmp_path):
     assert r.code == 0, r.err
     assert [(e["status"], e["actor"], e["note"]) for e in r.json()
             if e["actor"] == "operator"] == [("reviewing", "operator", "Files look good.")]
-
-    r = wyntek("--json", "report-problem", job_id, "--subject", "Cracked part",
-               "--message", "One part arrived cracked.", env=customer)
-    assert r.code == 0 and r.json()["topic"] == "warranty" and r.json()["job_id"] == job_id

@@ -79,3 +79,34 @@ def test_email_change_needs_the_codes_sent_to_both_addresses(localstack) -> None
         assert localstack.sign_in(new_email, password)["user"]["id"] == user_id
     finally:
         ctx.close()
+
+
+def test_email_change_codes_can_be_sent_again_once_a_minute(localstack) -> None:
+    import psycopg
+
+    email, password, user_id = localstack.new_user("again")
+    new_email = f"again-new-{uuid.uuid4().hex[:8]}@example.com"
+    ctx = context_for(localstack, email=email, password=password)
+    try:
+        with pytest.raises(errors.NotFoundError):
+            ctx.api.account.resend_email_change_codes()
+        box = Mailbox(localstack)
+        ctx.api.account.request_email_change(new_email)
+        (first,) = box.wait_for(new_email, "Confirm Email Change")
+        with pytest.raises(errors.ServiceRefusal):
+            ctx.api.account.resend_email_change_codes()
+        with psycopg.connect(localstack.database_url, autocommit=True) as conn:
+            conn.execute("update auth.users set email_change_sent_at = now() - interval "
+                         "'2 minutes' where id = %s", [user_id])
+        again = ctx.api.account.resend_email_change_codes()
+        assert set(again.codes_sent_to) == {email, new_email}
+        to_new = box.wait_for(new_email, "Confirm Email Change", count=2)[-1]
+        to_old = box.wait_for(email, "Confirm Email Change", count=2)[-1]
+        if code_in(first) != code_in(to_new):  # the old code no longer works
+            with pytest.raises(errors.AuthError):
+                ctx.api.account.confirm_email_change(new_email, code_in(first))
+        assert not ctx.api.account.confirm_email_change(new_email, code_in(to_new)).done
+        assert ctx.api.account.confirm_email_change(email, code_in(to_old)).done
+        assert ctx.api.profile().email == new_email
+    finally:
+        ctx.close()

@@ -100,6 +100,10 @@ def test_email_change_from_the_command_line(localstack, wyntek) -> None:
     assert set(json.loads(out)["codes_sent_to"]) == {email, new_email}
     (to_new,) = box.wait_for(new_email, "Confirm Email Change")
     (to_old,) = box.wait_for(email, "Confirm Email Change")
+    code, _, err = wyntek("email", "resend", signed_in=(email, password))
+    assert code == 2 and "minute" in err  # asked again at once
+    code, _, err = wyntek("email", "confirm", signed_in=(email, password))
+    assert code == 1 and "email address" in err
     code, out, _ = wyntek("email", "confirm", new_email, code_in(to_new),
                           signed_in=(email, password))
     assert code == 0 and "other address" in out

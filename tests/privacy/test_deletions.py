@@ -168,3 +168,14 @@ def test_the_grace_period_is_at_most_30_days(days, capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["run-once", "deletions", "--deletion-grace-days", days])
     assert exit_.value.code == 2 and "0 to 30" in capsys.readouterr().err
+
+
+def test_the_privacy_tasks_are_scheduled_in_the_worker() -> None:
+    from wyntek_service.config import ServiceConfig
+    from wyntek_service.tasks import PERIODIC, make_app
+
+    app = make_app(ServiceConfig("https://example.invalid", "key", "postgresql://x/y"))
+    scheduled = {task_name: periodic.cron for (task_name, _), periodic
+                 in app.periodic_registry.periodic_tasks.items()}
+    assert scheduled["retention"] == PERIODIC["retention"].cron == "41 3 * * *"
+    assert scheduled["deletions"] == PERIODIC["deletions"].cron == "7 * * * *"

@@ -80,7 +80,9 @@ def test_jobs_table_has_a_context_menu(qtbot) -> None:
         page.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         menu, entries = _menu_texts(page.table)
         assert page.selected_job().id == jobs[0].id  # right-click selects the row
-        assert entries == {"&Cancel job…": True, "Contact &support about this job…": True,
+        assert entries == {"&Cancel job…": True, "R&eorder…": False,
+                           "Report a &problem…": False,  # a submitted job
+                           "Contact &support about this job…": True,
                            "Copy job &ID": True, "&Refresh": True}
         asked: list[str] = []
         page.support_requested.connect(asked.append)

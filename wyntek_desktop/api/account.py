@@ -199,6 +199,19 @@ class AccountApi:
         log.info("email change requested")
         return EmailChange(current_email=current, new_email=new_email, codes_sent_to=sent_to)
 
+    def resend_email_change_codes(self) -> EmailChange:
+        """Send new codes for the pending email change (at most once a minute)."""
+        user = self.session.current().user
+        current = user.email
+        pending = self._signed_in_auth(lambda: self.session.client.auth.get_user())
+        new_email = pending.user.new_email if pending and pending.user else None
+        if not current or not new_email:
+            raise errors.NotFoundError("No email change is waiting for its codes.")
+        self._auth(lambda: self.session.client.auth.resend(
+            {"type": "email_change", "email": current}))
+        return EmailChange(current_email=current, new_email=new_email,
+                           codes_sent_to=(new_email, current))
+
     def confirm_email_change(self, email: str, code: str) -> EmailChangeConfirmation:
         """Enter the code sent to ``email`` (the new or the current address). ``done`` is
         False while the other address's code is still needed."""

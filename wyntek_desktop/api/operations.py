@@ -15,9 +15,12 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import re
+import threading
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -282,9 +285,9 @@ class Operations:
     @staticmethod
     def _receive(file: JobFile, response: httpx.Response, part: Path,
                  progress: Progress | None, cancelled: Callable[[], bool]) -> tuple[int, str]:
-        digest = hashlib.sha256()
         size, expected = 0, file.size_bytes
-        with part.open("wb") as sink:
+        sink = _HashingWriter(part)
+        try:
             for chunk in response.iter_bytes():
                 if cancelled():
                     raise Cancelled(f"The download of {file.file_name} was cancelled.")
@@ -292,11 +295,14 @@ class Operations:
                 if size > expected:
                     raise _integrity_error(file, f"storage holds more than the recorded "
                                                  f"{expected:,} bytes")
-                digest.update(chunk)
                 sink.write(chunk)
                 if progress is not None:
                     progress(size, expected)
-        return size, digest.hexdigest()
+        except BaseException:
+            with suppress(OSError):  # the first failure is the one to report
+                sink.close()
+            raise
+        return size, sink.finish()
 
     @staticmethod
     def _check_integrity(file: JobFile, size: int, digest: str) -> None:
@@ -325,17 +331,22 @@ class Operations:
     def quote_reorder(self, job_id: str,
                       changes: ReorderChanges | None = None) -> Quote:
         """What a reorder with ``changes`` costs: the original's verified measurements
-        priced by the service's ``quote_job`` (the same rule ``reorder_job`` debits)."""
+        and board options priced by the service's ``quote_job``, as ``reorder_job``
+        prices (and debits) them."""
         job_id = _uuid(job_id)
         rows = self.api._rows(lambda: self._client.table("jobs").select(
-            "material_id,quantity,tolerance_mm,volume_cm3,verified_volume_cm3,"
-            "verified_board_area_cm2,verified_copper_layers,finish,spec").eq("id", job_id))
+            "material_id,quantity,tolerance_mm,finish,spec,volume_cm3,verified_volume_cm3,"
+            "verified_board_area_cm2,verified_copper_layers").eq("id", job_id))
         if not rows:
             raise errors.NotFoundError(f"Job {job_id} was not found (or is not yours).")
         row, changes = rows[0], changes or ReorderChanges()
+        raw_spec = row.get("spec")
+        spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
         volume = row.get("verified_volume_cm3")
         volume = row.get("volume_cm3") if volume is None else volume
         area, layers = row.get("verified_board_area_cm2"), row.get("verified_copper_layers")
+        board_layers, thickness = spec.get("board_layers"), spec.get("board_thickness_mm")
+        finish = row.get("finish") if changes.finish is None else (changes.finish.strip() or None)
         return self.api.quote(
             str(row["material_id"]), float(volume or 0),
             int(changes.quantity if changes.quantity is not None else row["quantity"]),
@@ -343,8 +354,9 @@ class Operations:
                   else row["tolerance_mm"]),
             board_area_cm2=None if area is None else float(area),
             copper_layers=None if layers is None else int(layers),
-            # the original's PCB options and the (changed) finish, as reorder_job prices
-            **_board_options(row, changes))
+            board_layers=None if board_layers is None else int(board_layers),
+            board_thickness_mm=None if thickness is None else float(thickness),
+            finish=finish)
 
     def report_problem(self, job_id: str, subject: str, body: str) -> SupportMessage:
         """A warranty message to support about one of the customer's jobs."""
@@ -369,6 +381,51 @@ class Operations:
         message = SupportMessage.from_row(_one(rows))
         log.info("support message %s sent (%s)", message.id, topic)
         return message
+
+
+class _HashingWriter:
+    """Hashes and writes the received chunks on a helper thread, so that SHA-256 and the
+    disk overlap the network instead of following it (hashlib and file writes release
+    the GIL). The queue is bounded: at most ``DEPTH`` chunks (≤ 64 KiB each) wait."""
+
+    DEPTH = 64
+
+    def __init__(self, path: Path) -> None:
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.DEPTH)
+        self._digest = hashlib.sha256()
+        self._error: BaseException | None = None
+        self._sink = path.open("wb")
+        self._thread = threading.Thread(target=self._run, name="download-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # keep taking chunks so the receiver never blocks
+            try:
+                self._digest.update(chunk)
+                self._sink.write(chunk)
+            except BaseException as exc:
+                self._error = exc
+
+    def write(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(chunk)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._sink.close()
+
+    def finish(self) -> str:
+        """The SHA-256 of everything written, once it is all on disk (re-raises a write
+        error of the helper thread)."""
+        self.close()
+        if self._error is not None:
+            raise self._error
+        return self._digest.hexdigest()
 
 
 def _integrity_error(file: JobFile, what: str) -> errors.IntegrityError:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from wyntek_desktop.ui.pages.account import AccountPage
 from wyntek_desktop.ui.pages.help import HelpPage
 from wyntek_desktop.ui.pages.jobs import JobsPage
+from wyntek_desktop.ui.pages.operations import OperationsPage, install_operations
 from wyntek_desktop.ui.pages.outbox import OutboxPage
 from wyntek_desktop.ui.pages.prepare import PreparePage, icon
 from wyntek_desktop.ui.pages.tokens import TokensPage
@@ -35,7 +36,7 @@ from wyntek_desktop.ui.services import (
 )
 from wyntek_desktop.ui.widgets import Page
 
-PAGES = ("prepare", "outbox", "jobs", "tokens", "account", "help")
+PAGES = ("prepare", "outbox", "jobs", "tokens", "account", "help", "operations")
 CONNECTION_TEXT: dict[str, str] = {
     ONLINE: "● Online",
     OFFLINE: "● Offline",
@@ -70,8 +71,8 @@ class MainWindow(QMainWindow):
         self.account = AccountPage(services)
         self.help = HelpPage(services)
         self.pages: dict[str, Page] = dict(zip(PAGES, (
-            self.prepare, self.outbox, self.jobs, self.tokens, self.account, self.help),
-            strict=True))
+            self.prepare, self.outbox, self.jobs, self.tokens, self.account, self.help,
+            OperationsPage(services)), strict=True))
         for page in self.pages.values():
             self.nav.addItem(QListWidgetItem(page.title))
             self.stack.addWidget(page)
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.outbox.show_job_requested.connect(self.show_job)
         self.jobs.support_requested.connect(self.contact_support_about)
         self.account.files_deleted.connect(self.jobs.refresh)  # retention dates changed
+        self.operations = install_operations(self)  # shown to operator accounts only
         self.nav.setCurrentRow(0)
         self._on_connection(services.connection, "")
         self._on_sign_in(services.email)

@@ -10,13 +10,15 @@ result (or a ``WyntekError`` for the inline banner) back in the GUI thread.
 - ``services_base``: signals, state, the call helper, the connection state;
 - ``services_session``: signing in and out, checking a kept session;
 - ``services_uploads``: the upload runner's lifecycle and its events;
-- ``services_account``: the profile (balance) and the material catalogue.
+- ``services_account``: the profile (balance) and the material catalogue;
+- ``services_operations``: the account's role (operator) and the operators' calls.
 """
 
 from __future__ import annotations
 
 from wyntek_desktop.ui.services_account import AccountServices
 from wyntek_desktop.ui.services_base import ConnectionState, as_user_error
+from wyntek_desktop.ui.services_operations import OperationsServices
 from wyntek_desktop.ui.services_session import SessionServices
 from wyntek_desktop.ui.services_uploads import UploadServices
 
@@ -28,7 +30,7 @@ NOT_CONFIGURED, SIGNED_OUT = ConnectionState.NOT_CONFIGURED, ConnectionState.SIG
 CONNECTING = ConnectionState.CONNECTING
 
 
-class Services(SessionServices, UploadServices, AccountServices):
+class Services(SessionServices, UploadServices, AccountServices, OperationsServices):
     def after_sign_in(self) -> None:
         self.refresh_profile()
         self.load_catalogue()

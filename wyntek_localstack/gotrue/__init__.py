@@ -19,10 +19,12 @@ from .admin import (
     admin_list_users,
     admin_update_user,
 )
+from .eml import write_mail
 from .errors import AuthError, endpoint
 from .meta import health, jwks, settings
 from .otp import otp
-from .recover import recover, write_mail
+from .recover import recover
+from .resend import resend
 from .sessions import start_session
 from .signup import signup
 from .token import token
@@ -40,6 +42,7 @@ def routes() -> list[BaseRoute]:
         Route("/logout", endpoint(logout), methods=["POST"]),
         Route("/recover", endpoint(recover), methods=["POST"]),
         Route("/otp", endpoint(otp), methods=["POST"]),
+        Route("/resend", endpoint(resend), methods=["POST"]),
         Route("/verify", endpoint(verify_post), methods=["POST"]),
         Route("/verify", endpoint(verify_get), methods=["GET"]),
         Route("/settings", endpoint(settings), methods=["GET"]),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..database import DatabaseError, find_supabase_dir
+from .eml import write_mail
 from .errors import AuthError
 
 OTP_LIFETIME = 3600      # GoTrue's mailer OTP expiry (config.toml otp_expiry)
@@ -93,7 +94,6 @@ def render(kind: str, values: dict[str, str]) -> tuple[str, str, str]:
 
 
 def send(data_dir: Path, to: str, kind: str, values: dict[str, str]) -> Path:
-    from .recover import write_mail  # the catcher's .eml writer
 
     subject, text, _ = render(kind, values)
     return write_mail(data_dir, to, subject, text)

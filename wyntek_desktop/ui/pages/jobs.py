@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Collection, Mapping
 from datetime import datetime
@@ -85,13 +86,50 @@ def material_names(catalogue: Any) -> dict[str, str]:
     return {m.id: m.name for m in getattr(catalogue, "materials", ()) if m.name}
 
 
+ACTORS = {"customer": "you", "operator": "WYNTEK operator", "service": "WYNTEK"}
+VERIFICATION_EVENTS = {"pending": "Files being verified", "passed": "Files verified",
+                       "adjusted": "Price adjusted to the measured files",
+                       "needs_tokens": "Needs more tokens at the measured price",
+                       "failed": "Verification failed"}
+
+
+def verified_price(job: Any) -> str:
+    """The price the service settled on after measuring the stored files."""
+    if job.verification in ("passed", "adjusted"):
+        measured = (f", measured {job.verified_volume_cm3:.3f} cm³"
+                    if job.verified_volume_cm3 is not None else "")
+        refunded = "; refunded" if job.status in ("cancelled", "rejected") else ""
+        return (f"{job.token_cost:,} tokens (verified {fmt_time(job.verified_at)}{measured})"
+                f"{refunded}")
+    if job.verification == "needs_tokens":
+        return f"{job.token_cost:,} tokens measured; waiting for your confirmation"
+    if job.verification == "pending":
+        return "not yet: the service is measuring the files"
+    return ""
+
+
+def history_html(events: list[Any]) -> str:
+    """The service's history of the job: every status change and verification outcome,
+    with its note, time and who made it."""
+    rows = []
+    for e in events:
+        what = (VERIFICATION_EVENTS.get(e.verification, e.verification) if e.verification
+                else status_label(e.status))
+        note = f"<br><span style='color:#999'>{escape(e.note)}</span>" if e.note else ""
+        rows.append(f"<tr><td style='color:#999;padding-right:12px' valign='top'>"
+                    f"{escape(fmt_time(e.created_at))}</td><td><b>{escape(what)}</b> · "
+                    f"{escape(ACTORS.get(e.actor, e.actor))}{note}</td></tr>")
+    return "<h4>History</h4><table cellspacing='2'>" + "".join(rows) + "</table>"
+
+
 def job_html(job: Any, history: list[tuple[datetime, str]],
              pictures: Collection[str] = (),
-             names: dict[str, str] | None = None) -> str:
+             names: dict[str, str] | None = None, events: list[Any] | None = None) -> str:
     """The detail view's HTML; `pictures` are the file SHA-256s whose picture is loaded
-    (shown through `picture_url`)."""
+    (shown through `picture_url`); `events` the service's history, when loaded."""
     rows = [("Status", status_label(job.status)),
             ("Verification", getattr(job, "verification_text", "")),
+            ("Verified price", verified_price(job)),
             ("Material", (names or {}).get(job.material_id or "") or job.material_id or ""),
             ("Process", PROCESS_NAMES.get(job.process or "", (job.process or "").upper())),
             ("Quantity", str(job.quantity)),
@@ -133,11 +171,47 @@ def job_html(job: Any, history: list[tuple[datetime, str]],
                      f"<b>{escape(f.file_name)}</b><br>{escape(' · '.join(facts))}"
                      f"<br><span style='color:#999'>{escape(retention)}</span></td></tr>"
                      "</table>")
-    if history:
+    if events:
+        parts.append(history_html(events))
+    elif history:  # the service's history is not loaded (yet, or offline)
         parts.append("<h4>Status history (seen by this app)</h4>")
         parts.append("".join(f"<div>{fmt_time(t)} — {escape(status_label(s))}</div>"
                              for t, s in history))
     return "".join(parts)
+
+
+REPORTABLE = ("shipped", "completed")
+
+
+def reorderable(job: Any) -> bool:
+    """A completed job whose files WYNTEK still keeps (the service checks again)."""
+    return (job.status == "completed" and bool(job.files)
+            and all(f.deleted_at is None for f in job.files))
+
+
+def reorder_hint(job: Any) -> str:
+    if job.status != "completed":
+        return "A job can be reordered once it is completed."
+    if not reorderable(job):
+        return ("The files of this job are no longer kept, so it cannot be reordered; "
+                "submit the design files again as a new job.")
+    return "Make this job again from the files WYNTEK keeps; nothing is uploaded."
+
+
+def status_changes(events: list[Any], old: str, after: int | None) -> list[tuple[str, str]]:
+    """(new status, previous status) of each status change in ``events`` not announced
+    yet: after event id ``after``, or else after the last change that led to ``old``."""
+    changes: list[tuple[int, str, str]] = []
+    previous: str | None = None
+    for e in sorted(events, key=lambda e: e.id):
+        if previous is not None and e.status != previous:
+            changes.append((e.id, e.status, previous))
+        previous = e.status
+    if after is None:
+        start = max((i + 1 for i, (_, status, _) in enumerate(changes) if status == old),
+                    default=0)
+        return [(s, p) for _, s, p in changes[start:]]
+    return [(s, p) for eid, s, p in changes if eid > after]
 
 
 class JobsPage(Page):
@@ -208,6 +282,16 @@ class JobsPage(Page):
         for button in (self.confirm_button, self.buy_button):
             button.setVisible(False)
             dv.addWidget(button)
+        after = QHBoxLayout()  # what a finished job can still lead to
+        self.reorder_button = QPushButton("Reorder…", detail)
+        self.reorder_button.setAccessibleName("Reorder the selected job from its kept files")
+        self.reorder_button.clicked.connect(self.reorder_selected)
+        self.problem_button = QPushButton("Report a problem…", detail)
+        self.problem_button.setAccessibleName("Report a problem with the selected job")
+        self.problem_button.clicked.connect(self.report_problem_selected)
+        after.addWidget(self.reorder_button)
+        after.addWidget(self.problem_button)
+        dv.addLayout(after)
         split.setSizes([700, 380])
         self.body.addWidget(split, 1)
         self.filter.currentIndexChanged.connect(
@@ -228,6 +312,10 @@ class JobsPage(Page):
         self._poll.timeout.connect(self.poll)
         self._poller: Any = None
         self._history: dict[str, list[tuple[datetime, str]]] = {}
+        # job id -> (its updated_at when fetched, the service's events)
+        self._events: dict[str, tuple[datetime | None, list[Any]]] = {}
+        self._announced: dict[str, int] = {}  # job id -> the last event id announced
+        self.dialog: Any = None  # the open Reorder / Report a problem dialog
         self._select_next: str | None = None
         self._polling = False
         self._poll_again = False
@@ -250,6 +338,8 @@ class JobsPage(Page):
         self._generation += 1  # a poll still running for the previous user is dropped
         self.model.clear()
         self._history.clear()
+        self._events.clear()
+        self._announced.clear()
         if email is not None:
             self.poll()
 
@@ -296,7 +386,7 @@ class JobsPage(Page):
                 old = known.status
                 if old != job.status:
                     history.append((now, job.status))
-                    self.status_changed.emit(job, old)
+                    self._announce(job, old)
             elif not history:
                 history.append((job.updated_at or now, job.status))
         self.model.upsert(jobs)  # a poll brings new and changed jobs only
@@ -347,12 +437,119 @@ class JobsPage(Page):
         self.table.scrollTo(self.model.index(row, 0))
         return True
 
+    # -- the service's history and a notification per change ---------------------------------
+    def _announce(self, job: Any, old: str) -> None:
+        """One notification per status change, from the service's history: two changes
+        between polls (an operator moving quickly) are two notifications."""
+        ops = self.services.operations
+        if ops is None:
+            self.status_changed.emit(job, old)
+            return
+        generation = self._generation
+
+        def got(events: list[Any]) -> None:
+            if generation != self._generation:
+                return
+            self._events[job.id] = (job.updated_at, events)
+            changes = status_changes(events, old, self._announced.get(job.id))
+            if not changes and job.id not in self._announced:
+                changes = [(job.status, old)]  # a history that does not say: still news
+            if events:
+                self._announced[job.id] = max(e.id for e in events)
+            for status, previous in changes:
+                self.status_changed.emit(
+                    job if status == job.status else dataclasses.replace(job, status=status),
+                    previous)
+            if self.selected_job() is not None and self.selected_job().id == job.id:
+                self._show_selected()
+
+        def failed(err: WyntekError) -> None:  # offline: the change is still news
+            self.status_changed.emit(job, old)
+        self.services.call(lambda state: ops.job_events(job.id), on_result=got,
+                           on_error=failed)
+
+    def _load_events(self, job: Any) -> None:
+        """The selected job's history, fetched again when the job changed."""
+        ops = self.services.operations
+        cached = self._events.get(job.id)
+        if ops is None or (cached is not None and cached[0] == job.updated_at):
+            return
+        generation, stamp = self._generation, job.updated_at
+
+        def got(events: list[Any]) -> None:
+            if generation != self._generation:
+                return
+            self._events[job.id] = (stamp, events)
+            selected = self.selected_job()
+            if selected is not None and selected.id == job.id:
+                self._show_selected()
+        self.services.call(lambda state: ops.job_events(job.id), on_result=got,
+                           on_error=lambda err: None,  # the app's own history stays shown
+                           latest="job-events")
+
+    def events_of(self, job_id: str) -> list[Any] | None:
+        cached = self._events.get(job_id)
+        return None if cached is None else cached[1]
+
+    # -- reorder and report a problem ---------------------------------------------------------
+    def reorder_selected(self) -> None:
+        job = self.selected_job()
+        ops = self.services.operations
+        if job is None or ops is None or not reorderable(job) or self.dialog is not None:
+            return
+        from wyntek_desktop.core.operations import ReorderChanges
+        from wyntek_desktop.ui.dialogs.reorder import ReorderDialog
+        dialog = ReorderDialog(
+            self.services, job,
+            lambda quantity: ops.quote_reorder(job.id, ReorderChanges(quantity=quantity)).tokens,
+            lambda cid, changes: ops.reorder(job.id, changes, client_job_id=cid),
+            self.model.material_names, self)
+        dialog.ordered.connect(self._reordered)
+        self._open_dialog(dialog)
+
+    def _reordered(self, new_job: Any) -> None:
+        self._got_changes([new_job])
+        self.select_job(new_job.id)
+        self.services.refresh_profile()
+        self.show_info(f"Job {new_job.id[:8]} placed for {new_job.token_cost:,} tokens from "
+                       "the kept files; the service checks them again before the shop "
+                       "starts.")
+
+    def report_problem_selected(self) -> None:
+        job = self.selected_job()
+        ops = self.services.operations
+        if job is None or ops is None or job.status not in REPORTABLE \
+                or self.dialog is not None:
+            return
+        from wyntek_desktop.ui.dialogs.report_problem import ReportProblemDialog
+        dialog = ReportProblemDialog(
+            self.services, job, lambda subject, body: ops.report_problem(job.id, subject, body),
+            self)
+        dialog.sent.connect(lambda msg: self.show_info(
+            f"Your report about job {job.id[:8]} was sent to support as a warranty claim; "
+            "they answer by email."))
+        self._open_dialog(dialog)
+
+    def _open_dialog(self, dialog: Any) -> None:
+        self.dialog = dialog
+        dialog.finished.connect(lambda _: self._dialog_closed(dialog))
+        dialog.open()
+
+    def _dialog_closed(self, dialog: Any) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+        self.table.setFocus()
+
     def _context_menu(self, menu: QMenu) -> None:
         job = self.selected_job()
         if job is None:
             return
         cancel = menu.addAction("&Cancel job…", self.cancel_selected)
         cancel.setEnabled(job.cancellable)
+        menu.addAction("R&eorder…", self.reorder_selected).setEnabled(reorderable(job))
+        menu.addAction("Report a &problem…", self.report_problem_selected).setEnabled(
+            job.status in REPORTABLE)
         menu.addAction("Contact &support about this job…",
                        lambda: self.support_requested.emit(job.id))
         menu.addAction("Copy job &ID", lambda: QGuiApplication.clipboard().setText(job.id))
@@ -373,16 +570,27 @@ class JobsPage(Page):
             self.cancel_button.setEnabled(False)
             self.confirm_button.setVisible(False)
             self.buy_button.setVisible(False)
+            self.reorder_button.setEnabled(False)
+            self.problem_button.setEnabled(False)
             return
         shas = {f.sha256 for f in job.files if f.sha256}
         self._hand_over(shas)
         self.detail.setHtml(job_html(job, self._history.get(job.id, []),
-                                     shas & self._in_document, self.model.material_names))
+                                     shas & self._in_document, self.model.material_names,
+                                     self.events_of(job.id)))
         unread = {sha: self._pictures[sha] for sha in shas
                   if sha in self._pictures and sha not in self._images}
         if unread:
             self.services.call(load_pictures, unread, on_result=self._got_images,
                                latest="job-picture-images")
+        self._load_events(job)
+        self.reorder_button.setEnabled(reorderable(job))
+        self.reorder_button.setToolTip(reorder_hint(job))
+        self.problem_button.setEnabled(job.status in REPORTABLE)
+        self.problem_button.setToolTip(
+            "" if job.status in REPORTABLE else
+            "A problem can be reported once the job is shipped or completed; before that, "
+            "contact support from the job's context menu.")
         if any(f.kind == "model" and f.sha256 and f.sha256 not in self._pictures
                for f in job.files):
             self._find_pictures()  # made since the last look? shown when found
