@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         h = bar.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts"
                      ).setShortcuts([QKeySequence("F1"), QKeySequence("?")])  # ? as in web apps
-        self._action(h, "&Contact support", lambda: self.nav.setCurrentRow(5), None, "support")
+        self._action(h, "&Contact support", self.show_support, None, "support")
         self._action(h, "&About WYNTEK Desktop", self.show_about, None, "about")
 
     def _build_tray(self) -> None:
@@ -351,6 +351,10 @@ class MainWindow(QMainWindow):
         self.activateWindow()
         self.show_page("jobs")
         self.jobs.select_job(self._notified_job)
+
+    def show_support(self) -> None:
+        self.nav.setCurrentRow(5)
+        self.help.show_support()
 
     def show_shortcuts(self) -> None:
         from wyntek_desktop.ui.dialogs.shortcuts import ShortcutsDialog
