@@ -92,7 +92,8 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--baseline", type=Path, default=None,
                         help="folder with an older wyntek_desktop to time alongside")
-    parser.add_argument("--skip", default="", help="comma list of: scaling,process,memory,lod")
+    parser.add_argument("--skip", default="",
+                        help="comma list of: stages,scaling,process,memory,lod")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT.parent))
     if args.analysis:
@@ -156,6 +157,37 @@ for _ in range(runs):
 print(json.dumps(times))
 """
 
+_STAGES = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from pathlib import Path
+from wyntek_desktop.design import analyze, loaders, measure, stl, topology
+path, runs = Path(sys.argv[2]), int(sys.argv[3])
+analyze(path)
+rows = []
+for _ in range(runs):
+    took = {}
+    def timed(name, fn, *args):
+        cpu = time.process_time()
+        out = fn(*args)
+        took[name] = time.process_time() - cpu
+        return out
+    tris, _ = timed("read", stl.read_stl, path)
+    bounds = timed("bounds check", loaders.check_triangles, path, tris)
+    ids, slots = timed("weld", topology.weld_ids, tris)
+    faces, keep = topology.drop_degenerate_indices(ids)
+    found = timed("edges", topology.edges, faces, slots)
+    topo = timed("bodies", topology.bodies, found)
+    timed("volume, area, overhang", measure._volume_area, tris, keep, topo.face_body,
+          topo.bodies, float(np.abs(bounds).max()) * 1e-7, float(bounds[0, 2]))
+    cpu = time.process_time()
+    analyze(path)
+    took["whole analyze()"] = time.process_time() - cpu
+    rows.append(took)
+print(json.dumps(rows))
+"""
+
 _PEAK = """
 import os, sys, tracemalloc
 sys.path.insert(0, sys.argv[1])
@@ -207,6 +239,9 @@ def analysis_main(args: argparse.Namespace) -> int:
     loads = [os.getloadavg()[0]]
     print(f"load average at the start: {loads[0]:.1f} on {os.cpu_count()} CPUs; "
           f"pairs: {args.pairs}; baseline: {baseline or 'none'}\n")
+    if "stages" not in skip:
+        _stages(tree, baseline, [s for s in sizes if s in ("1.3M", "4M")], args.pairs)
+        loads.append(os.getloadavg()[0])
     if "scaling" not in skip:
         _scaling(tree, baseline, sizes, args.pairs)
         loads.append(os.getloadavg()[0])
@@ -222,6 +257,40 @@ def analysis_main(args: argparse.Namespace) -> int:
     print("load average (1 min) after each section: "
           + ", ".join(f"{load:.1f}" for load in loads))
     return 0
+
+
+def _stages(tree: Path, baseline: Path | None, sizes: list[str], pairs: int) -> None:
+    """CPU seconds per stage of the report (CPU time: on a shared machine it moves far
+    less with the load than wall time), ours and the baseline alternating."""
+    import json
+    import subprocess
+
+    def run(folder: Path, path: Path) -> list[dict[str, float]]:
+        out = subprocess.run([sys.executable, "-c", _STAGES, str(folder), str(path), "2"],
+                             check=True, capture_output=True, text=True).stdout
+        rows: list[dict[str, float]] = json.loads(out.strip().splitlines()[-1])
+        return rows
+
+    print("Where the time goes: CPU seconds per stage of `analyze` (median over "
+          f"{pairs} pairs x 2 calls; the stages are called one by one, as `measure` does):\n")
+    for label in sizes:
+        path = make_stl(label)
+        ours: list[dict[str, float]] = []
+        theirs: list[dict[str, float]] = []
+        for _ in range(pairs):
+            ours += run(tree, path)
+            if baseline is not None:
+                theirs += run(baseline, path)
+        print(f"{label} ({(path.stat().st_size - 84) // 50:,} triangles):\n")
+        print("| stage | **ours CPU s** | baseline CPU s | ours / baseline |")
+        print("|---|---:|---:|---:|")
+        for stage in ours[0]:
+            a = _median([r[stage] for r in ours])
+            b = _median([r[stage] for r in theirs])
+            ratio = f"{a / b:.2f}" if theirs and b > 0 else "-"
+            base = f"{b:.3f}" if theirs else "-"
+            print(f"| {stage} | **{a:.3f}** | {base} | {ratio} |")
+        print(flush=True)
 
 
 def _scaling(tree: Path, baseline: Path | None, sizes: list[str], pairs: int) -> None:

@@ -206,3 +206,14 @@ def test_bodies_in_any_face_order_keep_their_volume_area_and_size(tmp_path: Path
     for body, part in zip(sorted(reports[0].bodies, key=lambda b: b.index), parts, strict=True):
         assert body.dimensions_mm == tuple(round(float(d), 4) for d in np.ptp(
             part.reshape(-1, 3).astype(np.float64), axis=0))
+
+
+def test_loose_triangles_grow_the_edge_table_and_keep_their_counts() -> None:
+    # every edge distinct: twice the edges a closed mesh of this size has, so the edge
+    # table grows mid-way and its per-edge state must move with the keys
+    rng = np.random.default_rng(21)
+    loose = rng.normal(size=(6_000, 3, 3)).astype(np.float32) * 50
+    glued = np.concatenate([loose, loose[:500, ::-1], cube(3, (400, 0, 0))])
+    _assert_agree(glued)
+    topo = _fast(loose)[0]
+    assert topo.bodies == 6_000 and topo.boundary_edges.sum() == 18_000

@@ -22,11 +22,18 @@ def accounts(localstack) -> Iterator[dict[str, Account]]:
 
 
 @pytest.fixture
-def verified_job(localstack, accounts, tmp_path: Path) -> dict[str, Any]:
-    """A verified job of the customer, assigned to ``operator`` (not to ``stranger``)."""
+def assigned_job(localstack, accounts, tmp_path: Path) -> dict[str, Any]:
+    """A submitted job of the customer, assigned to ``operator`` (not to ``stranger``);
+    its verification may still be running."""
     job = accounts["customer"].customer.submit({"cube.stl": cube_stl(tmp_path, 20.0)},
                                                volume_cm3=8.0, notes="Deburr the edges",
                                                delivery_instructions="Leave at reception")
-    wait_verified(localstack, [job["id"]])
     assign(localstack, job["id"], accounts["operator"].uid)
     return job
+
+
+@pytest.fixture
+def verified_job(localstack, assigned_job) -> dict[str, Any]:
+    """``assigned_job`` once the worker verified it (it may then leave submitted)."""
+    wait_verified(localstack, [assigned_job["id"]])
+    return assigned_job

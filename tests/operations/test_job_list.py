@@ -28,3 +28,15 @@ def test_assigned_jobs_page_through_ties(localstack, accounts, monkeypatch):
     assert listed == expected
     assert [j.id for j in ops.assigned_jobs("reviewing")] == sorted(ids[:3])
     assert customer.ctx.api.operations.assigned_jobs() == []  # RLS: a customer sees none
+
+
+def test_an_operators_own_job_lists_hold_only_their_own_jobs(localstack, accounts,
+                                                              assigned_job):
+    """The operator may read an assigned customer job, but the Jobs page and `wyntek
+    jobs` (the caller's own jobs, with their costs) never list it."""
+    operator = accounts["operator"].ctx.api
+    assert operator.operations.assigned_job(assigned_job["id"]).id == assigned_job["id"]
+    assert operator.list_jobs() == []  # RLS alone would list it
+    assert operator.jobs_changed_since(None) == []
+    customer = accounts["customer"].ctx.api
+    assert [j.id for j in customer.list_jobs()] == [assigned_job["id"]]

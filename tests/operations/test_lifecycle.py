@@ -40,16 +40,16 @@ def test_assigned_operator_walks_the_lifecycle_with_notes(localstack, accounts, 
     assert [e.id for e in owner_view] == [e.id for e in events]
 
 
-def test_steps_cannot_be_skipped(accounts, verified_job):
+def test_steps_cannot_be_skipped(accounts, assigned_job):
     ops = accounts["operator"].ctx.api.operations
     with pytest.raises(errors.ConflictError, match="next step is reviewing, not shipped"):
-        ops.advance(verified_job["id"], "shipped")
+        ops.advance(assigned_job["id"], "shipped")
     with pytest.raises(errors.ValidationError, match="not a step"):
-        ops.advance(verified_job["id"], "rejected")
+        ops.advance(assigned_job["id"], "rejected")
 
 
-def test_unassigned_operator_and_customer_are_refused(accounts, verified_job):
-    job_id = verified_job["id"]
+def test_unassigned_operator_and_customer_are_refused(accounts, assigned_job):
+    job_id = assigned_job["id"]
     for name in ("stranger", "customer"):
         ops = accounts[name].ctx.api.operations
         with pytest.raises(errors.AuthError, match="Only an operator assigned"):
@@ -63,8 +63,8 @@ def test_unassigned_operator_and_customer_are_refused(accounts, verified_job):
     assert accounts["operator"].ctx.api.operations.assigned_job(job_id).status == "submitted"
 
 
-def test_only_the_service_assigns_and_only_operators(localstack, accounts, verified_job):
-    body = {"job_id": verified_job["id"], "operator_id": accounts["stranger"].uid}
+def test_only_the_service_assigns_and_only_operators(localstack, accounts, assigned_job):
+    body = {"job_id": assigned_job["id"], "operator_id": accounts["stranger"].uid}
     for name in ("operator", "customer"):
         refused = accounts[name].customer.rpc("assign_operator", body)
         assert refused.status_code in (401, 403, 404), refused.text

@@ -7,10 +7,10 @@ import pytest
 from wyntek_desktop.core import errors
 
 
-def test_report_a_problem_is_a_warranty_message_on_an_own_job(accounts, verified_job):
+def test_report_a_problem_is_a_warranty_message_on_an_own_job(accounts, assigned_job):
     ops = accounts["customer"].ctx.api.operations
-    message = ops.report_problem(verified_job["id"], "Cracked part", "One arrived cracked.")
-    assert (message.topic, message.job_id) == ("warranty", verified_job["id"])
+    message = ops.report_problem(assigned_job["id"], "Cracked part", "One arrived cracked.")
+    assert (message.topic, message.job_id) == ("warranty", assigned_job["id"])
     assert ops.send_support_message("Invoice", "Please send one.", topic="billing").topic \
         == "billing"
     with pytest.raises(errors.ValidationError, match="about one of your jobs"):
@@ -19,4 +19,4 @@ def test_report_a_problem_is_a_warranty_message_on_an_own_job(accounts, verified
         ops.send_support_message("Hi", "Hello", topic="gossip")
     # another account cannot attach a message to this job
     with pytest.raises(errors.NotFoundError):
-        accounts["stranger"].ctx.api.operations.report_problem(verified_job["id"], "x", "y")
+        accounts["stranger"].ctx.api.operations.report_problem(assigned_job["id"], "x", "y")

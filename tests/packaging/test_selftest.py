@@ -54,7 +54,8 @@ def test_qt_and_opengl_checks_run_headless(qapp: object) -> None:
     assert "available" in gl.details
 
 
-@pytest.mark.parametrize("name", ["native", "processes", "tls", "trimesh", "step", "licences"])
+@pytest.mark.parametrize("name", ["native", "processes", "tls", "trimesh", "step", "pdf",
+                                  "licences"])
 def test_required_checks_pass_here(name: str) -> None:
     func = dict((n, f) for n, f, _ in selftest.CHECKS)[name]
     result = selftest.run_check(name, func, True, OPTIONS)

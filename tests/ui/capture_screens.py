@@ -175,6 +175,8 @@ def main() -> int:
     w.show_page("help")
     wait(lambda: len(w.help.howto_titles()) == 5, what="the how-to pages")
     w.help.howto_list.setCurrentRow(0)
+    shot("help-howto")
+    w.help.show_support()
     w.help.subject.setText("Delivery to the second dock")
     w.help.message.setPlainText("Please deliver job a44f to dock 2; dock 4 is closed.")
     w.help.job.setCurrentIndex(1)

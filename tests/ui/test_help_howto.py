@@ -30,6 +30,10 @@ def test_help_page_shows_the_howtos_and_opens_the_sheet(qtbot) -> None:
         assert "Submit now" in page.howto_text.toPlainText()
         page.howto_list.setCurrentRow(4)
         assert "12 months" in page.howto_text.toPlainText()
+        # the how-tos and the support form are tabs: the window stays as small as before
+        assert page.minimumSizeHint().height() < 480
+        w.actions_by_name["support"].trigger()
+        assert page.tabs.currentIndex() == 1 and page.subject.isVisible()
         qtbot.mouseClick(page.shortcuts_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: getattr(w, "shortcuts_dialog", None) is not None
                         and w.shortcuts_dialog.isVisible(), timeout=5_000)

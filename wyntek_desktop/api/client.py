@@ -208,8 +208,9 @@ class Api:
                           .in_("job_id", job_ids).order("file_name"))
 
     def list_jobs(self, status: str | None = None) -> list[Job]:
+        """The caller's own jobs (an operator's assigned jobs are ``operations``')."""
         def build() -> Any:
-            query = self.session.client.table("jobs").select("*")
+            query = self.session.client.table("jobs").select("*").eq("user_id", self.user_id)
             if status:
                 query = query.eq("status", status)
             return query.order("created_at", desc=True).order("id")
@@ -225,7 +226,7 @@ class Api:
 
     def jobs_changed_since(self, cursor: datetime | None) -> list[Job]:
         def build() -> Any:
-            query = self.session.client.table("jobs").select("*")
+            query = self.session.client.table("jobs").select("*").eq("user_id", self.user_id)
             if cursor is not None:
                 query = query.gte("updated_at", cursor.isoformat())
             return query.order("updated_at").order("id")

@@ -22,7 +22,7 @@ def connected_components(nodes: int, left: np.ndarray, right: np.ndarray
     while len(left):
         apart = a != b
         if not apart.all():
-            left, right, a, b = left[apart], right[apart], a[apart], b[apart]
+            left, right, a, b = (np.compress(apart, x) for x in (left, right, a, b))
             if not len(left):
                 break
         high = np.maximum(a, b)

@@ -4,14 +4,26 @@ Sorting millions of keys costs ~65 ns each here; one probe into this table costs
 random memory reads, and most keys find their slot in the first round. ``insert`` gives
 every key the number of the slot that holds it, so equal keys get equal numbers (not
 dense: a slot number is below ``size``, about twice the number of distinct keys).
+
+The keys come from the file (packed coordinates), so the hash is salted with a random
+number drawn once per process: without it a crafted file could give every key the same
+home slot and turn each insert into a walk along one long run of taken slots.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
 _EMPTY = -1
 _MAX_LOAD = 0.5  # beyond this, linear probing slows down: the table doubles
+#: Drawn once per process; a file cannot know it, so it cannot aim at one slot.
+SALT = int.from_bytes(os.urandom(8), "little")
+
+
+# Boolean-mask indexing (``a[mask]``) costs about five times ``np.compress`` in numpy
+# 2.4 on this code's block sizes; the hot paths here and in the mesh code use the latter.
 
 
 def mix(keys: np.ndarray) -> np.ndarray:
@@ -25,18 +37,29 @@ def mix(keys: np.ndarray) -> np.ndarray:
 
 
 class KeyTable:
-    """Distinct non-negative int64 keys, each in one slot of ``self.keys``."""
+    """Distinct non-negative int64 keys, each in one slot of ``self.keys``.
 
-    def __init__(self, expected: int) -> None:
-        self.size = max(int(expected / _MAX_LOAD) + 1, 64)
+    ``payloads`` int32 columns (``self.payload``, -1 when unset) travel with their slot
+    when the table grows, for callers that keep a value per distinct key.
+    ``probes`` counts the extra probes of every insert (the cost a collision adds).
+    """
+
+    def __init__(self, expected: int, *, payloads: int = 0,
+                 max_load: float = _MAX_LOAD, salt: int | None = None) -> None:
+        self.max_load = max_load
+        self.salt = SALT if salt is None else salt
+        self.size = max(int(expected / max_load) + 1, 64)
         if self.size >= 2**31:
             raise MemoryError("too many distinct keys for one table")
         self.keys = np.full(self.size, _EMPTY, dtype=np.int64)
+        self.payload: list[np.ndarray] = [np.full(self.size, _EMPTY, dtype=np.int32)
+                                          for _ in range(payloads)]
         self._claimed = 0  # upper bound of occupied slots (exact after a recount)
+        self.probes = 0
 
     def home(self, keys: np.ndarray) -> np.ndarray:
         """First slot to probe for each key (multiply-shift: any table size works)."""
-        h = mix(keys)
+        h = mix(keys.view(np.uint64) ^ np.uint64(self.salt))
         h >>= np.uint64(32)
         h *= np.uint64(self.size)
         h >>= np.uint64(32)
@@ -65,32 +88,39 @@ class KeyTable:
             found[free] = table[at] == key
         waiting = np.flatnonzero(~found)
         while len(waiting):
+            self.probes += len(waiting)
             at = slots[waiting]
             key = keys[waiting]
             at += 1
-            at[at == self.size] = 0
+            np.putmask(at, at == self.size, 0)
             seen = table[at]
             free = seen == _EMPTY
             if free.any():
                 claims += int(np.count_nonzero(free))
-                table[at[free]] = key[free]
+                table[np.compress(free, at)] = np.compress(free, key)
                 seen = table[at]
             slots[waiting] = at
-            waiting = waiting[seen != key]
+            waiting = np.compress(seen != key, waiting)
         self._claimed += claims
         return slots, remap
 
     def _crowded(self, incoming: int) -> bool:
         """Too full to go on: past the load factor, or (should every incoming key be
         new) at risk of filling up during this insert."""
-        return (self._claimed > _MAX_LOAD * self.size
+        return (self._claimed > self.max_load * self.size
                 or self._claimed + incoming >= 0.9 * self.size)
 
     def _grow(self, needed: int) -> np.ndarray:
-        old_keys = self.keys
+        old_keys, old_payload, probes = self.keys, self.payload, self.probes
         occupied = np.flatnonzero(old_keys != _EMPTY)
-        self.__init__(max(needed, 2 * len(occupied)))  # type: ignore[misc]
+        self.__init__(max(needed, 2 * len(occupied)),  # type: ignore[misc]
+                      payloads=len(old_payload),
+                      max_load=self.max_load, salt=self.salt)
+        self.probes = probes
         remap = np.full(len(old_keys), _EMPTY, dtype=np.int64)
         if len(occupied):
-            remap[occupied], _ = self.insert(old_keys[occupied])
+            moved, _ = self.insert(old_keys[occupied])
+            remap[occupied] = moved
+            for new, old in zip(self.payload, old_payload, strict=True):
+                new[moved] = old[occupied]
         return remap

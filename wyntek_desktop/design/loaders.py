@@ -65,6 +65,8 @@ def load_mesh(path: Path | str) -> LoadedMesh:
         raise file_error(path, f"the {fmt.upper()} file is damaged or not a {fmt.upper()} "
                          f"file ({type(exc).__name__}).") from None
     bounds = check_triangles(path, loaded.triangles)
+    if fmt == "step":  # after the check: the grid needs finite, sane coordinates
+        loaded = replace(loaded, triangles=step.share_seam_corners(loaded.triangles))
     return replace(loaded, bounds=bounds)
 
 

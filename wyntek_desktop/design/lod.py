@@ -102,8 +102,8 @@ def cluster(tris: np.ndarray, lo: np.ndarray, extent: float, cells: int) -> np.n
         block = tris[start:start + _BLOCK]
         key = _cell_numbers(block.reshape(-1, 3), lo, extent, cells).reshape(-1, 3)
         spans = (key[:, 0] != key[:, 1]) & (key[:, 1] != key[:, 2]) & (key[:, 0] != key[:, 2])
-        kept_keys.append(key[spans])
-        kept_corners.append(block[spans])
+        kept_keys.append(np.compress(spans, key, axis=0))
+        kept_corners.append(np.compress(spans, block, axis=0))
     keys = np.concatenate(kept_keys).reshape(-1)
     corners = np.concatenate(kept_corners).reshape(-1, 3)
     if len(keys) == 0:

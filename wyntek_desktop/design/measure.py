@@ -38,7 +38,7 @@ def measure(tris: np.ndarray, step: Callable[[float, str], None] = lambda f, m: 
     bounds = np.array([[tris[..., i].min() for i in range(3)],
                        [tris[..., i].max() for i in range(3)]], dtype=np.float64)
     step(0.1, "Welding vertices")
-    faces, n_vertices = topology.weld_ids(tris)
+    faces, n_vertices = topology.weld_ids(tris, float(np.abs(bounds).max()))
     faces, keep = topology.drop_degenerate_indices(faces)
     collapsed = int(len(keep) - len(faces))
     if len(faces) == 0:
@@ -96,7 +96,7 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         block = tris[start:start + _CHUNK].reshape(-1, 9).T.astype(np.float64)
         block -= shift
         if not all_kept:
-            block = block[:, keep[start:start + _CHUNK]]
+            block = np.compress(keep[start:start + _CHUNK], block, axis=1)
         ax, ay, az, bx, by, bz, cx, cy, cz = block
         ux, uy, uz = bx - ax, by - ay, bz - az
         vx, vy, vz = cx - ax, cy - ay, cz - az
@@ -132,7 +132,7 @@ def _volume_area(tris: np.ndarray, keep: np.ndarray, labels: np.ndarray, bodies:
         # normal z = cross_z / (2 * area); below -cos 45° faces down
         down = nz < -0.7071 * 2.0 * face_area
         lifted = np.minimum(np.minimum(az, bz), cz) + centre[2] > on_bed
-        overhang += float(face_area[down & lifted].sum())
+        overhang += float(np.compress(down & lifted, face_area).sum())
         if bodies > 1:
             for axis, (p, q, r) in enumerate(((ax, bx, cx), (ay, by, cy), (az, bz, cz))):
                 low = np.minimum.reduceat(np.minimum(np.minimum(p, q), r), starts)

@@ -22,33 +22,47 @@ from wyntek_desktop.design.keytable import KeyTable
 _GRID_BITS = 19
 _FIELD = 21
 _BLOCK = 65_536  # corners or faces per block: temporaries stay in the CPU's cache
-_HALF_BLOCK = 3 * 21_845  # half-edges per block: whole faces
+_EDGE_BLOCK = 3 * 21_845  # half-edges per block: whole faces
+_EDGE_LOAD = 0.6  # the edge table holds two int32 per slot besides the key
 _OPPOSITE = np.array([2, -1, -1], dtype=np.int32)  # corner c -> the corner facing edge c
+_OPPOSITE_COLUMN = np.array([2, 0, 1])
+# An edge slot's int32: the first half-edge in the low 28 bits, the faces using the
+# edge (1, 2, 3 = three or more) in the next two, whether the first half-edge walks
+# it low-to-high in bit 30; -1 while unused.
+_USE_SHIFT = 28
+_HALF = (1 << _USE_SHIFT) - 1
+_ONE_USE = 1 << _USE_SHIFT
+_MANY_USES = 3 << _USE_SHIFT
+_FORWARD = 1 << 30
 
 
 def _grid_keys(corners: np.ndarray, inverse_step: np.float32) -> np.ndarray:
     """One int64 per corner: its three rounded grid coordinates, packed exactly."""
-    keys = np.zeros(len(corners), dtype=np.int64)
-    for axis in range(3):  # three 21-bit fields, no collisions
-        cell = corners[:, axis] * inverse_step
-        np.rint(cell, out=cell)
-        keys <<= _FIELD
-        keys += cell.astype(np.int64)
-        keys += 1 << _GRID_BITS
+    cells = corners * inverse_step  # (m, 3) at once: fewer passes than column by column
+    np.rint(cells, out=cells)
+    fields = cells.astype(np.int64)
+    fields += 1 << _GRID_BITS  # three 21-bit fields, no collisions
+    keys = fields[:, 0] << 2 * _FIELD
+    keys += fields[:, 1] << _FIELD
+    keys += fields[:, 2]
     return keys
 
 
-def weld_ids(triangles: np.ndarray) -> tuple[np.ndarray, int]:
+def weld_ids(triangles: np.ndarray, reach: float | None = None) -> tuple[np.ndarray, int]:
     """Vertex number of every corner, (n, 3) int32, and the count of numbers used up.
 
     Coincident corners get equal numbers; numbers are sparse (below about twice the
     count of distinct vertices), which edge keys and ``compact`` handle fine.
+    ``reach`` is max |coordinate| when the caller knows it already.
     """
     corners = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3)
     ids = np.empty(len(corners), dtype=np.int32)
     if len(corners) == 0:
         return ids.reshape(-1, 3), 0
-    reach = max(float(np.abs(corners[:, i]).max()) for i in range(3)) or 1.0
+    if reach is None:  # min and max: no |x| temporary of the whole array
+        reach = max(max(-float(corners[:, i].min()), float(corners[:, i].max()))
+                    for i in range(3))
+    reach = reach or 1.0
     inverse_step = np.float32(2**_GRID_BITS / reach)
     # a closed mesh has ~6 corners per vertex; a soup of loose triangles grows the table
     table = KeyTable(len(corners) // 5)
@@ -74,7 +88,7 @@ def weld(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def drop_degenerate_indices(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Faces whose three corners are distinct vertices, and the mask that kept them."""
     ok = (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])
-    return (faces if ok.all() else faces[ok]), ok
+    return (faces if ok.all() else np.compress(ok, faces, axis=0)), ok
 
 
 def compact(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +98,7 @@ def compact(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.nda
     if used.all():
         return vertices, faces.astype(np.int32, copy=False)
     remap = np.cumsum(used, dtype=np.int32) - 1
-    return vertices[used], remap[faces]
+    return np.compress(used, vertices, axis=0), remap[faces]
 
 
 @dataclass(frozen=True)
@@ -132,93 +146,99 @@ def topology(faces: np.ndarray, n_vertices: int) -> Topology:
 
 
 def edges(faces: np.ndarray, n_vertices: int) -> Edges:
-    """Every half-edge (corner ``i`` = face ``i // 3``, edge to the next corner) gets the
-    table slot of its edge; the edge's representative is the last half-edge seen in
-    that slot. Per edge that gives the number of faces using it, whether its two faces
-    walk it the same way (flipped), and the face pairs that join bodies.
+    """One pass over the half-edges (corner ``i`` = face ``i // 3``, edge to the next
+    corner), block by block. Each edge's table slot keeps one int32: its first
+    half-edge and, in the top bits, how many use it (1, 2, 3 = three or more); every
+    later half-edge links its face to the first one's. Every random access to a slot
+    happens right after the insert brought it into the cache; boundary and
+    non-manifold edges are then read off the table in one sequential pass.
     """
     n = len(faces)
     faces = np.ascontiguousarray(faces, dtype=np.int32)
     none = np.zeros(0, dtype=np.int32)
     if n == 0:
         return Edges(0, none, none, none, none, none, 0)
-    slot = np.empty(3 * n, dtype=np.int32)
-    forward = np.empty(3 * n, dtype=bool)
-    table = KeyTable(3 * n // 2)  # a closed mesh has 1.5 edges per face
-    for start in range(0, n, _BLOCK // 3):
-        key, walked = _edge_keys(faces[start:start + _BLOCK // 3], n_vertices)
-        slots, remap = table.insert(key)
-        if remap is not None:
-            slot[:3 * start] = remap[slot[:3 * start]]
-        slot[3 * start:3 * start + len(key)] = slots
-        forward[3 * start:3 * start + len(key)] = walked
-    size = table.size
-    del table
-    owner = np.empty(size, dtype=np.int32)
-    owner[slot] = np.arange(3 * n, dtype=np.int32)  # representative half-edge per slot
-    uses = _uses(slot, owner)
-
-    boundary = [none]
-    non_manifold = [none]
-    flipped = [none]
-    left = [none]
-    right = [none]
-    suspects = False  # could two faces share all three vertices?
+    if 3 * n >= _ONE_USE:
+        raise MemoryError("too many faces for one edge table")
     flat = faces.reshape(-1)
-    for start in range(0, 3 * n, _HALF_BLOCK):
-        stop = min(start + _HALF_BLOCK, 3 * n)
-        half = np.arange(start, stop, dtype=np.int32)
-        face = np.repeat(np.arange(start // 3, stop // 3, dtype=np.int32), 3)
-        at = slot[start:stop]
-        count = uses[at]
-        rep = owner[at]
-        is_rep = rep == half
-        boundary.append(face[count == 1])
-        many = count > 2
-        if many.any():
+    # a closed mesh has 1.5 edges per face; a fuller table keeps the peak of memory down
+    table = KeyTable(3 * n // 2, payloads=1, max_load=_EDGE_LOAD)
+    left: list[np.ndarray] = [none]
+    right: list[np.ndarray] = [none]
+    maybe_flipped: list[np.ndarray] = [none]  # slots: two faces walk their edge alike
+    flipped_face: list[np.ndarray] = [none]
+    suspects = False  # could two faces share all three vertices?
+    step = _EDGE_BLOCK // 3
+    for start in range(0, n, step):
+        block = faces[start:start + step]
+        key, walked = _edge_keys(block, n_vertices)
+        first_half = 3 * start
+        slots, remap = table.insert(key)
+        if remap is not None:  # the table grew: slot numbers kept so far move
+            maybe_flipped = [remap[s].astype(np.int32) for s in maybe_flipped]
+        (state,) = table.payload
+        half = np.arange(first_half, first_half + len(key), dtype=np.int32)
+        held = state[slots]
+        new = np.flatnonzero(held < 0)
+        if len(new):  # of several new half-edges of one edge, one write wins
+            at = slots[new]
+            state[at] = half[new] + _ONE_USE + walked[new] * np.int32(_FORWARD)
+            held[new] = state[at]
+        owner = held & _HALF
+        others = np.flatnonzero(owner != half)
+        if not len(others):
+            continue
+        at = slots[others]
+        mine = half[others]
+        held = held[others]
+        theirs = owner[others]
+        left.append(mine // 3)
+        right.append(theirs // 3)
+        # two of these on one slot (only a third face does that): one write wins
+        state[at] = ~mine
+        crowded = np.flatnonzero(state[at] != ~mine)
+        uses = (held >> _USE_SHIFT) & 3  # faces on the edge before this one
+        second = uses == 1
+        state[at] = np.where(second, held + _ONE_USE, theirs + _MANY_USES)
+        if len(crowded):
+            state[at[crowded]] = theirs[crowded] + _MANY_USES
+        if len(crowded) or not second.all():
             suspects = True
-            non_manifold.append(face[is_rep & many])
-        linked = np.flatnonzero(~is_rep)
-        other = rep[linked]
-        left.append(face[linked])
-        right.append(other // 3)
-        two = count[linked] == 2  # the other half-edge of a two-face edge
-        same_way = forward[start:stop][linked] == forward[other]
-        flipped.append(face[linked[two & same_way]])
+        pair = np.flatnonzero(second)
+        alike = np.compress(walked[mine[pair] - first_half]
+                            == ((held[pair] & _FORWARD) != 0), pair)
+        if len(alike):
+            maybe_flipped.append(at[alike].astype(np.int32))
+            flipped_face.append(mine[alike] // 3)
         if not suspects:
             # faces on the same three vertices share an edge and its opposite corner
-            mine = flat[start + linked + _OPPOSITE[linked % 3]]
-            theirs = flat[other + _OPPOSITE[other % 3]]
-            suspects = bool((two & (mine == theirs)).any())
-    del uses, owner, slot, forward
-    return Edges(n, np.concatenate(boundary), np.concatenate(non_manifold),
-                 np.concatenate(flipped), np.concatenate(left), np.concatenate(right),
+            opposite = block[:, _OPPOSITE_COLUMN].reshape(-1)
+            suspects = bool((opposite[others]
+                             == flat[theirs + _OPPOSITE[theirs % 3]]).any())
+    (state,) = table.payload
+    del table  # the keys
+    boundary = [none]
+    non_manifold = [none]
+    for start in range(0, len(state), _BLOCK):
+        held = state[start:start + _BLOCK]
+        uses = held >> _USE_SHIFT
+        uses &= 3  # the direction bit off; an unused slot (-1) reads 3 here
+        boundary.append(np.compress(uses == 1, held))
+        non_manifold.append(np.compress((uses == 3) & (held >= 0), held))
+    candidates = np.concatenate(maybe_flipped)
+    flipped = np.compress(((state[candidates] >> _USE_SHIFT) & 3) == 2,
+                          np.concatenate(flipped_face))
+    del state
+    return Edges(n, _faces_of(boundary), _faces_of(non_manifold), flipped,
+                 np.concatenate(left), np.concatenate(right),
                  duplicate_faces(faces, n_vertices) if suspects else 0)
 
 
-def _uses(slot: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """Faces per edge slot as 1, 2 or 3 (three or more), int8.
-
-    Without ``np.bincount``: it would copy the slots to int64 and count in int64, three
-    times the memory of this. A slot's second half-edge is any one that is not its
-    representative; a third exists when some other one is not that second either.
-    """
-    second = np.full(len(owner), -1, dtype=np.int32)
-    more = np.zeros(len(owner), dtype=bool)
-    for sweep in range(2):
-        for start in range(0, len(slot), _BLOCK):
-            at = slot[start:start + _BLOCK]
-            half = np.arange(start, start + len(at), dtype=np.int32)
-            others = np.flatnonzero(owner[at] != half)
-            if sweep == 0:
-                second[at[others]] = half[others]
-            else:
-                beyond = others[second[at[others]] != half[others]]
-                more[at[beyond]] = True
-    uses = (second >= 0).view(np.int8)
-    uses += 1
-    uses += more.view(np.int8)
-    return uses
+def _faces_of(held: list[np.ndarray]) -> np.ndarray:
+    out = np.concatenate(held)
+    out &= _HALF
+    out //= 3
+    return out
 
 
 def bodies(found: Edges) -> Topology:

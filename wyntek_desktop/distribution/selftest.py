@@ -299,6 +299,29 @@ def check_step(options: Options) -> dict[str, Any]:
             "cascadio": str(cascadio.__version__), "extents": extents}
 
 
+def check_pdf(options: Options) -> dict[str, Any]:
+    """PDF drawings are shown as pages by PDFium (pypdfium2's bundled library)."""
+    try:
+        import pypdfium2 as pdfium
+    except ImportError as exc:
+        raise CheckFailed(f"pypdfium2 is missing: PDF pages cannot be drawn ({exc})") from exc
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=100)
+    data = io.BytesIO()
+    writer.write(data)
+    document = pdfium.PdfDocument(data.getvalue())
+    try:
+        pixels = document[0].render(scale=1).to_numpy()
+    finally:
+        document.close()
+    if tuple(pixels.shape[:2]) != (100, 200):
+        raise CheckFailed(f"PDFium drew a 200 x 100 pt page as {pixels.shape[1]} x "
+                          f"{pixels.shape[0]} pixels")
+    return {"summary": "PDFium: a 200 x 100 pt page drawn"}
+
+
 def check_licences(options: Options) -> dict[str, Any]:
     """Every bundled component lists an SPDX licence and its full texts are present."""
     components = about.components()
@@ -393,6 +416,7 @@ CHECKS: tuple[tuple[str, Callable[[Options], dict[str, Any]], bool], ...] = (
     ("tls", check_tls, True),
     ("trimesh", check_trimesh, True),
     ("step", check_step, True),
+    ("pdf", check_pdf, True),
     ("licences", check_licences, True),
     ("localstack", check_localstack, True),
 )

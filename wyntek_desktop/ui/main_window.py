@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QSystemTrayIcon,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -26,6 +27,7 @@ from wyntek_desktop.ui.pages.operations import OperationsPage, install_operation
 from wyntek_desktop.ui.pages.outbox import OutboxPage
 from wyntek_desktop.ui.pages.prepare import PreparePage, icon
 from wyntek_desktop.ui.pages.tokens import TokensPage
+from wyntek_desktop.ui.policy_notice import PolicyNotice
 from wyntek_desktop.ui.services import (
     CONNECTING,
     NOT_CONFIGURED,
@@ -81,7 +83,12 @@ class MainWindow(QMainWindow):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
+        column = QVBoxLayout()  # the policy notice above whatever page is shown
+        column.setContentsMargins(0, 0, 0, 0)
+        self.policy_notice = PolicyNotice(services, central)
+        column.addWidget(self.policy_notice)
+        column.addWidget(self.stack, 1)
+        row.addLayout(column, 1)
         self.setCentralWidget(central)
         self._current = -1
         self.nav.currentRowChanged.connect(self._switch)
@@ -175,7 +182,7 @@ class MainWindow(QMainWindow):
         h = bar.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcuts"
                      ).setShortcuts([QKeySequence("F1"), QKeySequence("?")])  # ? as in web apps
-        self._action(h, "&Contact support", lambda: self.nav.setCurrentRow(5), None, "support")
+        self._action(h, "&Contact support", self.show_support, None, "support")
         self._action(h, "&About WYNTEK Desktop", self.show_about, None, "about")
 
     def _build_tray(self) -> None:
@@ -344,6 +351,10 @@ class MainWindow(QMainWindow):
         self.activateWindow()
         self.show_page("jobs")
         self.jobs.select_job(self._notified_job)
+
+    def show_support(self) -> None:
+        self.nav.setCurrentRow(5)
+        self.help.show_support()
 
     def show_shortcuts(self) -> None:
         from wyntek_desktop.ui.dialogs.shortcuts import ShortcutsDialog

@@ -10,7 +10,8 @@ result (or a ``WyntekError`` for the inline banner) back in the GUI thread.
 - ``services_base``: signals, state, the call helper, the connection state;
 - ``services_session``: signing in and out, checking a kept session;
 - ``services_uploads``: the upload runner's lifecycle and its events;
-- ``services_account``: the profile (balance) and the material catalogue;
+- ``services_account``: the profile (balance), the material catalogue, account
+  management (recovery, password and email changes) and the policy notice;
 - ``services_operations``: the account's role (operator) and the operators' calls.
 """
 
@@ -35,6 +36,7 @@ class Services(SessionServices, UploadServices, AccountServices, OperationsServi
         self.refresh_profile()
         self.load_catalogue()
         self.start_uploads()
+        self.check_policy()
 
     def shutdown(self) -> None:
         self.closing = True

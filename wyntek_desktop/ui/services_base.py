@@ -72,6 +72,7 @@ class ServicesBase(QObject):
     runner_event = Signal(object)           # upload.events.Event, in the GUI thread
     error = Signal(object)                  # WyntekError for the inline banner
     info = Signal(str)                      # a short confirmation for the banner
+    policy_notice = Signal(object)          # a PolicyVersion not shown yet (once each)
     role_changed = Signal(object)           # "operator" or None (services_operations)
 
     def __init__(self, ctx: AppContext | None = None, *, pool: WorkerPool | None = None,

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 # Keys that belong to one list or field rather than to a menu action.
 WIDGET_KEYS = (
     ("Prepare: 3D view", "1-7, F", "Standard views, fit (while the view has the focus)"),
-    ("Prepare: 3D view", "Drag / Shift+drag / wheel", "Orbit, pan, zoom"),
+    ("Prepare: 3D view", "Drag / right-drag / wheel", "Orbit, pan, zoom"),
     ("Prepare: drawing", "Page Up / Page Down", "Previous / next page of a PDF drawing"),
     ("Prepare: board", "Top / Bottom buttons", "The board from above / from below"),
     ("Prepare: 3D view", "P, T, W, B", "Problems on the part, wall-thickness map, triangle "

@@ -1,4 +1,5 @@
-"""Sign in with email and password; "stay signed in" keeps the session in the keyring."""
+"""Sign in with email and password; "stay signed in" keeps the session in the keyring.
+"Forgot password?" goes to the reset by emailed code, which signs in when it is done."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +40,12 @@ class SignInDialog(QDialog):
         form.addRow("&Email", self.email)
         form.addRow("&Password", self.password)
         form.addRow("", self.remember)
+        self.forgot = QPushButton("Forgot password?", self)
+        self.forgot.setAccessibleName("Forgot password")
+        self.forgot.setFlat(True)
+        self.forgot.setAutoDefault(False)
+        self.forgot.clicked.connect(self.forgot_password)
+        form.addRow("", self.forgot)
         layout.addLayout(form)
         self.error = QLabel("", self)
         self.error.setAccessibleName("Sign-in error")
@@ -53,6 +61,7 @@ class SignInDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.result_info: Any = None
+        self.forgot_dialog: Any = None
         (self.password if email else self.email).setFocus()
 
     def submit(self) -> None:
@@ -80,3 +89,22 @@ class SignInDialog(QDialog):
         self.ok.setText("Sign in")
         self.error.setText(message)
         self.error.show()
+
+    def forgot_password(self) -> None:
+        """The reset dialog in place of this one; back here if it is cancelled."""
+        from wyntek_desktop.ui.dialogs.forgot_password import ForgotPasswordDialog
+
+        if not self.services.configured:
+            self._fail("No WYNTEK service is configured yet: open Settings (Ctrl+,) and "
+                       "enter the backend URL and anon key.")
+            return
+        dialog = ForgotPasswordDialog(self.services, self.parentWidget(),
+                                      email=self.email.text().strip(),
+                                      remember=self.remember.isChecked())
+        self.forgot_dialog = dialog
+        dialog.accepted.connect(self.accept)  # signed in by the code and the new password
+        # closed after the code was accepted: signed in all the same
+        dialog.rejected.connect(lambda: self.accept() if self.services.signed_in
+                                else self.show())
+        self.hide()
+        dialog.open()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.models import MessagesModel, material_text, status_label
-from wyntek_desktop.ui.widgets import Page, heading, record_table
+from wyntek_desktop.ui.widgets import Page, record_table
 
 MAX_BODY = 5000
 
@@ -52,8 +53,16 @@ class HelpPage(Page):
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self.body.addWidget(heading("Help & support"))
+        # two tabs, no heading above them: the page is only as tall as the taller tab
+        # (the window cannot be made smaller than its tallest page)
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Help sections")
+        self.body.addWidget(self.tabs, 1)
         self._build_howtos()
+        support = QWidget(self.tabs)
+        self.support_layout = QVBoxLayout(support)
+        self.support_layout.setContentsMargins(4, 4, 4, 0)
+        self.tabs.addTab(support, "&Contact support")
         box = QGroupBox("Contact support", self)
         form = QFormLayout(box)
         self.subject = QLineEdit(box)
@@ -79,11 +88,11 @@ class HelpPage(Page):
         row.addStretch(1)
         row.addWidget(self.send)
         form.addRow("", row)
-        self.body.addWidget(box)
-        self.body.addWidget(QLabel("Your messages"))
+        self.support_layout.addWidget(box)
+        self.support_layout.addWidget(QLabel("Your messages"))
         self.model = MessagesModel(self)
         self.table = record_table(self, self.model, "Past support messages")
-        self.body.addWidget(self.table, 1)
+        self.support_layout.addWidget(self.table, 1)
         logs_box = QGroupBox("Logs and app folders", self)
         lv = QVBoxLayout(logs_box)
         from wyntek_desktop.core.appdirs import AppDirs
@@ -105,7 +114,7 @@ class HelpPage(Page):
         lrow.addWidget(self.about_button)
         lrow.addStretch(1)
         lv.addLayout(lrow)
-        self.body.addWidget(logs_box)
+        self.support_layout.addWidget(logs_box)
         self.message.textChanged.connect(self._validate)
         self.subject.textChanged.connect(self._validate)
         services.signed_in_changed.connect(lambda e: self._validate())
@@ -113,7 +122,7 @@ class HelpPage(Page):
         self._validate()
 
     def _build_howtos(self) -> None:
-        box = QGroupBox("How to…", self)
+        box = QWidget(self.tabs)
         row = QHBoxLayout(box)
         side = QVBoxLayout()
         self.howto_list = QListWidget(box)
@@ -129,9 +138,8 @@ class HelpPage(Page):
         self.howto_text = QTextBrowser(box)
         self.howto_text.setAccessibleName("How-to page")
         self.howto_text.setOpenExternalLinks(True)
-        self.howto_text.setMinimumHeight(230)
         row.addWidget(self.howto_text, 1)
-        self.body.addWidget(box, 2)
+        self.tabs.addTab(box, "How to…")
         self._howtos: list[Any] = []
         # the pages are files: read in a worker, shown when they arrive
         self.services.call_named("wyntek_desktop.ui.howto:read_howtos",
@@ -192,8 +200,12 @@ class HelpPage(Page):
         from wyntek_desktop.ui.pages.jobs import material_names
         return material_names(self.services.catalogue)
 
+    def show_support(self) -> None:
+        self.tabs.setCurrentIndex(1)
+
     def choose_job(self, job_id: str) -> None:
         """Write about this job (the Jobs page's context menu)."""
+        self.show_support()
         if self._jobs_stale:
             self._fill_jobs()
         index = self.job.findData(job_id)
