@@ -16,6 +16,7 @@ from wyntek_desktop.ui.theme import (
     HINT_TEXT,
     apply_theme,
     contrast_ratio,
+    hint_css,
     mark_hint,
 )
 
@@ -98,3 +99,20 @@ def test_rendered_placeholder_and_hint_label_meet_aa(qtbot, restore_theme: QAppl
     field_ratio = rendered_contrast(field, inset=4)
     assert label_ratio >= AA, f"{theme}: the hint label is {label_ratio:.2f}:1"
     assert field_ratio >= AA, f"{theme}: the placeholder is {field_ratio:.2f}:1"
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_rich_text_hints_use_the_themes_readable_grey(restore_theme: QApplication,
+                                                     theme: str) -> None:
+    """The report, job and work-sheet views colour their hints with the theme's grey, and
+    no page hard-codes the old greys (#888 is 3.1:1 on the light window grey)."""
+    from pathlib import Path
+
+    import wyntek_desktop.ui as ui
+
+    apply_theme(restore_theme, theme)
+    assert hint_css() == HINT_TEXT[theme].name()
+    sources = {p: p.read_text() for p in Path(ui.__file__).parent.rglob("*.py")}
+    greys = [str(p) for p, text in sources.items()
+             if "color:#888" in text or "color:#999" in text]
+    assert greys == []

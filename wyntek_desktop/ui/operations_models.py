@@ -21,6 +21,7 @@ from wyntek_desktop.ui.models import (
     status_label,
 )
 from wyntek_desktop.ui.spec_form import PROCESS_NAMES
+from wyntek_desktop.ui.theme import hint_css
 
 OPEN_STATUSES = tuple(NEXT_STATUS)
 OPEN = "open"  # the filter's "still to do" choice
@@ -94,7 +95,7 @@ def search_text(job: OperatorJob) -> str:
 
 
 def _row(label: str, value: object) -> str:
-    return (f"<tr><td style='color:#999;padding-right:12px' valign='top'>{escape(label)}"
+    return (f"<tr><td style='color:{hint_css()};padding-right:12px' valign='top'>{escape(label)}"
             f"</td><td>{escape(str(value))}</td></tr>")
 
 
@@ -136,7 +137,8 @@ def work_sheet_html(job: OperatorJob) -> str:
         gone = f" · deleted {fmt_time(f.deleted_at)}" if f.deleted_at else ""
         parts.append(f"<p><b>{escape(f.file_name)}</b><br>{escape(f.kind)} · "
                      f"{escape(fmt_bytes(f.size_bytes))}{escape(gone)}<br>"
-                     f"<span style='color:#999'>SHA-256 {escape(f.sha256 or '?')}</span></p>")
+                     f"<span style='color:{hint_css()}'>SHA-256 "
+                     f"{escape(f.sha256 or '?')}</span></p>")
     return "".join(parts)
 
 

@@ -8,8 +8,11 @@ from typing import Any
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
+from wyntek_desktop.ui.theme import hint_css
+
 _ICON = {"error": "●", "warning": "▲", "info": "●"}
 _COLOR = {"error": "#e05555", "warning": "#d9a520", "info": "#6aa6e0"}
+
 
 
 def _mm(v: float) -> str:
@@ -40,7 +43,7 @@ def report_html(report: Any, file_name: str, thickness: Any = None,
             message = message.rstrip(".") + ESTIMATE_NOTE + "."
         if linked and f.code in FRAMED:
             message = (f"<a href='finding:{f.code}' style='color:{_COLOR.get(f.severity)}'>"
-                       f"{message}</a> <span style='color:#888'>(show on the part)</span>")
+                       f"{message}</a> <span style='color:{hint_css()}'>(show on the part)</span>")
         parts.append(f"<p style='color:{_COLOR.get(f.severity, '#ccc')}'>"
                      f"{_ICON.get(f.severity, '')} <b>{escape(f.severity.capitalize())}:</b> "
                      f"{message}</p>")
@@ -90,7 +93,8 @@ def _thickness_html(thickness: Any, linked: bool) -> str:
     if thickness is None:
         return ""
     if isinstance(thickness, str):
-        return f"<p><b>Wall thickness</b> <span style='color:#999'>{escape(thickness)}</span></p>"
+        return (f"<p><b>Wall thickness</b> <span style='color:{hint_css()}'>"
+                f"{escape(thickness)}</span></p>")
     thinnest = thickness.thinnest_mm
     wall = thickness.min_wall_mm
     text = (f"thinnest {thinnest:.2f} mm" if thinnest is not None
@@ -110,7 +114,8 @@ def _thickness_html(thickness: Any, linked: bool) -> str:
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><td style='color:#999;padding-right:12px'>{k}</td><td>{v}</td></tr>"
+    grey = hint_css()
+    body = "".join(f"<tr><td style='color:{grey};padding-right:12px'>{k}</td><td>{v}</td></tr>"
                    for k, v in rows)
     return f"<table cellspacing='2'>{body}</table>"
 
@@ -162,12 +167,12 @@ class ReportPanel(QWidget):
 
     def show_text(self, text: str) -> None:
         self._report = None
-        self.browser.setHtml(f"<p style='color:#999'>{escape(text)}</p>")
+        self.browser.setHtml(f"<p style='color:{hint_css()}'>{escape(text)}</p>")
         self._hide_actions()
 
     def show_progress(self, file_name: str, message: str) -> None:
         self._report = None
-        self.browser.setHtml(f"<h3>{escape(file_name)}</h3><p style='color:#999'>"
+        self.browser.setHtml(f"<h3>{escape(file_name)}</h3><p style='color:{hint_css()}'>"
                              f"{escape(message or 'Checking…')}</p>")
         self._hide_actions()
 

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wyntek_desktop.ui.theme import hint_css, mark_hint
+
 # What each process can offer (the field stays editable for anything else).
 FINISHES: dict[str, tuple[str, ...]] = {
     "fdm": ("Standard", "Sanded", "Primed", "Painted"),
@@ -42,6 +44,7 @@ PROCESS_NAMES = {"fdm": "FDM", "sla": "SLA", "sls": "SLS", "mjf": "MJF", "cnc": 
 BOARD_THICKNESSES = ("1.6", "0.8", "1.0", "1.2", "2.0")
 MAX_DELIVERY = 2000
 MAX_NOTES = 5000
+
 
 
 def material_label(m: Any) -> str:
@@ -99,7 +102,7 @@ class SpecForm(QWidget):
         form.addRow("&Material", self.material)
         self.material_info = QLabel(self)
         self.material_info.setWordWrap(True)
-        self.material_info.setStyleSheet("color:#888")
+        mark_hint(self.material_info)
         form.addRow("", self.material_info)
         form.addRow("&Tolerance", self.tolerance)
         form.addRow("&Quantity", self.quantity)
@@ -278,7 +281,7 @@ class SpecForm(QWidget):
             rows.append(f"<tr style='{weight}'><td>{indent}{html.escape(line.label)}</td>"
                         f"<td align='right'>{html.escape(line.tokens)}</td></tr>")
             if line.detail:  # how it is counted, small and grey under its line
-                rows.append(f"<tr><td colspan='2' style='color:#888;font-size:small'>"
+                rows.append(f"<tr><td colspan='2' style='color:{hint_css()};font-size:small'>"
                             f"{indent}&nbsp;&nbsp;{html.escape(line.detail)}</td></tr>")
         self.breakdown.setText("<table cellspacing='0' cellpadding='1' width='100%'>"
                                + "".join(rows) + "</table>")

@@ -62,6 +62,12 @@ def hint_stylesheet(theme: str) -> str:
     return f'QLabel[hint="true"] {{ color: {HINT_TEXT.get(theme, HINT_TEXT["light"]).name()}; }}\n'
 
 
+def hint_css() -> str:
+    """The hint grey of the theme in use, for rich text (``style='color:…'``), which the
+    application stylesheet does not reach."""
+    return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText).name()
+
+
 def mark_hint(widget: QWidget) -> QWidget:
     """Show ``widget``'s text as a hint (the theme's readable grey)."""
     widget.setProperty("hint", True)

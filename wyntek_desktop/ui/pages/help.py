@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from wyntek_desktop.core.errors import WyntekError
 from wyntek_desktop.ui.models import MessagesModel, material_text, status_label
+from wyntek_desktop.ui.theme import hint_css
 from wyntek_desktop.ui.widgets import Page, record_table
 
 MAX_BODY = 5000
@@ -163,7 +164,7 @@ class HelpPage(Page):
     def _validate(self) -> None:
         n = len(self.message.toPlainText())
         self.counter.setText(f"{n} / {MAX_BODY}")
-        self.counter.setStyleSheet("color:#e05555" if n > MAX_BODY else "color:#888")
+        self.counter.setStyleSheet("color:#e05555" if n > MAX_BODY else f"color:{hint_css()}")
         ok = (self.services.signed_in and bool(self.subject.text().strip())
               and 0 < len(self.message.toPlainText().strip()) <= MAX_BODY)
         self.send.setEnabled(ok)

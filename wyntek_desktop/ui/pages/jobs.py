@@ -41,6 +41,7 @@ from wyntek_desktop.ui.models import (
     status_label,
 )
 from wyntek_desktop.ui.spec_form import PROCESS_NAMES
+from wyntek_desktop.ui.theme import hint_css
 from wyntek_desktop.ui.widgets import Page, heading
 
 POLL_MS = 5000             # while the Jobs page is visible
@@ -115,8 +116,8 @@ def history_html(events: list[Any]) -> str:
     for e in events:
         what = (VERIFICATION_EVENTS.get(e.verification, e.verification) if e.verification
                 else status_label(e.status))
-        note = f"<br><span style='color:#999'>{escape(e.note)}</span>" if e.note else ""
-        rows.append(f"<tr><td style='color:#999;padding-right:12px' valign='top'>"
+        note = f"<br><span style='color:{hint_css()}'>{escape(e.note)}</span>" if e.note else ""
+        rows.append(f"<tr><td style='color:{hint_css()};padding-right:12px' valign='top'>"
                     f"{escape(fmt_time(e.created_at))}</td><td><b>{escape(what)}</b> · "
                     f"{escape(ACTORS.get(e.actor, e.actor))}{note}</td></tr>")
     return "<h4>History</h4><table cellspacing='2'>" + "".join(rows) + "</table>"
@@ -141,7 +142,7 @@ def job_html(job: Any, history: list[tuple[datetime, str]],
         rows.append(("Delivery", job.delivery_instructions))
     if job.notes:
         rows.append(("Notes", job.notes))
-    body = "".join(f"<tr><td style='color:#999;padding-right:12px'>{k}</td>"
+    body = "".join(f"<tr><td style='color:{hint_css()};padding-right:12px'>{k}</td>"
                    f"<td>{escape(str(v))}</td></tr>" for k, v in rows if v)
     parts = [f"<h3>Job {escape(job.id)}</h3><table>{body}</table><h4>Files</h4>"]
     for f in job.files:
@@ -169,7 +170,7 @@ def job_html(job: Any, history: list[tuple[datetime, str]],
                  "width='96' height='96'></td>" if shown else "")
         parts.append(f"<table cellspacing='0' cellpadding='2'><tr>{image}<td valign='top'>"
                      f"<b>{escape(f.file_name)}</b><br>{escape(' · '.join(facts))}"
-                     f"<br><span style='color:#999'>{escape(retention)}</span></td></tr>"
+                     f"<br><span style='color:{hint_css()}'>{escape(retention)}</span></td></tr>"
                      "</table>")
     if events:
         parts.append(history_html(events))
@@ -565,8 +566,8 @@ class JobsPage(Page):
     def _show_selected(self, *args: Any) -> None:
         job = self.selected_job()
         if job is None:
-            self.detail.setHtml("<p style='color:#999'>Select a job to see its spec, files, "
-                                "report summary and retention dates.</p>")
+            self.detail.setHtml(f"<p style='color:{hint_css()}'>Select a job to see its "
+                                "spec, files, report summary and retention dates.</p>")
             self.cancel_button.setEnabled(False)
             self.confirm_button.setVisible(False)
             self.buy_button.setVisible(False)

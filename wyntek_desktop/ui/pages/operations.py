@@ -49,6 +49,7 @@ from wyntek_desktop.ui.operations_models import (
     work_sheet_html,
 )
 from wyntek_desktop.ui.report_panel import ReportPanel
+from wyntek_desktop.ui.theme import hint_css, mark_hint
 from wyntek_desktop.ui.viewer import MeshView
 from wyntek_desktop.ui.widgets import Page, heading
 
@@ -175,7 +176,7 @@ class OperationsPage(Page):
                       f"{SHORTCUTS['reject']} reject · Esc cancel download · "
                       f"{SHORTCUTS['search']} search", sheet)
         keys.setObjectName("operations-keys")
-        keys.setStyleSheet("color:#888")
+        mark_hint(keys)
         keys.setWordWrap(True)  # a line of its own: it must not widen the pane
         sv.addLayout(actions)
         sv.addWidget(keys)
@@ -402,8 +403,8 @@ class OperationsPage(Page):
         job = self.selected_job()
         busy = self._download is not None
         if job is None:
-            self.sheet.setHtml("<p style='color:#999'>Select an assigned job to see its work "
-                               "sheet and files.</p>")
+            self.sheet.setHtml(f"<p style='color:{hint_css()}'>Select an assigned job to "
+                               "see its work sheet and files.</p>")
             for button in (self.advance_button, self.reject_button, self.download_button,
                            self.open_folder_button):
                 button.setEnabled(False)

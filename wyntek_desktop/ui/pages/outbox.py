@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from wyntek_desktop.ui.context_menus import attach
 from wyntek_desktop.ui.dialogs.confirm import confirm, confirm_submit
 from wyntek_desktop.ui.models import PROGRESS_ROLE, OutboxModel, outbox_rows
+from wyntek_desktop.ui.theme import mark_hint
 from wyntek_desktop.ui.widgets import Page, heading
 
 
@@ -77,7 +78,7 @@ class OutboxPage(Page):
         self.body.addWidget(self.table, 1)
         self.empty = QLabel("Nothing waiting. Jobs you add on the Prepare page appear here "
                             "until they are submitted.", self)
-        self.empty.setStyleSheet("color:#888")
+        mark_hint(self.empty)
         self.body.addWidget(self.empty)
         row = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
