@@ -1,5 +1,5 @@
-"""The download's helper thread: the same SHA-256 as hashing in line, and a write error
-(a full disk) reaches the downloading thread instead of vanishing."""
+"""The download's hashing writer: the SHA-256 of what it wrote, and a write error (a
+full disk) raised to the downloading code instead of vanishing."""
 
 from __future__ import annotations
 
