@@ -65,6 +65,14 @@ create trigger jobs_before_update
   for each row when (old.user_id is not null and new.user_id is not null)
   execute function public.jobs_before_update();
 
+-- Jobs whose owner's account was removed:
+--   * a job not yet in production (submitted, reviewing) is cancelled with its owner's
+--     removal (an admin delete through GoTrue skips the deletion task, which cancels and
+--     refunds first): nobody is left to verify, review or ship it for. No refund: the
+--     balance went with the profile;
+--   * reorders (jobs.reorder_of, on delete set null) and the 7-year prune: when the pruned
+--     job was repeated by a job of a deleted account, that job's reorder_of goes to null;
+--     the guard of ownerless jobs lets exactly that through.
 create function public.jobs_without_owner() returns trigger
   language plpgsql set search_path = ''
   as $$
@@ -84,6 +92,9 @@ create function public.jobs_without_owner() returns trigger
       new.spec := new.spec - 'delivery_instructions' - 'notes';
       new.anonymised_at := now();
       new.updated_at := now();
+      if new.status in ('submitted', 'reviewing') then
+        new.status := 'cancelled';
+      end if;
       return new;
     end if;
     if new.user_id is not null then
@@ -91,6 +102,9 @@ create function public.jobs_without_owner() returns trigger
         message = 'A job of a deleted account cannot get an owner again.';
     end if;
     -- A financial record: frozen, except that work already in production may finish.
+    if (to_jsonb(new) ->> 'reorder_of') is null then
+      fixed := array_append(fixed, 'reorder_of');  -- the repeated job was pruned
+    end if;
     if (to_jsonb(new) - fixed) is distinct from (to_jsonb(old) - fixed)
        or (new.delivery_instructions, new.notes, new.spec, new.anonymised_at)
           is distinct from (old.delivery_instructions, old.notes, old.spec, old.anonymised_at)
