@@ -85,8 +85,10 @@ def orbit(qapp: Any, gl: Any, seconds: float) -> dict[str, Any]:
     posted: list[float] = []
     frames: list[tuple[float, float, bool]] = []  # end time, draw ms, drew the moving copy
     drawn: list[int] = []
+    uploads: list[float] = []
     gl.frame_drawn.connect(lambda ms: (frames.append((time.perf_counter(), ms, gl.drew_lod)),
-                                       drawn.append(gl.drawn_triangles)))
+                                       drawn.append(gl.drawn_triangles),
+                                       uploads.append(gl.last_upload_ms)))
     centre = QPointF(gl.width() / 2, gl.height() / 2)
 
     def event(kind: Any, pos: QPointF, buttons: Any) -> QMouseEvent:
@@ -130,6 +132,9 @@ def orbit(qapp: Any, gl: Any, seconds: float) -> dict[str, Any]:
         if after is not None:
             latencies.append((after - t) * 1000)
     moving = [ms for _, ms, lod in frames if lod]
+    start = posted[0] if posted else 0.0
+    slow = [(round(t - start, 2), round(ms, 1), round(up, 1), n)
+            for (t, ms, _), n, up in zip(frames, drawn, uploads, strict=True) if ms > 40]
     return {"moves_posted": len(posted), "frames": len(frames),
             "frames_with_moving_copy": len(moving),
             "moving_triangles_drawn": sorted(set(drawn)),
@@ -141,7 +146,9 @@ def orbit(qapp: Any, gl: Any, seconds: float) -> dict[str, Any]:
             "stall_ms_worst": round(beat.worst_ms, 1),
             "stall_ms_p99": round(beat.percentile(0.99), 1),
             "stall_ms_worst_own": round(beat.worst_own_ms, 1),
-            "ticks": len(beat.gaps)}
+            "ticks": len(beat.gaps),
+            "slow_frames_s_ms_upload_triangles": slow[:20],
+            "late_ticks_s_ms": [(round(t, 2), round(g, 1)) for t, g in beat.late[:20]]}
 
 
 def run(triangles: int, seconds: float) -> dict[str, Any]:

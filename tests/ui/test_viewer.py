@@ -65,3 +65,27 @@ def test_offscreen_falls_back_to_a_thumbnail_with_a_note(qtbot) -> None:
     view.set_thumbnail(bytes(data))
     assert not view.thumb.pixmap().isNull()
     view.shutdown()
+
+
+def test_a_moving_copy_once_drawn_over_budget_gives_way_to_a_lighter_one(qtbot) -> None:
+    """The time per triangle of whole frames misjudges a copy's first draws (a 180 k copy
+    took 45 ms where 25 were predicted): what a copy's own draws took decides."""
+    from types import SimpleNamespace
+
+    from wyntek_desktop.ui.viewer import MOVING_BUDGET_MS, GLMeshView
+
+    view = GLMeshView()
+    qtbot.addWidget(view)
+    view._ms_per_triangle = 1e-5   # predicts 7 ms for the finest copy
+    view._frame_ms = 5.0
+    finest = SimpleNamespace(count=3 * 689_000, draw_ms=None)
+    middle = SimpleNamespace(count=3 * 180_000, draw_ms=None)
+    lightest = SimpleNamespace(count=3 * 49_000, draw_ms=None)
+    copies = [finest, middle, lightest]
+    assert view._moving_copy(copies) is finest  # type: ignore[arg-type]
+    finest.draw_ms = 2.0 * MOVING_BUDGET_MS
+    assert view._moving_copy(copies) is middle  # type: ignore[arg-type]
+    middle.draw_ms = MOVING_BUDGET_MS - 4.0
+    assert view._moving_copy(copies) is lightest  # type: ignore[arg-type]
+    lightest.draw_ms = 2.0 * MOVING_BUDGET_MS
+    assert view._moving_copy(copies) is lightest  # type: ignore[arg-type]

@@ -50,3 +50,19 @@ def test_a_narrow_view_keeps_the_part_and_a_big_part_is_decimated_when_still(
     assert out["still_is_decimated"], out
     assert out["still_text"].startswith("3,000,000 triangles (shown simplified to"), out
     assert out["uploaded"] == out["decimated_count"], out
+
+
+def test_copies_arriving_during_an_orbit_go_up_once_the_view_is_still(
+        xvfb: str) -> None:  # noqa: F811
+    """Uploading a finer moving copy or the decimated still copy in the middle of an
+    orbit stalls the GUI thread for the whole upload (a 20 M-triangle part's copies
+    are tens of MB); they wait until the view is still."""
+    out = run_gl_script(xvfb, "gl_orbit_uploads_script", timeout=300)
+    assert out["shown"] and out["moving"], out
+    assert out["uploaded_while_moving"] == out["before"], out
+    assert out["drawn_while_moving"] == out["light"], out
+    assert out["moving_copy_timed"], out
+    assert out["still_again"], out
+    assert out["uploaded_when_still"] == out["expected_when_still"], out
+    assert out["drawn_when_still"] == out["still_copy"], out
+    assert out["moving_copies"] == 2 and out["copies_timed_when_still"], out

@@ -231,6 +231,7 @@ class _Mesh:
         # the binding takes any buffer (no copy); its stub names only bytes
         self.vbo.allocate(cast(bytes, flat), flat.nbytes)
         self.count = len(flat)
+        self.draw_ms: float | None = None  # the last measured draw of this copy alone
         self.nbo: QOpenGLBuffer | None = None
         self.cbo: QOpenGLBuffer | None = None
         if normals is not None:
@@ -315,6 +316,7 @@ class GLMeshView(QOpenGLWidget):
         self._painted_since_set = True
         self._lod: _Mesh | None = None               # drawn while moving
         self._coarser: list[_Mesh] = []              # lighter moving copies, finest first
+        self._untimed: list[_Mesh] = []              # moving copies not drawn yet
         self._ms_per_triangle = 0.0                  # measured on the draws
         self._frame_ms = math.inf                    # the quickest frame: its fixed cost
         self._lines: _Mesh | None = None
@@ -326,6 +328,7 @@ class GLMeshView(QOpenGLWidget):
         self._last_pos = QPointF()
         self.moving = False
         self.last_draw_ms = 0.0
+        self.last_upload_ms = 0.0  # of that: putting new data on the GPU
         self.drew_lod = False
         self.drawn_triangles = 0
         self._pending_coarser: list[_Data] = []
@@ -625,17 +628,22 @@ class GLMeshView(QOpenGLWidget):
             mesh.destroy()
         self._full = self._lod = self._lines = self._plate = None
         self._problems = {}
-        self._coarser = []
+        self._coarser, self._untimed = [], []
         self.doneCurrent()
 
     def _upload_pending(self) -> None:
         if not self._pending or self._program is None:
             return
+        if self.moving and set(self._pending) <= {"still", "lod"} and (
+                self._lod is not None or "lod" not in self._pending):
+            # new copies of the part shown, while a moving copy is drawn: uploading them
+            # now would stall the orbit; they go up once the view is still
+            return
         pending, self._pending = self._pending, {}
         if "full" in pending or "clear" in pending or "lod" in pending:
             for copy in self._coarser:
                 copy.destroy()
-            self._coarser = []
+            self._coarser, self._untimed = [], []
         if "full" in pending or "clear" in pending:
             for mesh in (self._full, self._lod, self._lines):
                 if mesh is not None:
@@ -660,6 +668,7 @@ class GLMeshView(QOpenGLWidget):
                 self._lod.destroy()
             self._lod = self._mesh(lod)
             self._coarser = [self._mesh(data) for data in self._pending_coarser]
+            self._untimed = [self._lod, *self._coarser]
         self._pending_coarser = []
 
     def _upload_extras(self) -> None:
@@ -702,11 +711,12 @@ class GLMeshView(QOpenGLWidget):
         t0 = time.perf_counter()
         f = self.context().functions()
         self._upload_pending()
-        if self._deferred is not None and self._painted_since_set:
+        if self._deferred is not None and self._painted_since_set and not self.moving:
             self._full, self._deferred = self._mesh(self._deferred), None
             self._colours_dirty = True
         if self._program is not None:
             self._upload_extras()
+        self.last_upload_ms = (time.perf_counter() - t0) * 1000
         f.glClearColor(0.16, 0.17, 0.19, 1.0)
         f.glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT)
         program = self._program
@@ -740,9 +750,16 @@ class GLMeshView(QOpenGLWidget):
         program.setUniformValue1i(uniform["per_face"],
                                   int(self.show_thickness and mesh.cbo is not None))
         program.setUniformValue(uniform["color"], QVector3D(0.62, 0.70, 0.80))
+        if self._untimed and not self.moving:
+            self._time_draw(f, self._untimed.pop(0))
         mesh.vao.bind()
+        drawing = time.perf_counter()
         f.glDrawArrays(GL_TRIANGLES, 0, mesh.count)
         mesh.vao.release()
+        if use_lod:
+            f.glFinish()  # the copy's own draw time picks the copy of the next frames
+            took = (time.perf_counter() - drawing) * 1000
+            mesh.draw_ms = took if mesh.draw_ms is None else 0.5 * (mesh.draw_ms + took)
         f.glDisable(GL_POLYGON_OFFSET_FILL)
         program.setUniformValue1i(uniform["edges"], 0)
         program.setUniformValue1i(uniform["per_face"], 0)
@@ -785,16 +802,31 @@ class GLMeshView(QOpenGLWidget):
             self.first_frame.emit((time.perf_counter() - self._set_at) * 1000)
             self._set_at = None
         self._painted_since_set = True
-        if self._deferred is not None:
-            self.update()  # the full mesh goes up on the next frame
+        if (self._deferred is not None or self._untimed) and not self.moving:
+            self.update()  # the full mesh goes up, or a moving copy is timed, next frame
+
+    def _time_draw(self, f: Any, copy: _Mesh) -> None:
+        """Draw a moving copy once, unseen, while the view is still: the time per
+        triangle of whole frames misjudges a copy's first draws (a 180 k copy took
+        62 ms where 25 were predicted), and a misjudged first moving frame stalls."""
+        copy.vao.bind()
+        started = time.perf_counter()
+        f.glDrawArrays(GL_TRIANGLES, 0, copy.count)
+        f.glFinish()
+        copy.draw_ms = (time.perf_counter() - started) * 1000
+        copy.vao.release()
+        f.glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT)
 
     def _moving_copy(self, copies: list[_Mesh]) -> _Mesh:
-        """The finest moving copy that draws within the budget on this machine, by the
-        time the last moving frames took per triangle."""
+        """The finest moving copy that draws within the budget on this machine: by its
+        own draws once it has been drawn, else by the time per triangle of the frames."""
         rate = self._ms_per_triangle
         fixed = 0.0 if math.isinf(self._frame_ms) else self._frame_ms
         for mesh in copies:
-            if not rate or fixed + mesh.count // 3 * rate <= MOVING_BUDGET_MS:
+            if mesh.draw_ms is not None:
+                if fixed + mesh.draw_ms <= MOVING_BUDGET_MS:
+                    return mesh
+            elif not rate or fixed + mesh.count // 3 * rate <= MOVING_BUDGET_MS:
                 return mesh
         return copies[-1]
 
