@@ -97,7 +97,8 @@ def test_benchmark_thickness_of_the_1_3_million_triangle_part_against_its_report
         capsys: pytest.CaptureFixture[str]) -> None:
     """Times the thickness map of the design benchmark's 1.3 M-triangle part against
     the report of the same part, alternately in one run (the ratio is what holds on a
-    loaded machine; the report takes 1.10 s on the quiet one). Asserts no time."""
+    loaded machine; the issue's 2 s holds on a quiet one). Asserts no time."""
+    import os
     import sys
     import time
     from pathlib import Path
@@ -111,11 +112,12 @@ def test_benchmark_thickness_of_the_1_3_million_triangle_part_against_its_report
 
     path = make_stl("1.3M")
     tris = np.asarray(load_mesh(path).triangles, np.float32).reshape(-1, 3, 3)
-    ratios, seconds = [], []
+    ratios, seconds, reports = [], [], []
     for _ in range(3):
         started = time.perf_counter()
         analyze(path)
         report = time.perf_counter() - started
+        reports.append(report)
         started = time.perf_counter()
         t = face_thickness(tris)
         seconds.append(time.perf_counter() - started)
@@ -123,8 +125,8 @@ def test_benchmark_thickness_of_the_1_3_million_triangle_part_against_its_report
     ratios.sort()
     with capsys.disabled():
         print(f"\nthickness of {len(tris):,} triangles: {min(seconds):.2f} s best, "
-              f"{ratios[1]:.2f}x the report's time (median of 3 pairs; "
-              f"about {ratios[1] * 1.10:.2f} s on the quiet machine)")
+              f"{ratios[1]:.2f}x the report's time (median of 3 pairs; the report "
+              f"{min(reports):.2f} s best; load average {os.getloadavg()[0]:.2f})")
     with_area = t[~np.isnan(t)]
     assert np.isfinite(with_area).all()  # a closed sphere: every ray finds its far wall
     assert np.median(with_area) == pytest.approx(40.0, rel=0.1)
