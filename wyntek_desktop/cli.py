@@ -234,14 +234,22 @@ def _check_readable(path: Path) -> None:
 
 def analyse_file(path: Path) -> Analysed:
     _check_readable(path)
+    from concurrent.futures import ThreadPoolExecutor
+
     from wyntek_desktop.design.analysis import analyze
     from wyntek_desktop.design.estimate import board_measurements
+    from wyntek_desktop.design.heap import keep_freed_memory
 
-    report = analyze(path)
+    keep_freed_memory()  # this process checks its files and exits
+    # hashing releases the GIL: the second core hashes while the first one checks
+    with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
+        digest = pool.submit(_sha256, path)
+        report = analyze(path)
+        sha256 = digest.result()
     area, layers = board_measurements([report])
     return Analysed(path=path, kind=report.kind, report=report.to_dict(),
                     volume_cm3=float(report.volume_cm3), size_bytes=path.stat().st_size,
-                    sha256=_sha256(path), board_area_cm2=area, copper_layers=layers)
+                    sha256=sha256, board_area_cm2=area, copper_layers=layers)
 
 
 def _board(items: list[Analysed]) -> tuple[float | None, int | None]:

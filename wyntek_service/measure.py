@@ -83,7 +83,10 @@ def summarise(path: Path, reading: Reading | None = None) -> Measurement:
 
 
 def _child(path: str, reading: Reading | None, conn: Any, memory_bytes: int) -> None:
+    from wyntek_desktop.design.heap import keep_freed_memory
+
     _limit_child(memory_bytes)
+    keep_freed_memory()  # one file, then the child exits
     try:
         result: Any = summarise(Path(path), reading)
     except MemoryError:

@@ -217,3 +217,15 @@ def test_loose_triangles_grow_the_edge_table_and_keep_their_counts() -> None:
     _assert_agree(glued)
     topo = _fast(loose)[0]
     assert topo.bodies == 6_000 and topo.boundary_edges.sum() == 18_000
+
+
+def test_a_lone_face_and_its_reversed_copy_count_as_duplicates() -> None:
+    # each of their edges is used exactly twice, as on a closed part: only the corner
+    # facing a shared edge tells that the two faces lie on the same three vertices
+    lone = np.array([[[100, 0, 0], [101, 0, 0], [100, 1, 0]]], dtype=np.float32)
+    sphere = _icosphere(3)
+    for at in (0, len(sphere) // 2, len(sphere)):
+        tris = np.concatenate([sphere[:at], lone, sphere[at:], lone[:, ::-1]])
+        _assert_agree(tris)
+        assert _fast(tris)[0].duplicate_faces == 1
+
