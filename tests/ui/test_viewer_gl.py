@@ -66,3 +66,21 @@ def test_copies_arriving_during_an_orbit_go_up_once_the_view_is_still(
     assert out["uploaded_when_still"] == out["expected_when_still"], out
     assert out["drawn_when_still"] == out["still_copy"], out
     assert out["moving_copies"] == 2 and out["copies_timed_when_still"], out
+
+
+def test_features_thinner_than_a_pixel_at_step_seams_do_not_speckle_when_still(
+        xvfb: str) -> None:  # noqa: F811
+    # box_sides' tabs sit in their slots with a 0.13 mm clearance and stand 0.05 mm
+    # proud: at a fitted view both are thinner than a pixel. Drawn with one sample per
+    # pixel they show only where they cover a pixel's centre, as dotted lines of dark
+    # speckles along the seams (the moving frame); the still frame is multisampled.
+    out = run_gl_script(xvfb, "gl_seams_script", timeout=180)
+    for name in ("box_sides.STEP", "featuretype.STEP"):
+        part = out[name]
+        assert part["drawn"], out
+        assert part["moving"] >= 40, out  # the seams are in view and do speckle there
+        assert not part["moving_multisampled"], out  # moving frames stay within budget
+        assert part["still"] <= 2, out
+        assert part["multisampled"], out
+    assert out["box_sides.STEP"]["edges_drawn"] > 5_000, out  # W: the face edges
+    assert out["box_sides.STEP"]["section_changed"] > 5_000, out  # X: the section

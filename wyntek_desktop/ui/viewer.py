@@ -1,10 +1,11 @@
 """The 3D view: an OpenGL (GLSL 3.3 core) mesh viewer with a software fallback.
 
 Triangles arrive as a float32 array of shape (n, 3, 3) from the design fast path and go
-straight into a vertex buffer; faces are shaded flat in the fragment shader from screen
-derivatives, so no normals are computed or uploaded. Big meshes get a level of detail:
-a decimated copy (built in a worker) is drawn while the user orbits, pans or zooms, and
-the full mesh once the view has been still for a moment.
+straight into a vertex buffer; faces are shaded flat with one normal per face (made in
+a worker). Big meshes get a level of detail: a decimated copy (built in a worker) is
+drawn while the user orbits, pans or zooms, and the full mesh once the view has been
+still for a moment. Still frames are multisampled, so features thinner than a pixel show
+as faint lines rather than speckles.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -32,6 +33,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtOpenGL import (
     QOpenGLBuffer,
+    QOpenGLFramebufferObject,
+    QOpenGLFramebufferObjectFormat,
     QOpenGLShader,
     QOpenGLShaderProgram,
     QOpenGLVertexArrayObject,
@@ -62,9 +65,18 @@ GL_CULL_FACE = 0x0B44
 GL_COLOR_BUFFER_BIT = 0x4000
 GL_DEPTH_BUFFER_BIT = 0x0100
 GL_POLYGON_OFFSET_FILL = 0x8037
+GL_FRAMEBUFFER = 0x8D40
+GL_READ_FRAMEBUFFER = 0x8CA8
+GL_DRAW_FRAMEBUFFER = 0x8CA9
+GL_NEAREST = 0x2600
 
 STILL_DELAY_MS = 160      # after this long without input the full mesh is drawn again
 MOVING_BUDGET_MS = 25     # a moving frame should take this long at most: input waits for it
+#: samples per pixel of a still frame. Features thinner than a pixel (the clearance
+#: between a tab and its slot, a step of a few hundredths of a mm) would otherwise be
+#: drawn only where they happen to cover a pixel's centre: dotted lines of speckles
+#: along the seams. Moving frames are drawn with one sample, within their budget.
+STILL_SAMPLES = 4
 #: keys of the inspection tools (the view has focus); X cycles the section's axis and
 #: [ ] move it, Esc ends measuring
 TOOL_KEYS = {Qt.Key.Key_P: "problems", Qt.Key.Key_T: "thickness", Qt.Key.Key_W: "edges",
@@ -319,6 +331,9 @@ class GLMeshView(QOpenGLWidget):
         self._untimed: list[_Mesh] = []              # moving copies not drawn yet
         self._ms_per_triangle = 0.0                  # measured on the draws
         self._frame_ms = math.inf                    # the quickest frame: its fixed cost
+        self._multisampled: QOpenGLFramebufferObject | None = None  # still frames
+        self._multisampling = True                   # False once the driver refused it
+        self.drew_multisampled = False
         self._lines: _Mesh | None = None
         self.still_kind = "full"                    # 'full', 'stand-in' or 'decimated'
         self._auto_fit = True
@@ -629,6 +644,7 @@ class GLMeshView(QOpenGLWidget):
         self._full = self._lod = self._lines = self._plate = None
         self._problems = {}
         self._coarser, self._untimed = [], []
+        self._multisampled = None
         self.doneCurrent()
 
     def _upload_pending(self) -> None:
@@ -717,9 +733,17 @@ class GLMeshView(QOpenGLWidget):
         if self._program is not None:
             self._upload_extras()
         self.last_upload_ms = (time.perf_counter() - t0) * 1000
+        program = self._program
+        target = None
+        # the first frame of a new part is drawn at once, multisampled on the next one
+        if (program is not None and (self._full is not None or self._lod is not None)
+                and not self.moving and self._set_at is None):
+            target = self._multisample_target()
+        self.drew_multisampled = target is not None
+        if target is not None:
+            target.bind()
         f.glClearColor(0.16, 0.17, 0.19, 1.0)
         f.glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT)
-        program = self._program
         if program is None or (self._full is None and self._lod is None):
             self._paint_overlay(None)
             return
@@ -751,7 +775,7 @@ class GLMeshView(QOpenGLWidget):
                                   int(self.show_thickness and mesh.cbo is not None))
         program.setUniformValue(uniform["color"], QVector3D(0.62, 0.70, 0.80))
         if self._untimed and not self.moving:
-            self._time_draw(f, self._untimed.pop(0))
+            self._time_draw(f, self._untimed.pop(0), target)
         mesh.vao.bind()
         drawing = time.perf_counter()
         f.glDrawArrays(GL_TRIANGLES, 0, mesh.count)
@@ -786,11 +810,15 @@ class GLMeshView(QOpenGLWidget):
             self._lines.vao.release()
         program.release()
         f.glDisable(GL_DEPTH_TEST)
+        if target is not None:
+            self._resolve(target)
         f.glFinish()  # so the measured time is the real draw time
         self.last_draw_ms = (time.perf_counter() - t0) * 1000
-        # a frame costs a fixed part (the quickest seen) and a part per triangle
-        self._frame_ms = min(self._frame_ms, self.last_draw_ms)
-        if mesh.count >= 3 * 10_000:
+        # a frame costs a fixed part (the quickest seen) and a part per triangle; only
+        # frames of one sample (as moving ones are) count: multisampling costs per pixel
+        if target is None:
+            self._frame_ms = min(self._frame_ms, self.last_draw_ms)
+        if target is None and mesh.count >= 3 * 10_000:
             rate = max(self.last_draw_ms - self._frame_ms, 0.0) / (mesh.count // 3)
             self._ms_per_triangle = (rate if not self._ms_per_triangle
                                      else 0.5 * (self._ms_per_triangle + rate))
@@ -804,11 +832,46 @@ class GLMeshView(QOpenGLWidget):
         self._painted_since_set = True
         if (self._deferred is not None or self._untimed) and not self.moving:
             self.update()  # the full mesh goes up, or a moving copy is timed, next frame
+        elif target is None and not self.moving and self._multisampling:
+            self.update()  # a still frame drawn with one sample: smooth it next
 
-    def _time_draw(self, f: Any, copy: _Mesh) -> None:
+    def _multisample_target(self) -> QOpenGLFramebufferObject | None:
+        """The multisampled frame buffer of the view's size that still frames are drawn
+        into, or None when the driver has none (the frame is then drawn directly)."""
+        if not self._multisampling:
+            return None
+        dpr = self.devicePixelRatioF()
+        size = QSize(max(round(self.width() * dpr), 1), max(round(self.height() * dpr), 1))
+        if self._multisampled is not None and self._multisampled.size() == size:
+            return self._multisampled
+        self._multisampled = None  # the old one is freed with its Python object
+        fmt = QOpenGLFramebufferObjectFormat()
+        fmt.setSamples(STILL_SAMPLES)
+        fmt.setAttachment(QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+        target = QOpenGLFramebufferObject(size, fmt)
+        if not target.isValid() or target.format().samples() < 2:
+            self._multisampling = False
+            QOpenGLFramebufferObject.bindDefault()
+            return None
+        self._multisampled = target
+        return target
+
+    def _resolve(self, target: QOpenGLFramebufferObject) -> None:
+        """Average the samples of the multisampled frame into the view's own buffer,
+        and draw on in that (the labels are painted there)."""
+        f = self.context().extraFunctions()
+        w, h = target.width(), target.height()
+        f.glBindFramebuffer(GL_READ_FRAMEBUFFER, target.handle())
+        f.glBindFramebuffer(GL_DRAW_FRAMEBUFFER, self.defaultFramebufferObject())
+        f.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST)
+        f.glBindFramebuffer(GL_FRAMEBUFFER, self.defaultFramebufferObject())
+
+    def _time_draw(self, f: Any, copy: _Mesh,
+                   target: QOpenGLFramebufferObject | None) -> None:
         """Draw a moving copy once, unseen, while the view is still: the time per
         triangle of whole frames misjudges a copy's first draws (a 180 k copy took
         62 ms where 25 were predicted), and a misjudged first moving frame stalls."""
+        f.glBindFramebuffer(GL_FRAMEBUFFER, self.defaultFramebufferObject())  # 1 sample
         copy.vao.bind()
         started = time.perf_counter()
         f.glDrawArrays(GL_TRIANGLES, 0, copy.count)
@@ -816,6 +879,8 @@ class GLMeshView(QOpenGLWidget):
         copy.draw_ms = (time.perf_counter() - started) * 1000
         copy.vao.release()
         f.glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT)
+        if target is not None:
+            target.bind()
 
     def _moving_copy(self, copies: list[_Mesh]) -> _Mesh:
         """The finest moving copy that draws within the budget on this machine: by its
