@@ -19,6 +19,8 @@ def test_problems_measuring_section_and_thickness_in_the_real_window(
     assert out["gl"] and out["report"], out
     # the overlay has exactly the hole's three edges, drawn in red, with a legend
     assert out["counts"] == {"open": 3}, out
+    # drawn on the part within 0.3 s of the report (0.02-0.07 s measured here)
+    assert out["overlay_after_report_s"] is not None and out["overlay_after_report_s"] <= 0.3, out
     assert out["open_edges_are_the_hole"], out
     assert out["rim_is_red"], out
     assert out["legend"] == ["Open edges: 3"], out
