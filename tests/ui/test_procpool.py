@@ -108,3 +108,38 @@ def test_helper_ends_when_the_app_is_killed(tmp_path: Path) -> None:
     while _running(helper) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _running(helper), "the helper outlived the app"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to see the helper")
+def test_quitting_does_not_wait_for_a_busy_helper() -> None:
+    """Quitting while the helper reads a big part waited for the whole read (seconds for
+    a 1 GB STL, 13 s seen): the helper's work is redone next time, the quit is not."""
+    import threading
+
+    from wyntek_desktop.background.cancel import Cancelled
+    from wyntek_desktop.background.procpool import ProcessPool
+
+    pool = ProcessPool()
+    outcome: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            outcome["result"] = pool.run(None, "tests.ui.procpool_targets:busy", 20.0)
+        except BaseException as exc:  # what the caller would see
+            outcome["error"] = exc
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 60
+    while not pool.helper_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (helper,) = pool.helper_pids()
+    time.sleep(1.0)  # the call is in the helper now
+    started = time.monotonic()
+    pool.shutdown()
+    took = time.monotonic() - started
+    caller.join(10)
+    assert took < 3.0, took  # half a second of grace, then the helper is ended
+    assert not _running(helper), "the busy helper outlived the app's quit"
+    assert not caller.is_alive() and "result" not in outcome, outcome
+    assert isinstance(outcome["error"], Cancelled), outcome

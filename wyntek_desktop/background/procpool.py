@@ -43,6 +43,7 @@ from wyntek_desktop.background.targets import run_named
 from wyntek_desktop.core.errors import WyntekError
 
 SLOTS = 256
+SHUTDOWN_GRACE_S = 0.5  # for a busy helper to see its cancellation before it is ended
 _child: dict[str, Any] = {}
 
 
@@ -184,6 +185,8 @@ class ProcessPool:
                         continue  # no helper began it: it broke while idle
                     raise
         except BrokenProcessPool:
+            if self._closed:  # ended by the app's own shutdown, not by a crash
+                raise Cancelled() from None
             raise WyntekError("The checking process stopped unexpectedly while working on "
                               "this file (out of memory?).",
                               hint="Press Retry; very large files need a lot of memory.") from None
@@ -217,7 +220,10 @@ class ProcessPool:
             progress.cancel_join_thread()  # the dead helper may have left it half-written
             progress.close()
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        """End the helpers: idle ones at once, a busy one after ``grace_s`` to notice
+        its cancellation. Their work is a check or a preview the app can redo; the app
+        must not wait for it (reading a 1 GB part held the quit for seconds)."""
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None
@@ -226,7 +232,22 @@ class ProcessPool:
         if self._cancelled is not None:
             for seq in list(self._states):
                 self._cancelled[seq % SLOTS] = seq
-        executor.shutdown(wait=True, cancel_futures=True)
+        helpers = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace_s
+        for helper in helpers:
+            helper.join(max(0.0, deadline - time.monotonic()))
+        for helper in helpers:
+            if helper.is_alive():
+                helper.terminate()
+                helper.join(2.0)
+            if helper.is_alive():
+                helper.kill()
+                helper.join(2.0)
+        # with its helpers gone, the executor's own thread ends (and fails what waited)
+        manager = getattr(executor, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(5.0)
         self._stop_reader.set()
         if self._progress is not None:
             self._progress.put(None)
