@@ -29,11 +29,11 @@ from wyntek_desktop.core.appdirs import AppDirs
 from wyntek_desktop.core.logging_setup import setup_logging
 from wyntek_desktop.core.models import Job
 from wyntek_desktop.core.paths import atomic_write_bytes
-from wyntek_desktop.local_demo import DEMO_EMAIL, LocalBackend, take_demo_announcement
 
 if TYPE_CHECKING:  # the context pulls in the supabase client: imported only when needed
     from wyntek_desktop.context import AppContext
     from wyntek_desktop.core.settings import Settings
+    from wyntek_desktop.local_demo import LocalBackend  # and the demo its lock files
 
 log = logging.getLogger("wyntek_desktop.cli")
 
@@ -659,6 +659,8 @@ def _context_factory(args: argparse.Namespace, dirs: AppDirs, out: Output,
 
 
 def _announce_demo(backend: LocalBackend, out: Output) -> None:
+    from wyntek_desktop.local_demo import DEMO_EMAIL, take_demo_announcement
+
     message = take_demo_announcement(backend)
     if message is None:
         return

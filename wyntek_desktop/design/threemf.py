@@ -6,8 +6,6 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
-
 from wyntek_desktop.design import safezip
 from wyntek_desktop.design._errors import file_error
 
@@ -50,6 +48,8 @@ def _check_xml(path: Path, name: str, xml: bytes) -> None:
 
 
 def _unit(path: Path, xml: bytes) -> str:
+    from lxml import etree  # here: every check of an STL would pay for its import
+
     parser_options = {"resolve_entities": False, "no_network": True, "huge_tree": False}
     try:
         for _event, root in etree.iterparse(io.BytesIO(xml), events=("start",),
