@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import time
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from tests.ui.gl_viewer_script import wait
 from tests.ui.meshgen import sphere_triangles
 from wyntek_desktop.ui.viewer import MeshView, request_gl_format
-
-
-def wait(app: QApplication, cond, timeout: float = 15.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        app.processEvents()
-        if cond():
-            return True
-        time.sleep(0.005)
-    return False
 
 
 def main() -> None:
@@ -34,7 +24,7 @@ def main() -> None:
     part = sphere_triangles(300_000)
     light = part[::8]
     view.set_mesh(part, lod=light)
-    out: dict[str, object] = {"shown": wait(app, lambda: gl.full_uploaded)}
+    out: dict[str, object] = {"shown": wait(app, lambda: gl.full_uploaded, 15)}
     gl.repaint()
     before = gl.uploaded_triangles
     QTest.mousePress(gl, Qt.MouseButton.LeftButton, pos=QPoint(300, 200))
@@ -61,7 +51,7 @@ def main() -> None:
     out["light"] = len(light)
     out["moving_copy_timed"] = getattr(gl._lod, "draw_ms", None) is not None
     QTest.mouseRelease(gl, Qt.MouseButton.LeftButton, pos=QPoint(int(x), 220))
-    out["still_again"] = wait(app, lambda: not gl.moving)
+    out["still_again"] = wait(app, lambda: not gl.moving, 15)
     gl.repaint()
     out["uploaded_when_still"] = gl.uploaded_triangles
     out["expected_when_still"] = len(part[::2]) + len(part[::4])
@@ -69,7 +59,7 @@ def main() -> None:
     out["still_copy"] = len(part[::2])
     # each moving copy is drawn once, unseen, while still: the next orbit knows its cost
     out["copies_timed_when_still"] = wait(app, lambda: all(
-        getattr(m, "draw_ms", None) is not None for m in (gl._lod, *gl._coarser)))
+        getattr(m, "draw_ms", None) is not None for m in (gl._lod, *gl._coarser)), 15)
     out["moving_copies"] = 1 + len(gl._coarser)
     view.shutdown()
     view.close()
