@@ -54,6 +54,47 @@ def test_upload_list_download_remove(localstack: LocalStackInstance) -> None:
     assert not bucket.exists(name)
 
 
+def test_a_download_under_way_ends_whole_when_its_object_is_deleted(
+        localstack: LocalStackInstance) -> None:
+    # An object store finishes a download that began before the delete; so must we.
+    sb, uid, token = signed_in_client(localstack)
+    data = bytes(range(256)) * (32 * 1024)  # 8 MiB: far more than the socket buffers
+    name = f"{uid}/{uuid.uuid4()}/part.stl"
+    sb.storage.from_(BUCKET).upload(name, data, {"content-type": "model/stl"})
+    stored = blobs.object_dir(localstack.data_dir, BUCKET, name)
+    with localstack.http() as http, http.stream(
+            "GET", obj_url(localstack, name), headers=auth(token, localstack)) as resp:
+        assert resp.status_code == 200
+        chunks = resp.iter_bytes()
+        first = next(chunks)
+        assert sb.storage.from_(BUCKET).remove([name])[0]["name"] == name
+        assert not sb.storage.from_(BUCKET).exists(name)
+        assert list(stored.iterdir())  # kept while it is being sent
+        body = first + b"".join(chunks)
+    assert hashlib.sha256(body).digest() == hashlib.sha256(data).digest()
+    deadline = time.monotonic() + 10
+    while list(stored.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not list(stored.iterdir())  # gone once the download ended
+
+
+def test_readers_defer_the_removal_of_a_file_being_sent(tmp_path: Any) -> None:
+    readers = blobs.Readers()
+    path = tmp_path / "version"
+    path.write_bytes(b"x")
+    assert readers.hold(path) and readers.hold(path)
+    readers.remove(path)
+    readers.release(path)
+    assert path.exists()  # one reader is still sending it
+    readers.release(path)
+    assert not path.exists() and readers.reading() == 0
+    assert not readers.hold(path)  # gone: nothing to hold
+    other = tmp_path / "other"
+    other.write_bytes(b"y")
+    readers.remove(other)  # nobody reads it: removed at once
+    assert not other.exists()
+
+
 def test_missing_object_is_storage_api_error_404(localstack: LocalStackInstance) -> None:
     sb, uid, _ = signed_in_client(localstack)
     with pytest.raises(StorageApiError) as err:

@@ -2,7 +2,8 @@
 
 An object's bytes live at `<data_dir>/storage/<bucket>/<h[:2]>/<h>/<version>` where `h` is
 the SHA-256 of the object name, so no client-chosen text ever becomes a path. The row in
-`storage.objects` names the current version; older versions are removed after a commit.
+`storage.objects` names the current version; older versions are removed after a commit,
+or once the downloads that were reading them end.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import threading
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
@@ -107,13 +110,54 @@ def place(src: Path, dest: Path) -> None:
     fsync_dir(dest.parent)
 
 
-def remove_versions(data_dir: Path, bucket: str, name: str, keep: str | None) -> None:
+class Readers:
+    """Object files being sent. An object store finishes a download that began before
+    its object was deleted or replaced, so a file being sent is removed only once its
+    last reader is done."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # removals run in worker threads
+        self._reading: Counter[Path] = Counter()
+        self._doomed: set[Path] = set()
+
+    def hold(self, path: Path) -> bool:
+        """Keep `path` while it is sent; False (and nothing held) when it is gone."""
+        with self._lock:
+            if not path.is_file():
+                return False
+            self._reading[path] += 1
+            return True
+
+    def release(self, path: Path) -> None:
+        with self._lock:
+            self._reading[path] -= 1
+            if self._reading[path] > 0:
+                return
+            del self._reading[path]
+            if path in self._doomed:
+                self._doomed.discard(path)
+                path.unlink(missing_ok=True)
+
+    def remove(self, path: Path) -> None:
+        with self._lock:
+            if self._reading.get(path, 0) > 0:
+                self._doomed.add(path)
+            else:
+                path.unlink(missing_ok=True)
+
+    def reading(self) -> int:
+        with self._lock:
+            return sum(self._reading.values())
+
+
+def remove_versions(data_dir: Path, bucket: str, name: str, keep: str | None,
+                    readers: Readers) -> None:
     folder = object_dir(data_dir, bucket, name)
     if not folder.is_dir():
         return
     for child in folder.iterdir():
         if child.name != keep:
-            child.unlink(missing_ok=True)
+            readers.remove(child)
     if keep is None:
         try:
             folder.rmdir()

@@ -98,15 +98,32 @@ def _serve(ctx: Context, row: dict[str, Any], request: Request, *,
     meta = row.get("metadata") or {}
     path = blobs.object_path(ctx.settings.data_dir, row["bucket_id"], row["name"],
                              row["version"])
-    if not path.is_file():
-        raise not_found()
     headers = object_headers(row, request, expires=expires)
     etag = meta.get("eTag") or ""
     if etag and etag in _etags(request.headers.get("if-none-match")):
+        if not path.is_file():
+            raise not_found()
         return Response(status_code=304, headers=headers)
-    response = FileResponse(path, media_type=headers["Content-Type"], headers=headers)
+    readers = ctx.state(StorageState).readers
+    if not readers.hold(path):  # deleted since its row was read
+        raise not_found()
+    response = _HeldFile(path, readers, media_type=headers["Content-Type"], headers=headers)
     response.headers["content-type"] = headers["Content-Type"]  # as stored: no charset
     return response
+
+
+class _HeldFile(FileResponse):
+    """A file response that keeps its file until sent, even if the object goes meanwhile."""
+
+    def __init__(self, path: Path, readers: blobs.Readers, **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        self._readers = readers
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._readers.release(Path(self.path))
 
 
 def _etags(header: str | None) -> set[str]:
@@ -428,7 +445,8 @@ async def move(request: Request) -> Response:
                 await anyio.to_thread.run_sync(blobs.place, moved[1], moved[0])
             raise map_db_error(exc) from None
         # The source name has no row any more: whatever is left in its folder is garbage.
-        await anyio.to_thread.run_sync(blobs.remove_versions, data_dir, bucket, source, None)
+        await anyio.to_thread.run_sync(blobs.remove_versions, data_dir, bucket, source, None,
+                                       ctx.state(StorageState).readers)
     return json_response({"message": "Successfully moved"})
 
 

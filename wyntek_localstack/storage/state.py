@@ -1,9 +1,10 @@
-"""What Storage keeps in memory: per-name locks and the TUS upload registry."""
+"""What Storage keeps in memory: per-name locks, the TUS upload registry and the
+files being sent."""
 
 from __future__ import annotations
 
 from ..context import Settings
-from .blobs import NameLocks
+from .blobs import NameLocks, Readers
 from .uploads import Uploads
 
 
@@ -11,3 +12,4 @@ class StorageState:
     def __init__(self, settings: Settings) -> None:
         self.name_locks = NameLocks()
         self.uploads = Uploads(settings.data_dir)
+        self.readers = Readers()

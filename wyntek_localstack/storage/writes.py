@@ -114,7 +114,8 @@ async def commit_object(ctx: Context, caller: Caller, request: Request, bucket: 
         except BaseException:
             dest.unlink(missing_ok=True)
             raise
-        await anyio.to_thread.run_sync(blobs.remove_versions, data_dir, bucket, name, version)
+        await anyio.to_thread.run_sync(blobs.remove_versions, data_dir, bucket, name, version,
+                                       ctx.state(StorageState).readers)
     assert row is not None
     return str(row["id"])
 
@@ -129,7 +130,7 @@ async def collect_garbage(ctx: Context, bucket: str, name: str) -> None:
             row = await cur.fetchone()
         keep = row["version"] if row else None
         await anyio.to_thread.run_sync(blobs.remove_versions, ctx.settings.data_dir, bucket,
-                                       name, keep)
+                                       name, keep, ctx.state(StorageState).readers)
 
 
 class UploadBody:
