@@ -140,6 +140,39 @@ def test_key_table_grows_and_keeps_equal_keys_together() -> None:
     assert len(np.unique(slots)) == len(distinct) == np.count_nonzero(table.keys >= 0)
 
 
+def test_keys_hashed_ahead_land_right_when_the_table_grew_meanwhile() -> None:
+    rng = np.random.default_rng(5)
+    table = keytable.KeyTable(10)
+    keys = rng.integers(0, 5_000, 40_000) * np.int64(2**40 + 7)
+    blocks = [keys[start:start + 4_000] for start in range(0, len(keys), 4_000)]
+    early = [table.hashed(block) for block in blocks]  # all for the table's first size
+    slots = np.empty(len(keys), dtype=np.int64)
+    for index, block in enumerate(early):
+        got, remap = table.insert(block)
+        start = 4_000 * index
+        if remap is not None:
+            slots[:start] = remap[slots[:start]]
+        slots[start:start + 4_000] = got
+    assert table.size > 10_000 and early[-1].size < table.size
+    assert np.array_equal(table.keys[slots], keys)
+    assert len(np.unique(slots)) == len(np.unique(keys))
+
+
+def test_one_ahead_keeps_order_and_passes_errors_on() -> None:
+    assert list(keytable.one_ahead(lambda x: x * x, range(7))) == [x * x for x in range(7)]
+    assert list(keytable.one_ahead(lambda x: x, [])) == []
+
+    def fails_at_three(x: int) -> int:
+        if x == 3:
+            raise MemoryError("no room")
+        return x
+
+    got: list[int] = []
+    with pytest.raises(MemoryError, match="no room"):
+        got.extend(keytable.one_ahead(fails_at_three, range(6)))
+    assert got == [0, 1, 2]
+
+
 @pytest.mark.parametrize("order", ["forward", "reverse", "random", "star"])
 def test_union_find_labels_like_a_breadth_first_search(order: str) -> None:
     rng = np.random.default_rng(8)

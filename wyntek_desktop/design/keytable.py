@@ -13,8 +13,15 @@ home slot and turn each insert into a walk along one long run of taken slots.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _EMPTY = -1
 _MAX_LOAD = 0.5  # beyond this, linear probing slows down: the table doubles
@@ -34,6 +41,29 @@ def mix(keys: np.ndarray) -> np.ndarray:
     x *= np.uint64(0x94D049BB133111EB)
     x ^= x >> np.uint64(31)
     return x
+
+
+@dataclass(frozen=True)
+class Hashed:
+    """Keys with their home slots, computed ahead for a table of ``size`` slots."""
+    keys: np.ndarray
+    home: np.ndarray
+    size: int
+
+
+def one_ahead(prepare: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    """``prepare(item)`` of every item in order, each one computed on a second thread
+    while the caller works on the one before: numpy lets go of the GIL in its loops,
+    so hashing the next block costs the caller's core nothing."""
+    with ThreadPoolExecutor(1, thread_name_prefix="hash-ahead") as pool:
+        pending = None
+        for item in items:
+            upcoming = pool.submit(prepare, item)
+            if pending is not None:
+                yield pending.result()
+            pending = upcoming
+        if pending is not None:
+            yield pending.result()
 
 
 class KeyTable:
@@ -59,21 +89,32 @@ class KeyTable:
 
     def home(self, keys: np.ndarray) -> np.ndarray:
         """First slot to probe for each key (multiply-shift: any table size works)."""
+        return self._home(keys, self.size)
+
+    def _home(self, keys: np.ndarray, size: int) -> np.ndarray:
         h = mix(keys.view(np.uint64) ^ np.uint64(self.salt))
         h >>= np.uint64(32)
-        h *= np.uint64(self.size)
+        h *= np.uint64(size)
         h >>= np.uint64(32)
         return h.view(np.int64)
 
-    def insert(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def hashed(self, keys: np.ndarray) -> Hashed:
+        """``keys`` hashed for the table as it is now (safe on another thread)."""
+        size = self.size
+        return Hashed(keys, self._home(keys, size), size)
+
+    def insert(self, keys: np.ndarray | Hashed) -> tuple[np.ndarray, np.ndarray | None]:
         """(slot of every key (int64), remap) — ``remap`` maps the slots handed out
         before to their new numbers when the table had to grow first, else None."""
+        ahead = keys if isinstance(keys, Hashed) else None
+        keys = keys.keys if isinstance(keys, Hashed) else keys
         remap = None
         if self._crowded(len(keys)):  # ``_claimed`` over-counts: count exactly first
             self._claimed = int(np.count_nonzero(self.keys != _EMPTY))
             if self._crowded(len(keys)):
                 remap = self._grow(self._claimed + len(keys))
-        slots = self.home(keys)
+        # home slots hashed ahead are right unless the table has grown since
+        slots = ahead.home if ahead is not None and ahead.size == self.size else self.home(keys)
         table = self.keys
         seen = table[slots]
         found = seen == keys

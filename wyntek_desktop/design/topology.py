@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wyntek_desktop.design.components import connected_components
-from wyntek_desktop.design.keytable import KeyTable
+from wyntek_desktop.design.keytable import Hashed, KeyTable, one_ahead
 
 # Corners closer than max|coordinate| / 2**19 (about 2 parts per million of the part's
 # reach) are one vertex. CAD exporters write shared corners with tiny rounding
@@ -66,8 +66,13 @@ def weld_ids(triangles: np.ndarray, reach: float | None = None) -> tuple[np.ndar
     inverse_step = np.float32(2**_GRID_BITS / reach)
     # a closed mesh has ~6 corners per vertex; a soup of loose triangles grows the table
     table = KeyTable(len(corners) // 5)
-    for start in range(0, len(corners), _BLOCK):
-        slots, remap = table.insert(_grid_keys(corners[start:start + _BLOCK], inverse_step))
+    starts = range(0, len(corners), _BLOCK)
+
+    def hashed(start: int) -> Hashed:
+        return table.hashed(_grid_keys(corners[start:start + _BLOCK], inverse_step))
+
+    for start, block_keys in zip(starts, one_ahead(hashed, starts), strict=True):
+        slots, remap = table.insert(block_keys)
         if remap is not None:
             ids[:start] = remap[ids[:start]]
         ids[start:start + _BLOCK] = slots
@@ -169,15 +174,22 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
     flipped_face: list[np.ndarray] = [none]
     suspects = False  # could two faces share all three vertices?
     step = _EDGE_BLOCK // 3
-    for start in range(0, n, step):
+    starts = range(0, n, step)
+
+    hash_for_table = table.hashed  # the same table object even after it grows
+
+    def hashed(start: int) -> tuple[Hashed, np.ndarray]:
+        key, walked = _edge_keys(faces[start:start + step], n_vertices)
+        return hash_for_table(key), walked
+
+    for start, (key, walked) in zip(starts, one_ahead(hashed, starts), strict=True):
         block = faces[start:start + step]
-        key, walked = _edge_keys(block, n_vertices)
         first_half = 3 * start
         slots, remap = table.insert(key)
         if remap is not None:  # the table grew: slot numbers kept so far move
             maybe_flipped = [remap[s].astype(np.int32) for s in maybe_flipped]
         (state,) = table.payload
-        half = np.arange(first_half, first_half + len(key), dtype=np.int32)
+        half = np.arange(first_half, first_half + len(walked), dtype=np.int32)
         held = state[slots]
         new = np.flatnonzero(held < 0)
         if len(new):  # of several new half-edges of one edge, one write wins
