@@ -9,6 +9,7 @@ goes block by block, so temporaries stay a few MB and the peak is a few arrays o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,15 @@ def _edge_keys(faces: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarr
     return key.reshape(-1), forward.reshape(-1)
 
 
+def _edge_block_hasher(table: KeyTable, faces: np.ndarray, step: int, n_vertices: int
+                       ) -> Callable[[int], tuple[Hashed, np.ndarray]]:
+    """The edge keys of the ``step`` faces from a start, hashed for ``table``."""
+    def hashed(start: int) -> tuple[Hashed, np.ndarray]:
+        key, walked = _edge_keys(faces[start:start + step], n_vertices)
+        return table.hashed(key), walked
+    return hashed
+
+
 @dataclass(frozen=True)
 class Edges:
     """What the edges say, before bodies are known: the faces to count per kind of
@@ -176,12 +186,7 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
     step = _EDGE_BLOCK // 3
     starts = range(0, n, step)
 
-    hash_for_table = table.hashed  # the same table object even after it grows
-
-    def hashed(start: int) -> tuple[Hashed, np.ndarray]:
-        key, walked = _edge_keys(faces[start:start + step], n_vertices)
-        return hash_for_table(key), walked
-
+    hashed = _edge_block_hasher(table, faces, step, n_vertices)
     for start, (key, walked) in zip(starts, one_ahead(hashed, starts), strict=True):
         block = faces[start:start + step]
         first_half = 3 * start
@@ -228,7 +233,7 @@ def edges(faces: np.ndarray, n_vertices: int) -> Edges:
             suspects = bool((opposite[others]
                              == flat[theirs + _OPPOSITE[theirs % 3]]).any())
     (state,) = table.payload
-    del table  # the keys
+    del table, hashed  # the keys (the hashing closure holds the table too)
     boundary = [none]
     non_manifold = [none]
     for start in range(0, len(state), _BLOCK):
